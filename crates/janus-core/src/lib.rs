@@ -1,0 +1,55 @@
+//! Janus's behaviour. [`Services`] holds everything an operation needs (store, clock,
+//! randomness, password hasher, region, outbox) and is built once at start-up; each module
+//! holds the operations on one kind of entity. Inputs are typed request structs named like
+//! Cognito's; outputs are domain entities the wire layer renders.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod attributes;
+pub mod clients;
+pub mod groups;
+pub mod outbox;
+pub mod page;
+pub mod password_policy;
+pub mod pools;
+pub mod tags;
+pub mod users;
+
+use std::sync::Arc;
+
+use janus_crypto::PasswordHasher;
+use janus_store::Store;
+use janus_types::{Clock, Error, Pool, PoolId, Random, RegionName, Result};
+
+pub use outbox::Outbox;
+
+/// Everything the operations need, passed down explicitly (no globals).
+#[derive(Clone)]
+pub struct Services {
+    /// The store backend.
+    pub store: Arc<dyn Store>,
+    /// Wall clock.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub rng: Arc<dyn Random>,
+    /// Password hashing.
+    pub hasher: PasswordHasher,
+    /// This region's name.
+    pub region: RegionName,
+    /// The account id used in ARNs.
+    pub account: String,
+    /// Where messages to users (invitations, codes) are delivered.
+    pub outbox: Arc<dyn Outbox>,
+}
+
+impl Services {
+    /// Now, in ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Load a pool or answer ResourceNotFoundException.
+    pub fn load_pool(&self, id: &PoolId) -> Result<Pool> {
+        self.store.read()?.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))
+    }
+}

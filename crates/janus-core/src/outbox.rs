@@ -1,0 +1,63 @@
+//! Delivery of messages to users (invitations with temporary passwords, codes). The default
+//! outbox appends one JSON line per message to a file in the data directory, so a developer
+//! can read them; SMTP and SMS senders plug in behind the same trait. Message bodies hold
+//! secrets, so they never go to the log.
+
+use serde::Serialize;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use janus_types::{Error, Result};
+
+/// One message to a user.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    /// The pool.
+    pub pool: String,
+    /// The user name.
+    pub username: String,
+    /// `EMAIL` or `SMS`.
+    pub medium: String,
+    /// The address or number, when the user has one.
+    pub destination: Option<String>,
+    /// What kind of message (`invitation`, ...).
+    pub kind: String,
+    /// The text, which may hold a secret.
+    pub body: String,
+}
+
+/// A message sender.
+pub trait Outbox: Send + Sync + 'static {
+    /// Deliver `msg`.
+    fn send(&self, msg: &Message) -> Result<()>;
+}
+
+/// Appends messages as JSON lines to a file.
+pub struct FileOutbox {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl FileOutbox {
+    /// An outbox writing to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        Self { path, lock: Mutex::new(()) }
+    }
+}
+
+impl Outbox for FileOutbox {
+    fn send(&self, msg: &Message) -> Result<()> {
+        let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let line = serde_json::to_string(msg).map_err(Error::internal)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(Error::internal)?;
+        writeln!(f, "{line}").map_err(Error::internal)?;
+        tracing::info!(pool = %msg.pool, user = %msg.username, kind = %msg.kind,
+            outbox = %self.path.display(), "message written to outbox");
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! AdminCreateUser: a new user in FORCE_CHANGE_PASSWORD with a temporary password, or a
+//! re-sent invitation (`MessageAction: RESEND`).
+//!
+//! With `MessageAction: SUPPRESS` and no `TemporaryPassword`, Cognito generates a password
+//! that nobody ever learns; Janus stores no credential instead, which is indistinguishable to
+//! every caller and spares an argon2 hash per imported user.
+
+use serde::Deserialize;
+
+use janus_crypto::random;
+use janus_types::{Entity, Error, PoolId, Result, Sub, User, UserKey, UserStatus, PasswordCredential, Pool};
+
+use super::{claim_aliases, find, pairs, pool_of, to_map, AttributeInput};
+use crate::attributes::{self, is_email, is_phone, SetMode};
+use crate::outbox::Message;
+use crate::{password_policy, Services};
+
+/// AdminCreateUser's input.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateUser {
+    pub user_pool_id: PoolId,
+    pub username: String,
+    #[serde(default)]
+    pub user_attributes: Vec<AttributeInput>,
+    pub temporary_password: Option<String>,
+    #[serde(default)]
+    pub force_alias_creation: bool,
+    pub message_action: Option<String>,
+    #[serde(default)]
+    pub desired_delivery_mediums: Vec<String>,
+}
+
+/// The user name stored for `requested` and the attributes implied by it.
+fn username_for(pool: &Pool, requested: &str, attrs: &mut Vec<(String, String)>, sub: &Sub) -> Result<String> {
+    let ua = &pool.config.username_attributes;
+    if ua.is_empty() {
+        let alias = &pool.config.alias_attributes;
+        if alias.iter().any(|a| a == "email") && is_email(requested) {
+            return Err(Error::invalid("Username cannot be of email format, since user pool is configured for email alias."));
+        }
+        if alias.iter().any(|a| a == "phone_number") && is_phone(requested) {
+            return Err(Error::invalid("Username cannot be of phone format, since user pool is configured for phone_number alias."));
+        }
+        return Ok(requested.to_owned());
+    }
+    let attr = if is_email(requested) && ua.iter().any(|a| a == "email") {
+        "email"
+    } else if is_phone(requested) && ua.iter().any(|a| a == "phone_number") {
+        "phone_number"
+    } else {
+        let wanted = ua.join(" or ");
+        return Err(Error::invalid(format!("Username should be {wanted}.")));
+    };
+    match attrs.iter().find(|(n, _)| n == attr) {
+        Some((_, v)) if v != requested => {
+            return Err(Error::invalid(format!("{attr} attribute does not match the username.")))
+        }
+        Some(_) => {}
+        None => attrs.push((attr.to_owned(), requested.to_owned())),
+    }
+    Ok(sub.to_string())
+}
+
+impl Services {
+    /// AdminCreateUser.
+    pub fn admin_create_user(&self, input: CreateUser) -> Result<User> {
+        let action = input.message_action.as_deref();
+        if action == Some("RESEND") {
+            return self.resend_invitation(&input);
+        }
+        let pool = pool_of(&*self.store.read()?, &input.user_pool_id)?;
+        let mut attrs = pairs(&input.user_attributes);
+        attributes::validate(&pool.config, &attrs, SetMode::Create)?;
+        let sub = Sub::new(random::uuid_v4(&*self.rng));
+        let username = username_for(&pool, &input.username, &mut attrs, &sub)?;
+        let attributes = to_map(attrs);
+        let missing = attributes::missing_required(&pool.config, &attributes);
+        if !missing.is_empty() {
+            return Err(Error::invalid(format!(
+                "Attributes did not conform to the schema: {}",
+                missing.iter().map(|m| format!("{m}: The attribute {m} is required")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let (password, invite) = self.initial_password(&pool, &input)?;
+        let now = self.now_ms();
+        let mut user = User {
+            key: UserKey::of(&username, pool.config.case_sensitive()),
+            username,
+            sub,
+            attributes,
+            enabled: true,
+            status: UserStatus::ForceChangePassword,
+            created_ms: now,
+            modified_ms: now,
+            password,
+            aliases: vec![],
+        };
+        let mut tx = self.store.write(now)?;
+        if tx.user(&pool.id, &user.key)?.is_some() {
+            return Err(Error::UsernameExistsException("User account already exists".into()));
+        }
+        let displaced = claim_aliases(&*tx, &pool, &mut user, input.force_alias_creation)?;
+        for other in displaced {
+            tx.put(&pool.id, Entity::User(other))?;
+        }
+        tx.put(&pool.id, Entity::User(user.clone()))?;
+        tx.commit()?;
+        if let Some(temp) = invite {
+            self.invite(&pool, &user, &temp, &input.desired_delivery_mediums)?;
+        }
+        Ok(user)
+    }
+
+    /// The credential to store and the password to send, per the module docs.
+    fn initial_password(&self, pool: &Pool, input: &CreateUser) -> Result<(Option<PasswordCredential>, Option<String>)> {
+        let suppress = input.message_action.as_deref() == Some("SUPPRESS");
+        let temp = match (&input.temporary_password, suppress) {
+            (Some(p), _) => {
+                password_policy::check(&pool.config.password_policy, p)?;
+                p.clone()
+            }
+            (None, true) => return Ok((None, None)),
+            (None, false) => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
+        };
+        let cred = PasswordCredential { phc: self.hasher.hash(&temp, &*self.rng)?, temporary: true, set_ms: self.now_ms() };
+        Ok((Some(cred), (!suppress).then_some(temp)))
+    }
+
+    fn resend_invitation(&self, input: &CreateUser) -> Result<User> {
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let pool = pool_of(&*tx, &input.user_pool_id)?;
+        let mut user = find(&*tx, &pool, &input.username)?.ok_or_else(Error::user_not_found)?;
+        if user.status != UserStatus::ForceChangePassword {
+            return Err(Error::UnsupportedUserStateException("Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into()));
+        }
+        let temp = match &input.temporary_password {
+            Some(p) => {
+                password_policy::check(&pool.config.password_policy, p)?;
+                p.clone()
+            }
+            None => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
+        };
+        user.password = Some(PasswordCredential { phc: self.hasher.hash(&temp, &*self.rng)?, temporary: true, set_ms: now });
+        user.modified_ms = now;
+        tx.put(&pool.id, Entity::User(user.clone()))?;
+        tx.commit()?;
+        self.invite(&pool, &user, &temp, &input.desired_delivery_mediums)?;
+        Ok(user)
+    }
+
+    fn invite(&self, pool: &Pool, user: &User, temp: &str, mediums: &[String]) -> Result<()> {
+        let email = mediums.iter().any(|m| m == "EMAIL");
+        let (medium, destination) = if email {
+            ("EMAIL", user.attributes.get("email"))
+        } else {
+            ("SMS", user.attributes.get("phone_number"))
+        };
+        self.outbox.send(&Message {
+            pool: pool.id.to_string(),
+            username: user.username.clone(),
+            medium: medium.into(),
+            destination: destination.cloned(),
+            kind: "invitation".into(),
+            body: format!("Your username is {} and temporary password is {temp}", user.username),
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! `POST /`: one Cognito JSON 1.1 call from the wire to a handler and back. Order: read the
+//! size-limited body, resolve `X-Amz-Target`, authenticate (SigV4 for administrator
+//! operations), parse and validate the JSON against the model, run the handler on the
+//! blocking pool, and render the result or the error in Cognito's shape. Every response
+//! carries `x-amzn-RequestId`; only an internal fault is a 500, and its cause goes to the log.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+use janus_crypto::random;
+use janus_types::Error;
+
+use crate::ops::Auth;
+use crate::{sigv4, AppState, MAX_BODY};
+
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let request_id = random::uuid_v4(&*st.services.rng);
+    let (parts, body) = req.into_parts();
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let op_name = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target).to_owned();
+    let result = async {
+        let body = read_body(body, &parts.headers).await?;
+        let op = resolve(&st, &target)?;
+        if op.auth == Auth::Admin {
+            let signed = sigv4::Request {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query().unwrap_or(""),
+                headers: &parts.headers,
+                body: &body,
+            };
+            sigv4::verify(&st.admin, &signed, st.services.now_ms())?;
+        }
+        let input = parse_json(&body)?;
+        st.model.validate(op.name, &input)?;
+        let services = st.services.clone();
+        tokio::task::spawn_blocking(move || (op.handler)(&services, input))
+            .await
+            .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
+    }
+    .await;
+    respond(&request_id, &op_name, result)
+}
+
+async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes, Error> {
+    let too_large = || Error::invalid(format!("Request body is larger than {MAX_BODY} bytes."));
+    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    to_bytes(body, MAX_BODY).await.map_err(|_| too_large())
+}
+
+fn resolve(st: &AppState, target: &str) -> Result<crate::ops::Operation, Error> {
+    let Some(name) = target.strip_prefix(TARGET_PREFIX) else {
+        return Err(Error::UnknownOperationException(format!("Unknown target: {target:?}")));
+    };
+    match st.ops.get(name) {
+        Some(op) => Ok(*op),
+        None if st.model.has_operation(name) => Err(Error::UnknownOperationException(format!(
+            "Janus does not implement {name} yet."
+        ))),
+        None => Err(Error::UnknownOperationException(format!("Unknown operation: {name}"))),
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::SerializationException(format!("Malformed JSON body: {e}")))?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(Error::SerializationException("The request body must be a JSON object.".into()))
+    }
+}
+
+fn respond(request_id: &str, op: &str, result: Result<Value, Error>) -> Response {
+    let (status, body, error_type) = match result {
+        Ok(v) => (StatusCode::OK, v, None),
+        Err(e) => {
+            let status = if e.is_internal() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
+            let message = if e.is_internal() {
+                tracing::error!(request_id, op, error = ?e, "internal error");
+                "An internal error occurred.".to_owned()
+            } else {
+                tracing::debug!(request_id, op, code = e.code(), "request refused");
+                e.to_string()
+            };
+            (status, json!({"__type": e.code(), "message": message}), Some(e.code()))
+        }
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(code) = error_type {
+        h.insert("x-amzn-errortype", HeaderValue::from_static(code));
+    }
+    resp
+}

@@ -1,0 +1,49 @@
+//! Janus's HTTP surface: the Cognito JSON 1.1 dispatcher (`POST /`), SigV4 verification of
+//! administrator calls, request validation against botocore's model, and `/health`.
+//! Nothing below this crate knows about HTTP.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod dispatch;
+pub mod model;
+pub mod ops;
+mod render;
+pub mod sigv4;
+
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use janus_core::Services;
+
+pub use sigv4::AdminCredentials;
+
+/// The largest request body accepted, in bytes. Cognito's largest inputs (a pool with a full
+/// schema, many attributes) are a few tens of KiB.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What every request handler shares.
+pub struct AppState {
+    /// The behaviour.
+    pub services: Services,
+    /// Who may call administrator operations.
+    pub admin: AdminCredentials,
+    model: model::Model,
+    ops: HashMap<&'static str, ops::Operation>,
+}
+
+impl AppState {
+    /// Build the shared state (parses the embedded service model).
+    pub fn new(services: Services, admin: AdminCredentials) -> anyhow::Result<Self> {
+        Ok(Self { services, admin, model: model::Model::load()?, ops: ops::table() })
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(dispatch::cognito))
+        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .with_state(state)
+}

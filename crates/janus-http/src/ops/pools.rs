@@ -1,0 +1,80 @@
+//! User pool operations.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use janus_core::attributes::SchemaInput;
+use janus_core::pools::{CreatePool, PoolView, UpdatePool};
+use janus_core::Services;
+use janus_types::{Error, PoolId};
+
+use super::{admin, empty, input, Operation};
+use crate::render;
+
+pub const OPS: &[Operation] = &[
+    admin("CreateUserPool", create_user_pool),
+    admin("DescribeUserPool", describe_user_pool),
+    admin("UpdateUserPool", update_user_pool),
+    admin("DeleteUserPool", delete_user_pool),
+    admin("ListUserPools", list_user_pools),
+    admin("AddCustomAttributes", add_custom_attributes),
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolRef {
+    user_pool_id: PoolId,
+}
+
+fn create_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
+    let pool = s.create_pool(input::<CreatePool>(v)?)?;
+    let view = PoolView { pool, estimated_users: 0, replica_regions: vec![] };
+    Ok(json!({ "UserPool": render::pool(&view) }))
+}
+
+fn describe_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: PoolRef = input(v)?;
+    Ok(json!({ "UserPool": render::pool(&s.describe_pool(&r.user_pool_id)?) }))
+}
+
+fn update_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
+    s.update_pool(input::<UpdatePool>(v)?)?;
+    empty()
+}
+
+fn delete_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: PoolRef = input(v)?;
+    s.delete_pool(&r.user_pool_id)?;
+    empty()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListPools {
+    max_results: usize,
+    next_token: Option<String>,
+}
+
+fn list_user_pools(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: ListPools = input(v)?;
+    let (pools, next) = s.list_pools(r.max_results, r.next_token.as_deref())?;
+    let items: Vec<Value> = pools.iter().map(render::pool_description).collect();
+    let mut out = json!({ "UserPools": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AddCustom {
+    user_pool_id: PoolId,
+    custom_attributes: Vec<SchemaInput>,
+}
+
+fn add_custom_attributes(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: AddCustom = input(v)?;
+    s.add_custom_attributes(&r.user_pool_id, &r.custom_attributes)?;
+    empty()
+}

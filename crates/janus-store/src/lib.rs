@@ -1,0 +1,94 @@
+//! Janus storage. The traits here are the only way services touch data; a backend is chosen
+//! once at start-up. Every mutation goes through [`Write::put`] or [`Write::delete`], which
+//! write the entity's rows **and** append its change to the pool's change log in the same
+//! transaction, so the log is complete by construction. [`Write::apply`] writes a change
+//! that was committed elsewhere (replay, replication) through the same row logic.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod filter;
+pub mod sqlite;
+
+use janus_types::{
+    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, Result,
+    Seq, Sub, User, UserKey,
+};
+
+pub use filter::{FilterAttr, FilterOp, UserFilter};
+pub use sqlite::SqliteStore;
+
+/// A store backend.
+pub trait Store: Send + Sync + 'static {
+    /// A consistent read-only view.
+    fn read(&self) -> Result<Box<dyn Read + '_>>;
+    /// A read-write transaction; changes are stamped `now_ms`. Dropping it without
+    /// [`Write::commit`] rolls it back.
+    fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>>;
+}
+
+/// Reads, all within one consistent view.
+pub trait Read {
+    /// A pool by id.
+    fn pool(&self, id: &PoolId) -> Result<Option<Pool>>;
+    /// Pools ordered by id, after `after`.
+    fn pools(&self, after: Option<&PoolId>, limit: usize) -> Result<Vec<Pool>>;
+    /// An app client.
+    fn client(&self, pool: &PoolId, id: &ClientId) -> Result<Option<Client>>;
+    /// App clients ordered by id, after `after`.
+    fn clients(&self, pool: &PoolId, after: Option<&ClientId>, limit: usize) -> Result<Vec<Client>>;
+    /// A user by storage key.
+    fn user(&self, pool: &PoolId, key: &UserKey) -> Result<Option<User>>;
+    /// A user by sign-in alias index key (`email:<value>` …).
+    fn user_by_alias(&self, pool: &PoolId, alias: &str) -> Result<Option<User>>;
+    /// A user by subject.
+    fn user_by_sub(&self, pool: &PoolId, sub: &Sub) -> Result<Option<User>>;
+    /// Users ordered by key, after `after`, optionally filtered.
+    fn users(
+        &self,
+        pool: &PoolId,
+        filter: Option<&UserFilter>,
+        after: Option<&UserKey>,
+        limit: usize,
+    ) -> Result<Vec<User>>;
+    /// How many users the pool has.
+    fn user_count(&self, pool: &PoolId) -> Result<u64>;
+    /// A group by name.
+    fn group(&self, pool: &PoolId, name: &GroupName) -> Result<Option<Group>>;
+    /// Groups ordered by name, after `after`.
+    fn groups(&self, pool: &PoolId, after: Option<&GroupName>, limit: usize) -> Result<Vec<Group>>;
+    /// The groups a user belongs to, ordered by name.
+    fn groups_of_user(
+        &self,
+        pool: &PoolId,
+        user: &UserKey,
+        after: Option<&GroupName>,
+        limit: usize,
+    ) -> Result<Vec<Group>>;
+    /// The members of a group, ordered by key.
+    fn users_in_group(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        after: Option<&UserKey>,
+        limit: usize,
+    ) -> Result<Vec<User>>;
+    /// The pool's last committed `seq` and its epoch (zeros for an unknown pool).
+    fn log_head(&self, pool: &PoolId) -> Result<(Seq, Epoch)>;
+    /// Changes of a pool with `seq > after`, in order.
+    fn changes(&self, pool: &PoolId, after: Seq, limit: usize) -> Result<Vec<Change>>;
+    /// Every entity of a pool, ordered by key: the pool's full content.
+    fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>>;
+}
+
+/// A read-write transaction.
+pub trait Write: Read {
+    /// Store `entity` (insert or replace) and log it with the pool's next `seq`.
+    fn put(&mut self, pool: &PoolId, entity: Entity) -> Result<Seq>;
+    /// Remove the entity at `key` (with the cascade [`Change`] documents) and log a tombstone.
+    fn delete(&mut self, pool: &PoolId, key: EntityKey) -> Result<Seq>;
+    /// Write a change committed elsewhere, keeping its `seq`; a change at or below the pool's
+    /// head is ignored (apply is idempotent). Returns whether it was applied.
+    fn apply(&mut self, change: &Change) -> Result<bool>;
+    /// Make everything durable and visible.
+    fn commit(self: Box<Self>) -> Result<()>;
+}

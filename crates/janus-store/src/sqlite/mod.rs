@@ -1,0 +1,180 @@
+//! The embedded backend: SQLite in WAL mode with `synchronous = FULL`, so a transaction that
+//! returned from commit survives `kill -9` and power loss. One writer connection (SQLite
+//! allows one writer at a time anyway) and a small pool of reader connections that see
+//! consistent snapshots while the writer works.
+
+mod queries;
+mod rows;
+mod schema;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use janus_types::{Change, Entity, EntityKey, Error, PoolId, Result, Seq, CHANGE_FORMAT};
+
+use crate::{Read, Store, Write};
+
+pub use schema::SCHEMA_VERSION;
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+pub(crate) fn db_err(e: rusqlite::Error) -> Error {
+    Error::internal(e)
+}
+
+pub(crate) fn json_err(e: serde_json::Error) -> Error {
+    Error::internal(e)
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store in directory `dir`, migrating its schema.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("janus.db");
+        let mut writer = Connection::open(&path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        schema::migrate(&mut writer)?;
+        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> Result<Connection> {
+        if let Some(c) = lock(&self.readers).pop() {
+            return Ok(c);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let c = Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
+        c.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        Ok(c)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Gives the shared query code its connection.
+pub(crate) trait HasConn {
+    fn conn(&self) -> &Connection;
+}
+
+struct ReadTx<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl HasConn for ReadTx<'_> {
+    fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl Drop for ReadTx<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if c.execute_batch("COMMIT").is_ok() {
+                lock(&self.store.readers).push(c);
+            }
+        }
+    }
+}
+
+struct WriteTx<'a> {
+    conn: MutexGuard<'a, Connection>,
+    now_ms: i64,
+    done: bool,
+}
+
+impl HasConn for WriteTx<'_> {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "rollback failed");
+            }
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn read(&self) -> Result<Box<dyn Read + '_>> {
+        let conn = self.reader()?;
+        conn.execute_batch("BEGIN").map_err(db_err)?;
+        Ok(Box::new(ReadTx { store: self, conn: Some(conn) }))
+    }
+
+    fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>> {
+        let conn = lock(&self.writer);
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(Box::new(WriteTx { conn, now_ms, done: false }))
+    }
+}
+
+impl WriteTx<'_> {
+    fn log(&mut self, pool: &PoolId, key: EntityKey, state: Option<Entity>) -> Result<Seq> {
+        let (head, epoch) = self.log_head(pool)?;
+        let change = Change {
+            v: CHANGE_FORMAT,
+            pool: pool.clone(),
+            seq: Seq(head.0 + 1),
+            epoch: if epoch.0 == 0 { janus_types::Epoch(1) } else { epoch },
+            at_ms: self.now_ms,
+            key,
+            state,
+        };
+        rows::apply(&self.conn, &change)?;
+        rows::append(&self.conn, &change)?;
+        Ok(change.seq)
+    }
+}
+
+impl Write for WriteTx<'_> {
+    fn put(&mut self, pool: &PoolId, entity: Entity) -> Result<Seq> {
+        self.log(pool, entity.key(), Some(entity))
+    }
+
+    fn delete(&mut self, pool: &PoolId, key: EntityKey) -> Result<Seq> {
+        self.log(pool, key, None)
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<bool> {
+        let (head, _) = self.log_head(&change.pool)?;
+        if change.seq <= head {
+            return Ok(false);
+        }
+        if change.seq.0 != head.0 + 1 {
+            return Err(Error::internal(anyhow::anyhow!(
+                "change log gap for {}: head {} but got {}",
+                change.pool,
+                head,
+                change.seq
+            )));
+        }
+        rows::apply(&self.conn, change)?;
+        rows::append(&self.conn, change)?;
+        Ok(true)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(db_err)?;
+        self.done = true;
+        Ok(())
+    }
+}

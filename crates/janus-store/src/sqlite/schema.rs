@@ -1,0 +1,61 @@
+//! Numbered schema migrations, applied in order at start-up inside one transaction each.
+//! `PRAGMA user_version` records the version; a database newer than this binary knows is
+//! refused with a message saying so, before anything is touched.
+
+use anyhow::{bail, Context};
+use rusqlite::Connection;
+
+/// Each entry migrates from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE pools (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE clients (
+    pool TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, id)) WITHOUT ROWID;
+CREATE TABLE users (
+    pool TEXT NOT NULL, ukey TEXT NOT NULL, sub TEXT NOT NULL, username TEXT NOT NULL,
+    status TEXT NOT NULL, enabled INTEGER NOT NULL,
+    email TEXT, phone_number TEXT, name TEXT, given_name TEXT, family_name TEXT,
+    preferred_username TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (pool, ukey));
+CREATE UNIQUE INDEX users_by_sub ON users (pool, sub);
+CREATE INDEX users_by_email ON users (pool, email);
+CREATE TABLE aliases (
+    pool TEXT NOT NULL, alias TEXT NOT NULL, ukey TEXT NOT NULL,
+    PRIMARY KEY (pool, alias)) WITHOUT ROWID;
+CREATE INDEX aliases_by_user ON aliases (pool, ukey);
+CREATE TABLE groups (
+    pool TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, name)) WITHOUT ROWID;
+CREATE TABLE members (
+    pool TEXT NOT NULL, grp TEXT NOT NULL, ukey TEXT NOT NULL,
+    PRIMARY KEY (pool, grp, ukey)) WITHOUT ROWID;
+CREATE INDEX members_by_user ON members (pool, ukey, grp);
+CREATE TABLE log_head (pool TEXT PRIMARY KEY, seq INTEGER NOT NULL, epoch INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE changes (
+    pool TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, seq)) WITHOUT ROWID;
+"#];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring `conn`'s schema up to [`SCHEMA_VERSION`], or refuse a newer one.
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        bail!(
+            "the data directory was written by a newer Janus (schema version {current}); \
+             this binary understands up to version {SCHEMA_VERSION}. Run the newer binary, \
+             or restore a backup taken before the upgrade."
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("schema migration {}", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The entities a user pool is made of. Each is stored whole and travels whole in the change
+//! log, so its serialized form is a persisted format: add fields with `#[serde(default)]`,
+//! never rename or repurpose one.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use crate::change::EntityKey;
+use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
+
+pub use crate::entity_pool::{
+    AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute,
+    StringConstraints, Tier, UsernameConfiguration,
+};
+
+/// A user pool: identity, configuration and tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    /// The pool id, the same in every region.
+    pub id: PoolId,
+    /// The pool's friendly name.
+    pub name: String,
+    /// `arn:aws:cognito-idp:<region>:<account>:userpool/<id>`.
+    pub arn: String,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Last modification time, ms since the epoch.
+    pub modified_ms: i64,
+    /// The settings, as Cognito's `UserPoolType` members.
+    pub config: PoolConfig,
+    /// Resource tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An app client of a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// The client id.
+    pub id: ClientId,
+    /// The client's friendly name.
+    pub name: String,
+    /// The client secret, when the client was created with `GenerateSecret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Last modification time, ms since the epoch.
+    pub modified_ms: i64,
+    /// Every other `UserPoolClientType` member, as the caller set it.
+    #[serde(default)]
+    pub config: Map<String, Value>,
+}
+
+/// Where a user is in its life cycle, as Cognito's `UserStatusType`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    Unconfirmed,
+    Confirmed,
+    Archived,
+    Compromised,
+    Unknown,
+    ResetRequired,
+    ForceChangePassword,
+    ExternalProvider,
+}
+
+impl UserStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::Archived => "ARCHIVED",
+            UserStatus::Compromised => "COMPROMISED",
+            UserStatus::Unknown => "UNKNOWN",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+        }
+    }
+}
+
+/// A stored password: a PHC-format hash, never the password.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordCredential {
+    /// The PHC string (`$argon2id$v=19$m=...`).
+    pub phc: String,
+    /// True for an administrator-set temporary password.
+    pub temporary: bool,
+    /// When it was set, ms since the epoch.
+    pub set_ms: i64,
+}
+
+impl std::fmt::Debug for PasswordCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordCredential")
+            .field("phc", &"<redacted>")
+            .field("temporary", &self.temporary)
+            .finish()
+    }
+}
+
+/// A user of a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The user name as stored (for email/phone-as-username pools, the generated UUID).
+    pub username: String,
+    /// The storage key derived from the user name and the pool's case sensitivity.
+    pub key: UserKey,
+    /// The immutable subject.
+    pub sub: Sub,
+    /// Attributes other than `sub`, by name.
+    pub attributes: BTreeMap<String, String>,
+    /// False after AdminDisableUser.
+    pub enabled: bool,
+    /// Life-cycle status.
+    pub status: UserStatus,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Last modification time, ms since the epoch.
+    pub modified_ms: i64,
+    /// The password credential, if one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordCredential>,
+    /// Sign-in alias index keys (`email:<value>`, `phone_number:<value>`, ...), unique per pool.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A group of a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// The group name.
+    pub name: GroupName,
+    /// Free-text description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// IAM role ARN for identity pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Precedence; lower wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i64>,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
+    /// Last modification time, ms since the epoch.
+    pub modified_ms: i64,
+}
+
+/// A user's membership of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The group.
+    pub group: GroupName,
+    /// The member's storage key.
+    pub user: UserKey,
+}
+
+/// Any entity, as stored in a change.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entity {
+    Pool(Pool),
+    Client(Client),
+    User(User),
+    Group(Group),
+    Membership(Membership),
+}
+
+impl Entity {
+    /// The key this entity is stored under within its pool.
+    pub fn key(&self) -> EntityKey {
+        match self {
+            Entity::Pool(_) => EntityKey::Pool,
+            Entity::Client(c) => EntityKey::Client { id: c.id.clone() },
+            Entity::User(u) => EntityKey::User { key: u.key.clone() },
+            Entity::Group(g) => EntityKey::Group { name: g.name.clone() },
+            Entity::Membership(m) => EntityKey::Membership {
+                group: m.group.clone(),
+                user: m.user.clone(),
+            },
+        }
+    }
+}

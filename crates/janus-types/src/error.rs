@@ -1,0 +1,112 @@
+//! The one domain error. Each variant is named exactly like the Cognito error code the
+//! wire surface sends as `__type`; surfaces convert it, services only ever return it.
+
+/// Result alias used across Janus's library crates.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A domain error, named as Cognito names it.
+#[allow(missing_docs, clippy::enum_variant_names)]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidParameterException(String),
+    #[error("{0}")]
+    ResourceNotFoundException(String),
+    #[error("{0}")]
+    UserNotFoundException(String),
+    #[error("{0}")]
+    UsernameExistsException(String),
+    #[error("{0}")]
+    AliasExistsException(String),
+    #[error("{0}")]
+    GroupExistsException(String),
+    #[error("{0}")]
+    InvalidPasswordException(String),
+    #[error("{0}")]
+    NotAuthorizedException(String),
+    #[error("{0}")]
+    UnrecognizedClientException(String),
+    #[error("{0}")]
+    InvalidSignatureException(String),
+    #[error("{0}")]
+    MissingAuthenticationTokenException(String),
+    #[error("{0}")]
+    OperationNotEnabledException(String),
+    #[error("{0}")]
+    FeatureUnavailableInTierException(String),
+    #[error("{0}")]
+    TierChangeNotAllowedException(String),
+    #[error("{0}")]
+    LimitExceededException(String),
+    #[error("{0}")]
+    UserNotConfirmedException(String),
+    #[error("{0}")]
+    UnsupportedUserStateException(String),
+    #[error("{0}")]
+    InvalidUserPoolConfigurationException(String),
+    #[error("{0}")]
+    SerializationException(String),
+    #[error("{0}")]
+    UnknownOperationException(String),
+    #[error("{0}")]
+    ConcurrentModificationException(String),
+    /// Something that should not happen; its cause goes to the log, never to the caller.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    /// The Cognito error code sent as `__type`.
+    pub fn code(&self) -> &'static str {
+        use Error::*;
+        match self {
+            InvalidParameterException(_) => "InvalidParameterException",
+            ResourceNotFoundException(_) => "ResourceNotFoundException",
+            UserNotFoundException(_) => "UserNotFoundException",
+            UsernameExistsException(_) => "UsernameExistsException",
+            AliasExistsException(_) => "AliasExistsException",
+            GroupExistsException(_) => "GroupExistsException",
+            InvalidPasswordException(_) => "InvalidPasswordException",
+            NotAuthorizedException(_) => "NotAuthorizedException",
+            UnrecognizedClientException(_) => "UnrecognizedClientException",
+            InvalidSignatureException(_) => "InvalidSignatureException",
+            MissingAuthenticationTokenException(_) => "MissingAuthenticationTokenException",
+            OperationNotEnabledException(_) => "OperationNotEnabledException",
+            FeatureUnavailableInTierException(_) => "FeatureUnavailableInTierException",
+            TierChangeNotAllowedException(_) => "TierChangeNotAllowedException",
+            LimitExceededException(_) => "LimitExceededException",
+            UserNotConfirmedException(_) => "UserNotConfirmedException",
+            UnsupportedUserStateException(_) => "UnsupportedUserStateException",
+            InvalidUserPoolConfigurationException(_) => "InvalidUserPoolConfigurationException",
+            SerializationException(_) => "SerializationException",
+            UnknownOperationException(_) => "UnknownOperationException",
+            ConcurrentModificationException(_) => "ConcurrentModificationException",
+            Internal(_) => "InternalErrorException",
+        }
+    }
+
+    /// True for a server-side fault (HTTP 500); everything else is the caller's (HTTP 400).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Internal(_))
+    }
+
+    /// Shorthand for an `InvalidParameterException`.
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidParameterException(msg.into())
+    }
+
+    /// Shorthand for an `Internal` error from anything printable.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(e.into())
+    }
+
+    /// The pool is missing: the message Cognito sends.
+    pub fn pool_not_found(id: &str) -> Self {
+        Error::ResourceNotFoundException(format!("User pool {id} does not exist."))
+    }
+
+    /// The user is missing: the message Cognito sends.
+    pub fn user_not_found() -> Self {
+        Error::UserNotFoundException("User does not exist.".into())
+    }
+}

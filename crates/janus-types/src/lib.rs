@@ -1,0 +1,20 @@
+//! Janus's domain vocabulary: identifiers parsed once at the edge, the entities a user pool
+//! is made of, the change-log record, the one domain error enum, and the injected clock and
+//! randomness. Nothing here performs I/O.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod change;
+pub mod entity;
+mod entity_pool;
+pub mod error;
+pub mod ids;
+pub mod env;
+
+pub use change::{Change, EntityKey, CHANGE_FORMAT};
+pub use entity::{
+    Client, Entity, Group, Membership, PasswordCredential, Pool, User, UserStatus,
+};
+pub use env::{Clock, Random, SystemClock};
+pub use error::{Error, Result};
+pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};

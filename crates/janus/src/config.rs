@@ -1,0 +1,123 @@
+//! Configuration: a typed struct filled from defaults, then a TOML file (`--config`), then
+//! `JANUS_*` environment variables, then flags — each later source wins. Unknown keys in the
+//! file are a warning at start-up (so a rolled-back binary still starts) and an error in
+//! `janus config-check`. Every option is documented in docs/configuration.md.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Flags of `janus serve`.
+#[derive(clap::Args, Debug, Default)]
+pub struct Flags {
+    /// Address to listen on [env: JANUS_LISTEN] [default: 127.0.0.1:9229]
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded store [env: JANUS_DATA_DIR] [default: ./janus-data]
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// This region's name [env: JANUS_REGION] [default: us-east-1]
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A TOML configuration file
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Log format: text or json [env: JANUS_LOG_FORMAT] [default: text]
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+/// The settings a TOML file may hold (all optional; missing ones keep their defaults).
+#[derive(Debug, Default, Deserialize)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    account_id: Option<String>,
+    log_format: Option<String>,
+    password_hash: Option<HashConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+struct HashConfig {
+    memory_kib: Option<u32>,
+    iterations: Option<u32>,
+    parallelism: Option<u32>,
+}
+
+const KNOWN_KEYS: &[&str] = &["listen", "data_dir", "region", "account_id", "log_format", "password_hash"];
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    pub log_format: String,
+    pub hash: janus_crypto::HashParams,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn read_file(path: &Path, strict: bool) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for key in table.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+        if strict {
+            bail!("{}: unknown key {key:?}", path.display());
+        }
+        eprintln!("janus: warning: {}: unknown key {key:?} ignored", path.display());
+    }
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// `janus config-check FILE`.
+pub fn check_file(path: &Path) -> anyhow::Result<()> {
+    read_file(path, true)?;
+    println!("{}: ok", path.display());
+    Ok(())
+}
+
+impl Config {
+    /// Defaults ← file ← environment ← flags.
+    pub fn load(flags: &Flags) -> anyhow::Result<Self> {
+        let file = match &flags.config {
+            Some(p) => read_file(p, false)?,
+            None => FileConfig::default(),
+        };
+        let listen = match (flags.listen, env("JANUS_LISTEN"), file.listen) {
+            (Some(l), _, _) => l,
+            (None, Some(e), _) => e.parse().context("JANUS_LISTEN")?,
+            (None, None, Some(f)) => f,
+            _ => SocketAddr::from(([127, 0, 0, 1], 9229)),
+        };
+        let pick = |flag: Option<String>, var: &str, file: Option<String>, default: &str| {
+            flag.or_else(|| env(var)).or(file).unwrap_or_else(|| default.to_owned())
+        };
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env("JANUS_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./janus-data"));
+        let region = pick(flags.region.clone(), "JANUS_REGION", file.region, "us-east-1");
+        janus_types::RegionName::parse(&region).map_err(|e| anyhow::anyhow!("region: {e}"))?;
+        let account_id = pick(None, "JANUS_ACCOUNT_ID", file.account_id, "000000000000");
+        let log_format = pick(flags.log_format.clone(), "JANUS_LOG_FORMAT", file.log_format, "text");
+        if log_format != "text" && log_format != "json" {
+            bail!("log format must be text or json, not {log_format:?}");
+        }
+        let h = file.password_hash.unwrap_or_default();
+        let d = janus_crypto::HashParams::default();
+        let hash = janus_crypto::HashParams {
+            m_kib: h.memory_kib.unwrap_or(d.m_kib),
+            t: h.iterations.unwrap_or(d.t),
+            p: h.parallelism.unwrap_or(d.p),
+        };
+        Ok(Self { listen, data_dir, region, account_id, log_format, hash })
+    }
+}

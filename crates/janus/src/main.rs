@@ -1,0 +1,44 @@
+//! The `janus` binary: parses the command line, loads configuration, wires the layers
+//! together and runs the chosen command.
+#![forbid(unsafe_code)]
+
+mod config;
+mod credentials;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Janus: a self-hosted identity provider that speaks the Amazon Cognito user pools API.
+#[derive(Parser)]
+#[command(name = "janus", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a region: serve the Cognito API on --listen with the store in --data-dir.
+    Serve(config::Flags),
+    /// Check a configuration file: unknown keys and bad values are errors.
+    ConfigCheck {
+        /// The TOML file to check.
+        file: std::path::PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
+        Command::ConfigCheck { file } => config::check_file(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("janus: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `janus serve`: open the store, build the services, bind, print where it listens, and
+//! serve until Ctrl-C or SIGTERM, then finish in-flight requests and exit.
+
+use anyhow::Context;
+use std::sync::Arc;
+
+use janus_core::outbox::FileOutbox;
+use janus_core::Services;
+use janus_crypto::{OsRandom, PasswordHasher};
+use janus_http::AppState;
+use janus_store::SqliteStore;
+use janus_types::{RegionName, SystemClock};
+
+use crate::config::Config;
+use crate::credentials;
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JANUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Run a region until told to stop.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(&config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let _lock = lock_data_dir(&config)?;
+    let store = SqliteStore::open(&config.data_dir).context("opening the store")?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let endpoint = format!("http://{addr}");
+    let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
+    let services = Services {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        rng: Arc::new(OsRandom),
+        hasher: PasswordHasher::new(config.hash),
+        region: RegionName::parse(&config.region).map_err(|e| anyhow::anyhow!("{e}"))?,
+        account: config.account_id.clone(),
+        outbox: Arc::new(FileOutbox::new(config.data_dir.join("outbox.jsonl"))),
+    };
+    let app = janus_http::router(Arc::new(AppState::new(services, admin)?));
+    println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
+    tracing::info!(%addr, region = %config.region, "serving");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Hold an exclusive lock on the data directory so two processes never share one store.
+fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
+    let path = config.data_dir.join("janus.lock");
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    f.try_lock().map_err(|_| {
+        anyhow::anyhow!("{} is in use by another janus process", config.data_dir.display())
+    })?;
+    Ok(f)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
