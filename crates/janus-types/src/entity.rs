@@ -160,8 +160,10 @@ pub struct Membership {
     pub user: UserKey,
 }
 
-/// Any entity, as stored in a change.
+/// Any entity, as stored in a change. (Entities move rarely and are mostly serialized, so
+/// the size difference between variants is not worth a box.)
 #[allow(missing_docs)]
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entity {

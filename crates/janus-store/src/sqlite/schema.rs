@@ -59,3 +59,29 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::SqliteStore;
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = rusqlite::Connection::open(dir.path().join("janus.db")).unwrap();
+        conn.pragma_update(None, "user_version", super::SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        let err = SqliteStore::open(dir.path()).err().expect("newer schema refused").to_string();
+        assert!(err.contains("newer Janus"), "{err}");
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = rusqlite::Connection::open(dir.path().join("janus.db")).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, super::SCHEMA_VERSION);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real `janus` binary on loopback, driven over HTTP. One test binary
+//! with modules keeps link time down.
+
+mod durability;
+mod serve;
+mod support;
