@@ -6,8 +6,12 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+pub mod auth;
 pub mod clients;
+pub mod credential;
 pub mod groups;
+pub mod keys;
+pub mod me;
 pub mod outbox;
 pub mod page;
 pub mod password_policy;
@@ -22,6 +26,26 @@ use janus_store::Store;
 use janus_types::{Clock, Error, Pool, PoolId, Random, RegionName, Result};
 
 pub use outbox::Outbox;
+
+/// What a region is built from; [`Services::new`] adds the derived state.
+pub struct Parts {
+    /// The store backend.
+    pub store: Arc<dyn Store>,
+    /// Wall clock.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub rng: Arc<dyn Random>,
+    /// Password hashing.
+    pub hasher: PasswordHasher,
+    /// This region's name.
+    pub region: RegionName,
+    /// The account id used in ARNs.
+    pub account: String,
+    /// Where messages to users are delivered.
+    pub outbox: Arc<dyn Outbox>,
+    /// The base URL of token issuers: a pool's issuer is `<issuer_base>/<pool id>`.
+    pub issuer_base: String,
+}
 
 /// Everything the operations need, passed down explicitly (no globals).
 #[derive(Clone)]
@@ -40,9 +64,31 @@ pub struct Services {
     pub account: String,
     /// Where messages to users (invitations, codes) are delivered.
     pub outbox: Arc<dyn Outbox>,
+    /// The base URL of token issuers.
+    pub issuer_base: String,
+    srp: Arc<janus_crypto::srp::Group>,
+    keys: Arc<keys::KeyCache>,
+    decoy: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Services {
+    /// Build the services of a region.
+    pub fn new(p: Parts) -> Self {
+        Self {
+            store: p.store,
+            clock: p.clock,
+            rng: p.rng,
+            hasher: p.hasher,
+            region: p.region,
+            account: p.account,
+            outbox: p.outbox,
+            issuer_base: p.issuer_base.trim_end_matches('/').to_owned(),
+            srp: Arc::new(janus_crypto::srp::Group::new()),
+            keys: Arc::new(keys::KeyCache::default()),
+            decoy: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
     /// Now, in ms since the epoch.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()

@@ -218,8 +218,10 @@ impl Services {
             config,
             tags: input.settings.user_pool_tags.unwrap_or_default(),
         };
+        let keys = crate::keys::generate(&*self.rng, now)?;
         let mut tx = self.store.write(now)?;
         tx.put(&id, Entity::Pool(pool.clone()))?;
+        tx.put(&id, Entity::Keys(keys))?;
         tx.commit()?;
         tracing::info!(pool = %id, "created user pool");
         Ok(pool)

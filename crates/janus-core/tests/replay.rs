@@ -11,7 +11,7 @@ use janus_core::outbox::{Message, Outbox};
 use janus_core::pools::{CreatePool, UpdatePool};
 use janus_core::users::create::CreateUser;
 use janus_core::users::AttributeInput;
-use janus_core::Services;
+use janus_core::{Parts, Services};
 use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
 use janus_store::{SqliteStore, Store};
 use janus_types::{GroupName, PoolId, RegionName, Seq, SystemClock};
@@ -24,7 +24,7 @@ impl Outbox for NoOutbox {
 }
 
 fn services(dir: &std::path::Path, seed: u64) -> Services {
-    Services {
+    Services::new(Parts {
         store: Arc::new(SqliteStore::open(dir).unwrap()),
         clock: Arc::new(SystemClock),
         rng: Arc::new(SeededRandom::new(seed)),
@@ -32,7 +32,8 @@ fn services(dir: &std::path::Path, seed: u64) -> Services {
         region: RegionName::parse("us-east-1").unwrap(),
         account: "000000000000".into(),
         outbox: Arc::new(NoOutbox),
-    }
+        issuer_base: "http://127.0.0.1:9229".into(),
+    })
 }
 
 #[derive(Debug, Clone)]

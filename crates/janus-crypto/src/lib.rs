@@ -1,11 +1,14 @@
-//! Janus's cryptography: password hashing and the random values Janus hands out (ids,
-//! secrets, temporary passwords). Key providers, envelope encryption, SRP, TOTP and JWT
-//! signing join this crate as their issues land.
+//! Janus's cryptography: password hashing, Cognito's SRP, RS256 JWTs, sealed (AEAD) values,
+//! and the random values Janus hands out (ids, secrets, temporary passwords). Key providers,
+//! envelope encryption and TOTP join this crate as their issues land.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod jwt;
 pub mod password;
 pub mod random;
+pub mod seal;
+pub mod srp;
 
 pub use password::{PasswordHasher, HashParams};
 pub use random::{OsRandom, SeededRandom};

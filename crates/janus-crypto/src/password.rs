@@ -1,9 +1,12 @@
 //! Password hashing with argon2id into PHC strings, so parameters can be raised later and
 //! old hashes recognised and upgraded. Verification compares in constant time (argon2's own).
+//! At most one hash per CPU runs at a time (each holds 19 MiB by default): a flood of
+//! sign-ins queues here instead of exhausting memory or starving other requests.
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use janus_types::{Error, Random};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +30,40 @@ impl Default for HashParams {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: HashParams,
+    permits: Arc<(Mutex<usize>, Condvar)>,
+}
+
+struct Permit<'a>(&'a (Mutex<usize>, Condvar));
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0 .0.lock().unwrap_or_else(|p| p.into_inner());
+        *free += 1;
+        self.0 .1.notify_one();
+    }
 }
 
 impl PasswordHasher {
-    /// A hasher using `params`.
+    /// A hasher using `params`, running at most one hash per available CPU at once.
     pub fn new(params: HashParams) -> Self {
-        Self { params }
+        let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        Self { params, permits: Arc::new((Mutex::new(cpus), Condvar::new())) }
+    }
+
+    fn permit(&self) -> Permit<'_> {
+        let (lock, cv) = &*self.permits;
+        let mut free = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = cv.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        Permit(&self.permits)
+    }
+
+    /// True when `phc` was hashed with other parameters than this hasher's (upgrade it).
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let p = self.params;
+        !phc.starts_with(&format!("$argon2id$v=19$m={},t={},p={}$", p.m_kib, p.t, p.p))
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, Error> {
@@ -47,6 +78,7 @@ impl PasswordHasher {
         rng.fill(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal(anyhow_msg(e)))?;
         use argon2::password_hash::PasswordHasher as _;
+        let _permit = self.permit();
         let hash = self
             .argon2()?
             .hash_password(password.as_bytes(), &salt)
@@ -57,6 +89,7 @@ impl PasswordHasher {
     /// True when `password` matches the PHC string `phc`.
     pub fn verify(&self, password: &str, phc: &str) -> Result<bool, Error> {
         let parsed = PasswordHash::new(phc).map_err(|e| Error::internal(anyhow_msg(e)))?;
+        let _permit = self.permit();
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     }
 }
@@ -78,5 +111,7 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
         assert!(h.verify("Correct-Horse-1", &phc).unwrap());
         assert!(!h.verify("correct-horse-1", &phc).unwrap());
+        assert!(!h.needs_rehash(&phc));
+        assert!(PasswordHasher::new(HashParams::default()).needs_rehash(&phc));
     }
 }

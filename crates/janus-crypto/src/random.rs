@@ -37,6 +37,31 @@ impl Random for SeededRandom {
     }
 }
 
+/// Adapts a [`Random`] to the `rand_core` 0.6 traits the RSA and AEAD crates take.
+pub struct RngAdapter<'a>(pub &'a dyn Random);
+
+impl rand_core::RngCore for RngAdapter<'_> {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.0.fill(&mut b);
+        u32::from_le_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.0.fill(&mut b);
+        u64::from_le_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill(dest);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.0.fill(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for RngAdapter<'_> {}
+
 /// `n` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias).
 pub fn string_from(rng: &dyn Random, alphabet: &[u8], n: usize) -> String {
     let limit = 256 - (256 % alphabet.len());

@@ -245,7 +245,9 @@ mod tests {
             .filter(|(_, s)| s.pattern.as_ref().is_some_and(|p| Regex::new(&format!("^(?:{p})$")).is_err()))
             .map(|(n, _)| n)
             .collect();
-        assert!(bad.is_empty(), "patterns Rust's regex cannot compile: {bad:?}");
+        // S3BucketType ends in a look-behind (`(?<!\.)$`), which Rust's regex does not have;
+        // its length bounds are still checked. Any other failure is new and must be looked at.
+        assert_eq!(bad, vec!["S3BucketType"], "patterns Rust's regex cannot compile");
     }
 
     #[test]

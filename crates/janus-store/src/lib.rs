@@ -10,7 +10,7 @@ pub mod filter;
 pub mod sqlite;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, Result,
+    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, Result,
     Seq, Sub, User, UserKey,
 };
 
@@ -34,6 +34,8 @@ pub trait Read {
     fn pools(&self, after: Option<&PoolId>, limit: usize) -> Result<Vec<Pool>>;
     /// An app client.
     fn client(&self, pool: &PoolId, id: &ClientId) -> Result<Option<Client>>;
+    /// An app client by id alone, with its pool (client ids are unique across pools).
+    fn client_by_id(&self, id: &ClientId) -> Result<Option<(PoolId, Client)>>;
     /// App clients ordered by id, after `after`.
     fn clients(&self, pool: &PoolId, after: Option<&ClientId>, limit: usize) -> Result<Vec<Client>>;
     /// A user by storage key.
@@ -76,6 +78,8 @@ pub trait Read {
     fn log_head(&self, pool: &PoolId) -> Result<(Seq, Epoch)>;
     /// Changes of a pool with `seq > after`, in order.
     fn changes(&self, pool: &PoolId, after: Seq, limit: usize) -> Result<Vec<Change>>;
+    /// The pool's key material.
+    fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>>;
     /// Every entity of a pool, ordered by key: the pool's full content.
     fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>>;
 }

@@ -23,6 +23,7 @@ pub enum EntityKey {
     User { key: UserKey },
     Group { name: GroupName },
     Membership { group: GroupName, user: UserKey },
+    Keys,
 }
 
 /// One committed change.

@@ -93,6 +93,12 @@ pub struct PasswordCredential {
     pub temporary: bool,
     /// When it was set, ms since the epoch.
     pub set_ms: i64,
+    /// SRP salt (hex), for USER_SRP_AUTH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srp_salt: Option<String>,
+    /// SRP verifier `v` (hex); as secret as the hash itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srp_verifier: Option<String>,
 }
 
 impl std::fmt::Debug for PasswordCredential {
@@ -129,6 +135,55 @@ pub struct User {
     /// Sign-in alias index keys (`email:<value>`, `phone_number:<value>`, ...), unique per pool.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Sign-in protection and token revocation state.
+    #[serde(default)]
+    pub security: UserSecurity,
+}
+
+/// A user's sign-in protection and revocation state. It is replicated pool data, so a
+/// lockout or a sign-out holds in every region.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserSecurity {
+    /// Consecutive failed sign-ins.
+    #[serde(default)]
+    pub failed_sign_ins: u32,
+    /// Sign-in is refused until this time (ms since the epoch).
+    #[serde(default)]
+    pub locked_until_ms: i64,
+    /// Tokens issued before this second (`iat`) are revoked (GlobalSignOut).
+    #[serde(default)]
+    pub tokens_valid_from_s: i64,
+    /// Revoked refresh-token families (`origin_jti`), with their expiry (s), newest last.
+    #[serde(default)]
+    pub revoked: Vec<(String, i64)>,
+}
+
+/// A pool's key material: JWT signing keys and the keys that seal refresh tokens and
+/// sessions. Stored and replicated as pool data so every region signs and opens alike.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolKeys {
+    /// RSA signing keys, newest last; all are published in the JWKS.
+    pub signing: Vec<StoredKey>,
+    /// AEAD sealing keys, newest last; the newest seals, all open.
+    pub sealing: Vec<StoredKey>,
+}
+
+impl std::fmt::Debug for PoolKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids = |v: &Vec<StoredKey>| v.iter().map(|k| k.kid.clone()).collect::<Vec<_>>();
+        f.debug_struct("PoolKeys").field("signing", &kids(&self.signing)).field("sealing", &kids(&self.sealing)).finish()
+    }
+}
+
+/// One key: its id and its secret material (base64).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// Key material, base64 (PKCS#8 DER for signing keys, 32 raw bytes for sealing keys).
+    pub material: String,
+    /// Creation time, ms since the epoch.
+    pub created_ms: i64,
 }
 
 /// A group of a pool.
@@ -172,6 +227,7 @@ pub enum Entity {
     User(User),
     Group(Group),
     Membership(Membership),
+    Keys(PoolKeys),
 }
 
 impl Entity {
@@ -186,6 +242,7 @@ impl Entity {
                 group: m.group.clone(),
                 user: m.user.clone(),
             },
+            Entity::Keys(_) => EntityKey::Keys,
         }
     }
 }

@@ -43,6 +43,22 @@ pub enum Error {
     #[error("{0}")]
     UnsupportedUserStateException(String),
     #[error("{0}")]
+    PasswordResetRequiredException(String),
+    #[error("{0}")]
+    UnsupportedOperationException(String),
+    #[error("{0}")]
+    UnsupportedTokenTypeException(String),
+    #[error("{0}")]
+    CodeMismatchException(String),
+    #[error("{0}")]
+    ExpiredCodeException(String),
+    #[error("{0}")]
+    TooManyFailedAttemptsException(String),
+    #[error("{0}")]
+    TooManyRequestsException(String),
+    #[error("{0}")]
+    InvalidLambdaResponseException(String),
+    #[error("{0}")]
     InvalidUserPoolConfigurationException(String),
     #[error("{0}")]
     SerializationException(String),
@@ -77,6 +93,14 @@ impl Error {
             LimitExceededException(_) => "LimitExceededException",
             UserNotConfirmedException(_) => "UserNotConfirmedException",
             UnsupportedUserStateException(_) => "UnsupportedUserStateException",
+            PasswordResetRequiredException(_) => "PasswordResetRequiredException",
+            UnsupportedOperationException(_) => "UnsupportedOperationException",
+            UnsupportedTokenTypeException(_) => "UnsupportedTokenTypeException",
+            CodeMismatchException(_) => "CodeMismatchException",
+            ExpiredCodeException(_) => "ExpiredCodeException",
+            TooManyFailedAttemptsException(_) => "TooManyFailedAttemptsException",
+            TooManyRequestsException(_) => "TooManyRequestsException",
+            InvalidLambdaResponseException(_) => "InvalidLambdaResponseException",
             InvalidUserPoolConfigurationException(_) => "InvalidUserPoolConfigurationException",
             SerializationException(_) => "SerializationException",
             UnknownOperationException(_) => "UnknownOperationException",
@@ -103,6 +127,11 @@ impl Error {
     /// The pool is missing: the message Cognito sends.
     pub fn pool_not_found(id: &str) -> Self {
         Error::ResourceNotFoundException(format!("User pool {id} does not exist."))
+    }
+
+    /// A failed sign-in: the one message Cognito sends for unknown users and wrong passwords.
+    pub fn bad_credentials() -> Self {
+        Error::NotAuthorizedException("Incorrect username or password.".into())
     }
 
     /// The user is missing: the message Cognito sends.

@@ -13,7 +13,8 @@ pub mod env;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Entity, Group, Membership, PasswordCredential, Pool, User, UserStatus,
+    Client, Entity, Group, Membership, PasswordCredential, Pool, PoolKeys, StoredKey, User,
+    UserSecurity, UserStatus,
 };
 pub use env::{Clock, Random, SystemClock};
 pub use error::{Error, Result};

@@ -26,6 +26,10 @@ pub struct Flags {
     /// Log format: text or json [env: JANUS_LOG_FORMAT] [default: text]
     #[arg(long)]
     pub log_format: Option<String>,
+    /// Base URL of token issuers; a pool's issuer is <URL>/<pool id> [env: JANUS_ISSUER_URL]
+    /// [default: this server's own URL]
+    #[arg(long)]
+    pub issuer_url: Option<String>,
 }
 
 /// The settings a TOML file may hold (all optional; missing ones keep their defaults).
@@ -36,6 +40,7 @@ struct FileConfig {
     region: Option<String>,
     account_id: Option<String>,
     log_format: Option<String>,
+    issuer_url: Option<String>,
     password_hash: Option<HashConfig>,
 }
 
@@ -46,7 +51,8 @@ struct HashConfig {
     parallelism: Option<u32>,
 }
 
-const KNOWN_KEYS: &[&str] = &["listen", "data_dir", "region", "account_id", "log_format", "password_hash"];
+const KNOWN_KEYS: &[&str] =
+    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash"];
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -56,6 +62,7 @@ pub struct Config {
     pub region: String,
     pub account_id: String,
     pub log_format: String,
+    pub issuer_url: Option<String>,
     pub hash: janus_crypto::HashParams,
 }
 
@@ -111,6 +118,7 @@ impl Config {
         if log_format != "text" && log_format != "json" {
             bail!("log format must be text or json, not {log_format:?}");
         }
+        let issuer_url = flags.issuer_url.clone().or_else(|| env("JANUS_ISSUER_URL")).or(file.issuer_url);
         let h = file.password_hash.unwrap_or_default();
         let d = janus_crypto::HashParams::default();
         let hash = janus_crypto::HashParams {
@@ -118,6 +126,6 @@ impl Config {
             t: h.iterations.unwrap_or(d.t),
             p: h.parallelism.unwrap_or(d.p),
         };
-        Ok(Self { listen, data_dir, region, account_id, log_format, hash })
+        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash })
     }
 }

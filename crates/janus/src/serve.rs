@@ -5,7 +5,7 @@ use anyhow::Context;
 use std::sync::Arc;
 
 use janus_core::outbox::FileOutbox;
-use janus_core::Services;
+use janus_core::{Parts, Services};
 use janus_crypto::{OsRandom, PasswordHasher};
 use janus_http::AppState;
 use janus_store::SqliteStore;
@@ -43,7 +43,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
     let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
-    let services = Services {
+    let services = Services::new(Parts {
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
         rng: Arc::new(OsRandom),
@@ -51,7 +51,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         region: RegionName::parse(&config.region).map_err(|e| anyhow::anyhow!("{e}"))?,
         account: config.account_id.clone(),
         outbox: Arc::new(FileOutbox::new(config.data_dir.join("outbox.jsonl"))),
-    };
+        issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
+    });
     let app = janus_http::router(Arc::new(AppState::new(services, admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");

@@ -3,7 +3,7 @@
 //! AdminDisableUser, AdminEnableUser, AdminConfirmSignUp, AdminResetUserPassword.
 //! Each reads and writes inside one transaction, so concurrent updates cannot interleave.
 
-use janus_types::{Entity, EntityKey, Error, PasswordCredential, Pool, PoolId, Result, User, UserStatus};
+use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User, UserStatus};
 
 use super::{claim_aliases, get, pool_of, AttributeInput};
 use crate::attributes::{self, SetMode};
@@ -86,10 +86,10 @@ impl Services {
     pub fn admin_set_password(&self, pool_id: &PoolId, username: &str, password: &str, permanent: bool) -> Result<User> {
         let pool = self.load_pool(pool_id)?;
         password_policy::check(&pool.config.password_policy, password)?;
-        let phc = self.hasher.hash(password, &*self.rng)?;
-        let now = self.now_ms();
+        let stored_name = self.admin_get_user(pool_id, username)?.username;
+        let cred = self.credential(&pool, &stored_name, password, !permanent)?;
         self.modify_user(pool_id, username, |_, user| {
-            user.password = Some(PasswordCredential { phc, temporary: !permanent, set_ms: now });
+            user.password = Some(cred);
             user.status = if permanent { UserStatus::Confirmed } else { UserStatus::ForceChangePassword };
             Ok(())
         })

@@ -8,12 +8,12 @@
 use serde::Deserialize;
 
 use janus_crypto::random;
-use janus_types::{Entity, Error, PoolId, Result, Sub, User, UserKey, UserStatus, PasswordCredential, Pool};
+use janus_types::{Entity, Error, PasswordCredential, Pool, PoolId, Result, Sub, User, UserKey, UserStatus};
 
 use super::{claim_aliases, find, pairs, pool_of, to_map, AttributeInput};
 use crate::attributes::{self, is_email, is_phone, SetMode};
 use crate::outbox::Message;
-use crate::{password_policy, Services};
+use crate::Services;
 
 /// AdminCreateUser's input.
 #[allow(missing_docs)]
@@ -83,7 +83,7 @@ impl Services {
                 missing.iter().map(|m| format!("{m}: The attribute {m} is required")).collect::<Vec<_>>().join(", ")
             )));
         }
-        let (password, invite) = self.initial_password(&pool, &input)?;
+        let (password, invite) = self.initial_password(&pool, &username, &input)?;
         let now = self.now_ms();
         let mut user = User {
             key: UserKey::of(&username, pool.config.case_sensitive()),
@@ -96,6 +96,7 @@ impl Services {
             modified_ms: now,
             password,
             aliases: vec![],
+            security: Default::default(),
         };
         let mut tx = self.store.write(now)?;
         if tx.user(&pool.id, &user.key)?.is_some() {
@@ -114,17 +115,14 @@ impl Services {
     }
 
     /// The credential to store and the password to send, per the module docs.
-    fn initial_password(&self, pool: &Pool, input: &CreateUser) -> Result<(Option<PasswordCredential>, Option<String>)> {
+    fn initial_password(&self, pool: &Pool, username: &str, input: &CreateUser) -> Result<(Option<PasswordCredential>, Option<String>)> {
         let suppress = input.message_action.as_deref() == Some("SUPPRESS");
         let temp = match (&input.temporary_password, suppress) {
-            (Some(p), _) => {
-                password_policy::check(&pool.config.password_policy, p)?;
-                p.clone()
-            }
+            (Some(p), _) => p.clone(),
             (None, true) => return Ok((None, None)),
             (None, false) => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
         };
-        let cred = PasswordCredential { phc: self.hasher.hash(&temp, &*self.rng)?, temporary: true, set_ms: self.now_ms() };
+        let cred = self.credential(pool, username, &temp, true)?;
         Ok((Some(cred), (!suppress).then_some(temp)))
     }
 
@@ -137,13 +135,10 @@ impl Services {
             return Err(Error::UnsupportedUserStateException("Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into()));
         }
         let temp = match &input.temporary_password {
-            Some(p) => {
-                password_policy::check(&pool.config.password_policy, p)?;
-                p.clone()
-            }
+            Some(p) => p.clone(),
             None => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
         };
-        user.password = Some(PasswordCredential { phc: self.hasher.hash(&temp, &*self.rng)?, temporary: true, set_ms: now });
+        user.password = Some(self.credential(&pool, &user.username, &temp, true)?);
         user.modified_ms = now;
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;

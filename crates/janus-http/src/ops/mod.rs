@@ -2,8 +2,10 @@
 //! It is data, assembled from one slice per module; the dispatcher looks names up here.
 //! Each handler decodes its typed input, calls one service, and encodes the response.
 
+mod auth;
 mod clients;
 mod groups;
+mod me;
 mod pools;
 mod tags;
 mod users;
@@ -43,9 +45,14 @@ pub(crate) const fn admin(name: &'static str, handler: Handler) -> Operation {
     Operation { name, auth: Auth::Admin, handler }
 }
 
+/// Shorthand for an operation the SDKs send unsigned.
+pub(crate) const fn public(name: &'static str, handler: Handler) -> Operation {
+    Operation { name, auth: Auth::Public, handler }
+}
+
 /// Every implemented operation, by name.
 pub fn table() -> HashMap<&'static str, Operation> {
-    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS]
+    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS]
         .iter()
         .flat_map(|ops| ops.iter())
         .map(|op| (op.name, *op))

@@ -7,7 +7,8 @@ use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, Result,
+    Change, Client, ClientId, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
+    Result,
     Seq, Sub, User, UserKey,
 };
 
@@ -74,6 +75,19 @@ impl<C: HasConn> Read for C {
             "SELECT body FROM clients WHERE pool = ?1 AND id = ?2",
             params![pool.as_str(), id.as_str()],
         )
+    }
+
+    fn client_by_id(&self, id: &ClientId) -> Result<Option<(PoolId, Client)>> {
+        let mut stmt = self.conn().prepare_cached("SELECT pool, body FROM clients WHERE id = ?1").map_err(db_err)?;
+        let row: Option<(String, String)> =
+            stmt.query_row(params![id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err)?;
+        match row {
+            Some((pool, body)) => {
+                let pool = PoolId::parse(&pool).map_err(|_| db_err(rusqlite::Error::InvalidQuery))?;
+                Ok(Some((pool, parse(body)?)))
+            }
+            None => Ok(None),
+        }
     }
 
     fn clients(&self, pool: &PoolId, after: Option<&ClientId>, limit: usize) -> Result<Vec<Client>> {
@@ -215,11 +229,18 @@ impl<C: HasConn> Read for C {
         )
     }
 
+    fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>> {
+        self.one("SELECT body FROM pool_keys WHERE pool = ?1", params![pool.as_str()])
+    }
+
     fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>> {
         let p = pool.as_str();
         let mut out: Vec<Entity> = Vec::new();
         if let Some(pool) = self.pool(pool)? {
             out.push(Entity::Pool(pool));
+        }
+        if let Some(keys) = self.keys(pool)? {
+            out.push(Entity::Keys(keys));
         }
         let clients: Vec<Client> =
             self.many("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", params![p])?;

@@ -22,7 +22,7 @@ pub fn apply(conn: &Connection, change: &Change) -> Result<()> {
             for table in ["pools WHERE id", "clients WHERE pool", "users WHERE pool"] {
                 exec(conn, &format!("DELETE FROM {table} = ?1"), params![pool])?;
             }
-            for table in ["aliases", "groups", "members"] {
+            for table in ["aliases", "groups", "members", "pool_keys"] {
                 exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), params![pool])?;
             }
             Ok(())
@@ -70,6 +70,12 @@ pub fn apply(conn: &Connection, change: &Change) -> Result<()> {
             "DELETE FROM members WHERE pool = ?1 AND grp = ?2 AND ukey = ?3",
             params![pool, group.as_str(), user.as_str()],
         ),
+        (EntityKey::Keys, Some(Entity::Keys(k))) => exec(
+            conn,
+            "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)",
+            params![pool, to_json(k)?],
+        ),
+        (EntityKey::Keys, None) => exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", params![pool]),
         (key, _) => Err(Error::internal(anyhow::anyhow!(
             "change {} of {pool}: state does not match key {key:?}",
             change.seq

@@ -35,6 +35,9 @@ CREATE TABLE log_head (pool TEXT PRIMARY KEY, seq INTEGER NOT NULL, epoch INTEGE
 CREATE TABLE changes (
     pool TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (pool, seq)) WITHOUT ROWID;
+"#, r#"
+CREATE TABLE pool_keys (pool TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX clients_by_id ON clients (id);
 "#];
 
 /// The schema version this binary writes.

@@ -1,0 +1,584 @@
+//! Load generator for bench/run.sh: N concurrent clients, each with its own keep-alive
+//! connection, send SigV4-signed Cognito JSON 1.1 calls to Janus or cognito-local and report
+//! throughput and latency percentiles.
+//!
+//! On a 2-core machine the generator shares the CPU with the server it measures, so it is
+//! built to cost little per call: every client is a task on ONE thread (a tokio current-thread
+//! runtime; one epoll wait serves many ready connections), a request goes out in a single
+//! write, and the HTTP/1.1 exchange is done by hand (Content-Length bodies, which is what both
+//! Janus and cognito-local send). The `RESULT` line reports the generator's own CPU time
+//! (`client_cpu_s`) and, with `--server-pid`, the server's (`server_cpu_s`), so a reader can
+//! see how the two cores were shared.
+//!
+//! Commands (flags are `--name value`; credentials come from JANUS_ADMIN_ACCESS_KEY_ID and
+//! JANUS_ADMIN_SECRET_ACCESS_KEY, as for the server):
+//!
+//! * `create-pool --endpoint URL --name NAME` prints the new pool's id.
+//! * `run --endpoint URL --op create|get --pool ID --clients N (--duration S | --count N)
+//!   [--warmup S] [--prefix u] [--start K] [--keys K] [--server-pid PID]` runs the load and
+//!   prints one `RESULT key=value ...` line, plus an `ERROR count=N status body` line per
+//!   distinct error. `create` makes users `{prefix}{start+i}` for i = 0, 1, ... (MessageAction
+//!   SUPPRESS, one email attribute); `get` reads users picked at random from `{prefix}{start}`
+//!   .. `{prefix}{start+keys-1}`.
+//! * `wait --url URL [--timeout S]` waits until the URL answers (any HTTP status).
+//! * `startup --url URL --runs N [--reset DIR] -- CMD ARGS...` starts CMD N times, timing
+//!   exec → first 200 from URL (polled every 0.2 ms), then stops it with SIGTERM and waits for
+//!   it to exit; `--reset DIR` removes DIR before each start. Prints
+//!   `STARTUP runs=N median_ms=... min_ms=... max_ms=... all_ms=...`.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpStream;
+
+type Res<T> = Result<T, String>;
+
+struct Args {
+    flags: HashMap<String, String>,
+    rest: Vec<String>,
+}
+
+impl Args {
+    fn parse(args: &[String]) -> Res<Self> {
+        let mut flags = HashMap::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            if a == "--" {
+                return Ok(Self { flags, rest: args[i + 1..].to_vec() });
+            }
+            let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            let value = args.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
+            flags.insert(name.to_string(), value.clone());
+            i += 2;
+        }
+        Ok(Self { flags, rest: Vec::new() })
+    }
+    fn str(&self, name: &str) -> Res<String> {
+        self.flags.get(name).cloned().ok_or_else(|| format!("--{name} is required"))
+    }
+    fn str_or(&self, name: &str, default: &str) -> String {
+        self.flags.get(name).cloned().unwrap_or_else(|| default.to_string())
+    }
+    fn num<T: std::str::FromStr>(&self, name: &str) -> Res<Option<T>> {
+        match self.flags.get(name) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| format!("--{name}: bad number {v:?}")),
+        }
+    }
+}
+
+/// `http://HOST:PORT[/path]` → (socket address, `HOST:PORT`, path).
+fn parse_url(url: &str) -> Res<(SocketAddr, String, String)> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http://HOST:PORT URLs"))?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let host = if host.contains(':') { host.to_string() } else { format!("{host}:80") };
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&host.replace("localhost", "127.0.0.1"))
+        .map_err(|e| format!("{url}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{url}: no address"))?;
+    Ok((addr, host, path.to_string()))
+}
+
+/// What every client needs to sign and address its calls.
+struct Target {
+    addr: SocketAddr,
+    host: String,
+    access_key_id: String,
+    secret_access_key: String,
+    region: String,
+}
+
+fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// `YYYYMMDDTHHMMSSZ` for now (Howard Hinnant's civil-from-days).
+fn amz_date_now() -> Res<String> {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Ok(format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
+}
+
+impl Target {
+    fn new(endpoint: &str, region: &str) -> Res<Self> {
+        let (addr, host, _) = parse_url(endpoint)?;
+        let env = |n: &str| std::env::var(n).map_err(|_| format!("{n} is not set"));
+        Ok(Self {
+            addr,
+            host,
+            access_key_id: env("JANUS_ADMIN_ACCESS_KEY_ID")?,
+            secret_access_key: env("JANUS_ADMIN_SECRET_ACCESS_KEY")?,
+            region: region.to_string(),
+        })
+    }
+
+    /// The full HTTP/1.1 request for one call, signed with AWS Signature Version 4 for
+    /// service `cognito-idp` over the headers content-type, host, x-amz-date, x-amz-target.
+    fn request(&self, action: &str, body: &str) -> Res<Vec<u8>> {
+        let amz_date = amz_date_now()?;
+        let date = &amz_date[..8];
+        let target = format!("AWSCognitoIdentityProviderService.{action}");
+        let signed_headers = "content-type;host;x-amz-date;x-amz-target";
+        let canonical = format!(
+            "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:{}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\n{signed_headers}\n{}",
+            self.host,
+            hex::encode(Sha256::digest(body.as_bytes()))
+        );
+        let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
+        let string_to_sign =
+            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+        let key = hmac(format!("AWS4{}", self.secret_access_key).as_bytes(), date.as_bytes());
+        let key = hmac(&key, self.region.as_bytes());
+        let key = hmac(&key, b"cognito-idp");
+        let key = hmac(&key, b"aws4_request");
+        let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
+        let mut out = Vec::with_capacity(640 + body.len());
+        write!(
+            out,
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n\
+             X-Amz-Date: {amz_date}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={}/{scope}, \
+             SignedHeaders={signed_headers}, Signature={signature}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            self.access_key_id,
+            body.len()
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Status, Content-Length and whether the server will close, from a response head.
+fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
+    let text = std::str::from_utf8(head).map_err(|_| "response head is not UTF-8")?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let (mut length, mut close) = (None, false);
+    for line in lines {
+        let Some((k, v)) = line.split_once(':') else { continue };
+        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+        match k.as_str() {
+            "content-length" => length = v.parse().ok(),
+            "connection" => close = v.eq_ignore_ascii_case("close"),
+            "transfer-encoding" => return Err(format!("unsupported Transfer-Encoding {v}")),
+            _ => {}
+        }
+    }
+    Ok((status, length.ok_or("response without Content-Length")?, close))
+}
+
+/// One client's keep-alive connection.
+struct Conn {
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn connect(addr: SocketAddr) -> Res<TcpStream> {
+        let s = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(s)
+    }
+
+    /// Send `request`, return the response's status and body.
+    async fn exchange(&mut self, addr: SocketAddr, request: &[u8]) -> Res<(u16, String)> {
+        let result = self.exchange_inner(addr, request).await;
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+
+    async fn exchange_inner(&mut self, addr: SocketAddr, request: &[u8]) -> Res<(u16, String)> {
+        if self.stream.is_none() {
+            self.stream = Some(Self::connect(addr).await?);
+        }
+        let s = self.stream.as_ref().expect("connected above");
+        let mut data = request;
+        while !data.is_empty() {
+            match s.try_write(data) {
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    s.writable().await.map_err(|e| format!("write: {e}"))?
+                }
+                Err(e) => return Err(format!("write: {e}")),
+            }
+        }
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let (status, length, close) = parse_head(&self.buf[..end])?;
+                let total = end + 4 + length;
+                if self.buf.len() >= total {
+                    let body = String::from_utf8_lossy(&self.buf[end + 4..total]).into_owned();
+                    if close {
+                        self.stream = None;
+                    }
+                    return Ok((status, body));
+                }
+            }
+            s.readable().await.map_err(|e| format!("read: {e}"))?;
+            match s.try_read(&mut chunk) {
+                Ok(0) => return Err("connection closed by the server".into()),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+    }
+}
+
+fn runtime() -> Res<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
+}
+
+fn create_pool(args: &Args) -> Res<()> {
+    let target = Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?;
+    let body = serde_json::json!({ "PoolName": args.str_or("name", "bench") }).to_string();
+    let request = target.request("CreateUserPool", &body)?;
+    let mut conn = Conn { stream: None, buf: Vec::new() };
+    let (status, text) = runtime()?.block_on(conn.exchange(target.addr, &request))?;
+    if status != 200 {
+        return Err(format!("CreateUserPool: {status} {text}"));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("CreateUserPool: {e}: {text}"))?;
+    let id = v["UserPool"]["Id"].as_str().ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
+    println!("{id}");
+    Ok(())
+}
+
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat (100 ticks a second).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    // Fields 14 and 15 of the line (utime, stime) are 12 and 13 after the command.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Create,
+    Get,
+}
+
+#[derive(Default)]
+struct Outcome {
+    latencies_us: Vec<u32>,
+    errors: HashMap<String, u64>,
+    last_done: Option<Instant>,
+}
+
+struct Plan {
+    op: Op,
+    pool: String,
+    prefix: String,
+    start: u64,
+    keys: u64,
+    count: Option<u64>,
+    t0: Instant,
+    measure_from: Instant,
+    deadline: Option<Instant>,
+}
+
+async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<AtomicU64>, stream: TcpStream) -> Outcome {
+    let mut out = Outcome { latencies_us: Vec::with_capacity(1 << 14), ..Default::default() };
+    let mut conn = Conn { stream: Some(stream), buf: Vec::with_capacity(4096) };
+    // xorshift64*, seeded per client.
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    tokio::time::sleep_until(plan.t0.into()).await;
+    let pool = &plan.pool;
+    let prefix = &plan.prefix;
+    loop {
+        let began = Instant::now();
+        if plan.deadline.is_some_and(|d| began >= d) {
+            break;
+        }
+        let (action, body) = match plan.op {
+            Op::Create => {
+                let i = counter.fetch_add(1, Ordering::Relaxed);
+                if plan.count.is_some_and(|c| i >= c) {
+                    break;
+                }
+                let name = format!("{prefix}{}", plan.start + i);
+                let body = format!(
+                    r#"{{"UserPoolId":"{pool}","Username":"{name}","MessageAction":"SUPPRESS","UserAttributes":[{{"Name":"email","Value":"{name}@example.com"}}]}}"#
+                );
+                ("AdminCreateUser", body)
+            }
+            Op::Get => {
+                if let Some(c) = plan.count {
+                    if counter.fetch_add(1, Ordering::Relaxed) >= c {
+                        break;
+                    }
+                }
+                rng ^= rng >> 12;
+                rng ^= rng << 25;
+                rng ^= rng >> 27;
+                let k = rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % plan.keys;
+                ("AdminGetUser", format!(r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#, plan.start + k))
+            }
+        };
+        let result = match target.request(action, &body) {
+            Ok(request) => conn.exchange(target.addr, &request).await,
+            Err(e) => Err(e),
+        };
+        let done = Instant::now();
+        if began < plan.measure_from {
+            continue;
+        }
+        out.last_done = Some(done);
+        match result {
+            Ok((200, _)) => out.latencies_us.push((done - began).as_micros().min(u32::MAX as u128) as u32),
+            Ok((status, text)) => {
+                let text: String = text.chars().take(300).collect();
+                *out.errors.entry(format!("{status} {text}")).or_default() += 1;
+            }
+            Err(e) => *out.errors.entry(e).or_default() += 1,
+        }
+    }
+    out
+}
+
+fn run(args: &Args) -> Res<()> {
+    let target = Arc::new(Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?);
+    let op = match args.str("op")?.as_str() {
+        "create" => Op::Create,
+        "get" => Op::Get,
+        other => return Err(format!("--op: {other:?} is neither create nor get")),
+    };
+    let clients: usize = args.num("clients")?.unwrap_or(1);
+    let duration: Option<f64> = args.num("duration")?;
+    let count: Option<u64> = args.num("count")?;
+    if duration.is_none() == count.is_none() {
+        return Err("give exactly one of --duration and --count".into());
+    }
+    let warmup: f64 = args.num("warmup")?.unwrap_or(0.0);
+    let keys: u64 = args.num("keys")?.unwrap_or(1);
+    if op == Op::Get && keys == 0 {
+        return Err("--keys must be positive".into());
+    }
+    let start: u64 = args.num("start")?.unwrap_or(0);
+    let server_pid = args.flags.get("server-pid").cloned();
+    let rt = runtime()?;
+    let counter = Arc::new(AtomicU64::new(0));
+
+    let (outcomes, measure_from, cpu) = rt.block_on(async {
+        // Connect every client before the clock starts.
+        let mut streams = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            streams.push(Conn::connect(target.addr).await?);
+        }
+        let t0 = Instant::now() + Duration::from_millis(20);
+        let measure_from = t0 + Duration::from_secs_f64(warmup);
+        let plan = Arc::new(Plan {
+            op,
+            pool: args.str("pool")?,
+            prefix: args.str_or("prefix", "u"),
+            start,
+            keys,
+            count,
+            t0,
+            measure_from,
+            deadline: duration.map(|d| measure_from + Duration::from_secs_f64(d)),
+        });
+        let mut handles = Vec::with_capacity(clients);
+        for (n, stream) in streams.into_iter().enumerate() {
+            handles.push(tokio::spawn(client(n, plan.clone(), target.clone(), counter.clone(), stream)));
+        }
+        tokio::time::sleep_until(measure_from.into()).await;
+        let cpu0 = (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds));
+        let mut outcomes = Vec::with_capacity(clients);
+        for h in handles {
+            outcomes.push(h.await.map_err(|e| format!("a client failed: {e}"))?);
+        }
+        let cpu1 = (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds));
+        let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
+        Ok::<_, String>((outcomes, measure_from, (diff(cpu0.0, cpu1.0), diff(cpu0.1, cpu1.1))))
+    })?;
+
+    let mut latencies = Vec::new();
+    let mut errors: HashMap<String, u64> = HashMap::new();
+    let mut last_done = measure_from;
+    for out in outcomes {
+        latencies.extend(out.latencies_us);
+        for (k, v) in out.errors {
+            *errors.entry(k).or_default() += v;
+        }
+        if let Some(d) = out.last_done {
+            last_done = last_done.max(d);
+        }
+    }
+    // Over a fixed duration the window is the duration (calls in flight at the deadline finish
+    // and count: at most one per client); over a count, from the start to the last response.
+    let secs = match duration {
+        Some(d) => d.max((last_done - measure_from).as_secs_f64()),
+        None => (last_done - measure_from).as_secs_f64(),
+    };
+    latencies.sort_unstable();
+    let pct = |p: usize| -> f64 {
+        if latencies.is_empty() {
+            return f64::NAN;
+        }
+        latencies[(latencies.len() * p / 100).min(latencies.len() - 1)] as f64 / 1000.0
+    };
+    let err_total: u64 = errors.values().sum();
+    let ok = latencies.len() as u64;
+    let issued = counter.load(Ordering::Relaxed);
+    let next = match (op, count) {
+        (Op::Create, Some(c)) => start + issued.min(c),
+        (Op::Create, None) => start + issued,
+        (Op::Get, _) => start,
+    };
+    let opt = |v: Option<f64>| v.map_or("NA".to_string(), |v| format!("{v:.2}"));
+    println!(
+        "RESULT op={} clients={clients} ok={ok} err={err_total} secs={secs:.3} ops_s={:.1} p50_ms={:.3} p99_ms={:.3} \
+         max_ms={:.3} client_cpu_s={} server_cpu_s={} next={next}",
+        if op == Op::Create { "create" } else { "get" },
+        ok as f64 / secs,
+        pct(50),
+        pct(99),
+        latencies.last().map_or(f64::NAN, |v| *v as f64 / 1000.0),
+        opt(cpu.0),
+        opt(cpu.1),
+    );
+    let mut errors: Vec<_> = errors.into_iter().collect();
+    errors.sort_by(|a, b| b.1.cmp(&a.1));
+    for (text, n) in errors {
+        println!("ERROR count={n} {}", text.replace(['\n', '\r'], " "));
+    }
+    Ok(())
+}
+
+/// One blocking GET on a fresh connection; `Some(status)` when the server answered.
+fn probe(addr: SocketAddr, host: &str, path: &str) -> Option<u16> {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    let mut head = [0u8; 64];
+    let mut got = 0;
+    while got < 12 {
+        match s.read(&mut head[got..]) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got += n,
+        }
+    }
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+fn wait(args: &Args) -> Res<()> {
+    let (addr, host, path) = parse_url(&args.str("url")?)?;
+    let timeout = Duration::from_secs_f64(args.num("timeout")?.unwrap_or(60.0));
+    let t0 = Instant::now();
+    while t0.elapsed() < timeout {
+        if probe(addr, &host, &path).is_some() {
+            println!("WAIT ms={:.1}", t0.elapsed().as_secs_f64() * 1000.0);
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("{host}{path} did not answer within {timeout:?}"))
+}
+
+fn startup(args: &Args) -> Res<()> {
+    let (addr, host, path) = parse_url(&args.str("url")?)?;
+    let runs: usize = args.num("runs")?.unwrap_or(10);
+    let reset = args.flags.get("reset").cloned();
+    let (program, rest) = args.rest.split_first().ok_or("give the command after --")?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        if let Some(dir) = &reset {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        let t0 = Instant::now();
+        let mut child = Command::new(program)
+            .args(rest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting {program}: {e}"))?;
+        let mut up = None;
+        while t0.elapsed() < Duration::from_secs(30) {
+            if probe(addr, &host, &path) == Some(200) {
+                up = Some(t0.elapsed());
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("{program} exited early: {status}"));
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let status = child.wait().map_err(|e| e.to_string())?;
+        let up = up.ok_or_else(|| format!("{host}{path} gave no 200 within 30 s"))?;
+        if status.code().is_some_and(|c| c != 0) {
+            eprintln!("startup: note: {program} exited with {status} after SIGTERM");
+        }
+        times.push(up.as_secs_f64() * 1000.0);
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "STARTUP runs={runs} median_ms={:.1} min_ms={:.1} max_ms={:.1} all_ms={}",
+        (sorted[(sorted.len() - 1) / 2] + sorted[sorted.len() / 2]) / 2.0,
+        sorted[0],
+        sorted[sorted.len() - 1],
+        times.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(",")
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        eprintln!("usage: loadgen create-pool|run|wait|startup --flag value ... (see the source's header)");
+        return ExitCode::from(2);
+    };
+    let result = Args::parse(rest).and_then(|args| match cmd.as_str() {
+        "create-pool" => create_pool(&args),
+        "run" => run(&args),
+        "wait" => wait(&args),
+        "startup" => startup(&args),
+        other => Err(format!("unknown command {other:?}")),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Signing in: InitiateAuth / AdminInitiateAuth and RespondToAuthChallenge /
+//! AdminRespondToAuthChallenge as one state machine. A flow proves who the user is
+//! (`password`, `srp`, `refresh`), then [`Services::after_authentication`] decides what comes
+//! next from the user's state: an error, a challenge (`new_password`), or tokens (`tokens`).
+//! Challenge state travels sealed in the Session / SECRET_BLOCK (`sealed`), never in a row,
+//! so any region holding the pool's keys can continue a sign-in.
+
+pub mod client;
+pub mod lockout;
+pub mod new_password;
+pub mod password;
+pub mod refresh;
+pub mod sealed;
+pub mod srp;
+pub mod tokens;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use janus_types::{Client, ClientId, Error, Pool, PoolId, Result, User, UserStatus};
+
+use crate::keys::LoadedKeys;
+use crate::Services;
+
+pub use tokens::Tokens;
+
+/// InitiateAuth / AdminInitiateAuth input.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Initiate {
+    pub auth_flow: String,
+    #[serde(default)]
+    pub auth_parameters: BTreeMap<String, String>,
+    pub client_id: ClientId,
+    pub user_pool_id: Option<PoolId>,
+}
+
+/// RespondToAuthChallenge / AdminRespondToAuthChallenge input.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Respond {
+    pub challenge_name: String,
+    pub session: Option<String>,
+    #[serde(default)]
+    pub challenge_responses: BTreeMap<String, String>,
+    pub client_id: ClientId,
+    pub user_pool_id: Option<PoolId>,
+}
+
+/// What a sign-in step produces.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Signed in.
+    Tokens(Tokens),
+    /// Another step is needed.
+    Challenge {
+        /// The challenge name.
+        name: String,
+        /// The sealed session to send back.
+        session: Option<String>,
+        /// ChallengeParameters.
+        parameters: BTreeMap<String, String>,
+    },
+}
+
+/// The pool, app client and keys a sign-in runs against.
+pub struct Ctx {
+    /// The pool.
+    pub pool: Pool,
+    /// The app client.
+    pub client: Client,
+    /// The pool's keys.
+    pub keys: Arc<LoadedKeys>,
+    /// True for the Admin* operations (server-side callers).
+    pub admin: bool,
+}
+
+fn param<'a>(p: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
+    p.get(name).map(String::as_str).ok_or_else(|| Error::invalid(format!("Missing required parameter {name}")))
+}
+
+impl Services {
+    /// Resolve the app client (and its pool) a sign-in names.
+    pub fn auth_ctx(&self, client_id: &ClientId, pool_id: Option<&PoolId>, admin: bool) -> Result<Ctx> {
+        let r = self.store.read()?;
+        let (pool_of_client, client) = r
+            .client_by_id(client_id)?
+            .ok_or_else(|| Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist.")))?;
+        if let Some(p) = pool_id {
+            r.pool(p)?.ok_or_else(|| Error::pool_not_found(p.as_str()))?;
+            if *p != pool_of_client {
+                return Err(Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist.")));
+            }
+        }
+        let pool = r.pool(&pool_of_client)?.ok_or_else(|| Error::pool_not_found(pool_of_client.as_str()))?;
+        let keys = self.pool_keys(&*r, &pool.id)?;
+        Ok(Ctx { pool, client, keys, admin })
+    }
+
+    /// InitiateAuth and AdminInitiateAuth.
+    pub fn initiate_auth(&self, input: Initiate, admin: bool) -> Result<Outcome> {
+        let ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        let flow = input.auth_flow.as_str();
+        client::check_flow(&ctx, flow)?;
+        let p = &input.auth_parameters;
+        match flow {
+            "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+                let username = param(p, "USERNAME")?;
+                client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
+                self.password_sign_in(&ctx, username, param(p, "PASSWORD")?)
+            }
+            "USER_SRP_AUTH" => {
+                let username = param(p, "USERNAME")?;
+                client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
+                self.srp_start(&ctx, username, param(p, "SRP_A")?)
+            }
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+                let refreshed = self.refresh(&ctx, param(p, "REFRESH_TOKEN")?, Some(p.get("SECRET_HASH")), false)?;
+                Ok(Outcome::Tokens(refreshed))
+            }
+            other => Err(Error::invalid(format!("Unsupported auth flow: {other}"))),
+        }
+    }
+
+    /// RespondToAuthChallenge and AdminRespondToAuthChallenge.
+    pub fn respond_to_challenge(&self, input: Respond, admin: bool) -> Result<Outcome> {
+        let ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        let r = &input.challenge_responses;
+        match input.challenge_name.as_str() {
+            "PASSWORD_VERIFIER" => self.srp_finish(&ctx, r),
+            "NEW_PASSWORD_REQUIRED" => self.new_password(&ctx, input.session.as_deref(), r),
+            other => Err(Error::invalid(format!("Unsupported challenge: {other}"))),
+        }
+    }
+
+    /// The user proved who they are at `auth_time_s`: refuse, challenge, or issue tokens.
+    pub fn after_authentication(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
+        match user.status {
+            UserStatus::Unconfirmed => Err(Error::UserNotConfirmedException("User is not confirmed.".into())),
+            UserStatus::ResetRequired => {
+                Err(Error::PasswordResetRequiredException("Password reset required for the user".into()))
+            }
+            UserStatus::ForceChangePassword => self.new_password_challenge(ctx, user),
+            _ => {
+                let auth_time = self.now_ms() / 1000;
+                Ok(Outcome::Tokens(self.issue_tokens(ctx, user, auth_time, None, true)?))
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH (alias ADMIN_NO_SRP_AUTH): the password
+//! is checked against the argon2id hash. An unknown user costs the same hash as a known one
+//! (against a decoy), so timing does not tell them apart; the error depends on the client's
+//! PreventUserExistenceErrors.
+
+use janus_types::{Error, Result, User};
+
+use super::{lockout, Ctx, Outcome};
+use crate::users;
+use crate::Services;
+
+/// True when the client hides whether a user exists (PreventUserExistenceErrors ENABLED).
+pub fn prevents_existence_errors(ctx: &Ctx) -> bool {
+    ctx.client.config.get("PreventUserExistenceErrors").and_then(|v| v.as_str()) == Some("ENABLED")
+}
+
+/// The existence error for an unknown user under the client's settings.
+pub fn unknown_user(ctx: &Ctx) -> Error {
+    if prevents_existence_errors(ctx) {
+        Error::bad_credentials()
+    } else {
+        Error::user_not_found()
+    }
+}
+
+impl Services {
+    fn decoy_hash(&self) -> &str {
+        self.decoy.get_or_init(|| self.hasher.hash("decoy password", &*self.rng).unwrap_or_default())
+    }
+
+    /// Check `password` for the user `username` names; count failures.
+    pub fn verify_password(&self, ctx: &Ctx, username: &str, password: &str) -> Result<User> {
+        let found = users::find(&*self.store.read()?, &ctx.pool, username)?;
+        let Some(mut user) = found else {
+            let _ = self.hasher.verify(password, self.decoy_hash());
+            return Err(unknown_user(ctx));
+        };
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        }
+        lockout::check(&user, self.now_ms())?;
+        let ok = match &user.password {
+            Some(c) => self.hasher.verify(password, &c.phc)?,
+            None => {
+                let _ = self.hasher.verify(password, self.decoy_hash());
+                false
+            }
+        };
+        if !ok {
+            self.record_failure(&ctx.pool.id, &user)?;
+            return Err(Error::bad_credentials());
+        }
+        self.check_temporary_expiry(ctx, &user)?;
+        self.record_success(&ctx.pool.id, &mut user)?;
+        self.upgrade_hash(ctx, &mut user, password)?;
+        Ok(user)
+    }
+
+    /// Sign in with a password.
+    pub fn password_sign_in(&self, ctx: &Ctx, username: &str, password: &str) -> Result<Outcome> {
+        let user = self.verify_password(ctx, username, password)?;
+        self.after_authentication(ctx, &user)
+    }
+
+    /// A temporary password older than the policy's validity days no longer works.
+    pub fn check_temporary_expiry(&self, ctx: &Ctx, user: &User) -> Result<()> {
+        let Some(c) = user.password.as_ref().filter(|c| c.temporary) else { return Ok(()) };
+        let days = i64::from(ctx.pool.config.password_policy.temporary_password_validity_days);
+        if self.now_ms() - c.set_ms > days * 86_400_000 {
+            return Err(Error::NotAuthorizedException(
+                "Temporary password has expired and must be reset by an administrator.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Re-hash with the current parameters after a successful check (old params → new).
+    fn upgrade_hash(&self, ctx: &Ctx, user: &mut User, password: &str) -> Result<()> {
+        let Some(c) = &user.password else { return Ok(()) };
+        if !self.hasher.needs_rehash(&c.phc) {
+            return Ok(());
+        }
+        let phc = self.hasher.hash(password, &*self.rng)?;
+        let mut tx = self.store.write(self.now_ms())?;
+        if let Some(mut u) = tx.user(&ctx.pool.id, &user.key)? {
+            if let Some(cred) = u.password.as_mut() {
+                cred.phc = phc;
+            }
+            tx.put(&ctx.pool.id, janus_types::Entity::User(u.clone()))?;
+            *user = u;
+        }
+        tx.commit()
+    }
+}

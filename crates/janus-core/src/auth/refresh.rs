@@ -1,0 +1,71 @@
+//! REFRESH_TOKEN_AUTH / REFRESH_TOKEN and GetTokensFromRefreshToken: open the sealed refresh
+//! token, check it belongs to this client, has not expired, and was not revoked (RevokeToken
+//! adds its family to the user's revoked list; GlobalSignOut moves the user's
+//! `tokens_valid_from_s`), then issue new ID and access tokens with the same `auth_time` and
+//! `origin_jti`. With refresh-token rotation on the client, a new refresh token comes too.
+
+use serde_json::Value;
+
+use janus_types::{Error, Result};
+
+use super::sealed::{self, RefreshClaims};
+use super::{client, Ctx, Tokens};
+use crate::Services;
+
+fn invalid() -> Error {
+    Error::NotAuthorizedException("Invalid Refresh Token".into())
+}
+
+impl Services {
+    /// Open and check a refresh token for `ctx`'s client.
+    pub fn open_refresh(&self, ctx: &Ctx, token: &str) -> Result<RefreshClaims> {
+        let c = sealed::open_refresh(&ctx.keys, token).ok_or_else(invalid)?;
+        if c.pool != ctx.pool.id || c.client != ctx.client.id {
+            return Err(invalid());
+        }
+        if c.exp < self.now_ms() / 1000 {
+            return Err(Error::NotAuthorizedException("Refresh Token has expired".into()));
+        }
+        Ok(c)
+    }
+
+    /// Refresh: new ID and access tokens (and a new refresh token when `rotate` and the
+    /// client rotates refresh tokens). `secret_hash` is `None` when the caller already
+    /// checked the client's secret itself.
+    pub fn refresh(&self, ctx: &Ctx, token: &str, secret_hash: Option<Option<&String>>, rotate: bool) -> Result<Tokens> {
+        let c = self.open_refresh(ctx, token)?;
+        let user = self.store.read()?.user(&ctx.pool.id, &c.user)?.ok_or_else(invalid)?;
+        if user.sub != c.sub {
+            return Err(invalid());
+        }
+        if let Some(sent) = secret_hash {
+            client::check_secret_hash(&ctx.client, &[user.username.as_str(), user.sub.as_str()], sent)?;
+        }
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        }
+        let revoked = c.iat < user.security.tokens_valid_from_s
+            || user.security.revoked.iter().any(|(jti, _)| *jti == c.origin_jti);
+        if revoked {
+            return Err(Error::NotAuthorizedException("Refresh Token has been revoked".into()));
+        }
+        let rotating = rotate
+            && ctx.client.config.get("RefreshTokenRotation").and_then(|r| r.get("Feature")).and_then(Value::as_str)
+                == Some("ENABLED");
+        let mut tokens = self.issue_tokens(ctx, &user, c.auth_time, Some(&c.origin_jti), rotating)?;
+        if !rotating {
+            tokens.refresh = None;
+        }
+        Ok(tokens)
+    }
+
+    /// GetTokensFromRefreshToken: the client authenticates with its secret, not a hash.
+    pub fn tokens_from_refresh(&self, ctx: &Ctx, token: &str, client_secret: Option<&str>) -> Result<Tokens> {
+        if let Some(secret) = &ctx.client.secret {
+            if client_secret != Some(secret.as_str()) {
+                return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {}", ctx.client.id)));
+            }
+        }
+        self.refresh(ctx, token, None, true)
+    }
+}

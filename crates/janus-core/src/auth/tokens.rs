@@ -1,0 +1,146 @@
+//! Issuing tokens: RS256 ID and access tokens with Cognito's claim set, signed with the
+//! pool's newest key, and a sealed refresh token. Lifetimes come from the app client
+//! (`IdTokenValidity`, `AccessTokenValidity`, `RefreshTokenValidity` in `TokenValidityUnits`).
+//! `iat` is never earlier than the user's last global sign-out, so a token issued right after
+//! one is valid and every token issued before it is not.
+
+use serde_json::{json, Map, Value};
+
+use janus_crypto::random;
+use janus_types::{Client, Result, User};
+
+use super::sealed::{self, RefreshClaims};
+use super::Ctx;
+use crate::Services;
+
+/// The tokens of a successful sign-in.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The ID token.
+    pub id: String,
+    /// The access token.
+    pub access: String,
+    /// The refresh token, on a fresh sign-in (not on refresh, unless rotating).
+    pub refresh: Option<String>,
+    /// Access-token lifetime in seconds.
+    pub expires_in: i64,
+}
+
+/// A client's token lifetime in seconds; `kind` is `AccessToken`, `IdToken` or `RefreshToken`.
+pub fn validity_s(client: &Client, kind: &str) -> i64 {
+    let (member, default_value, default_unit) = match kind {
+        "AccessToken" => ("AccessTokenValidity", 60, "minutes"),
+        "IdToken" => ("IdTokenValidity", 60, "minutes"),
+        _ => ("RefreshTokenValidity", 30, "days"),
+    };
+    let value = client.config.get(member).and_then(Value::as_i64).unwrap_or(default_value);
+    let unit = client
+        .config
+        .get("TokenValidityUnits")
+        .and_then(|u| u.get(kind))
+        .and_then(Value::as_str)
+        .unwrap_or(default_unit);
+    value
+        * match unit {
+            "seconds" => 1,
+            "minutes" => 60,
+            "hours" => 3600,
+            _ => 86_400,
+        }
+}
+
+fn readable(client: &Client, name: &str) -> bool {
+    if name.starts_with("dev:") {
+        return false;
+    }
+    match client.config.get("ReadAttributes").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => list.iter().any(|v| v.as_str() == Some(name)),
+        _ => true,
+    }
+}
+
+fn id_claim(name: &str, value: &str) -> Value {
+    match name {
+        "email_verified" | "phone_number_verified" => Value::Bool(value == "true"),
+        "updated_at" => value.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(value)),
+        _ => Value::from(value),
+    }
+}
+
+impl Services {
+    /// Issue ID and access tokens (and a refresh token when `with_refresh`) for `user`.
+    pub fn issue_tokens(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        auth_time: i64,
+        origin_jti: Option<&str>,
+        with_refresh: bool,
+    ) -> Result<Tokens> {
+        let rng = &*self.rng;
+        let iat = (self.now_ms() / 1000).max(user.security.tokens_valid_from_s);
+        let origin = origin_jti.map_or_else(|| random::uuid_v4(rng), str::to_owned);
+        let event_id = random::uuid_v4(rng);
+        let groups: Vec<String> = self
+            .store
+            .read()?
+            .groups_of_user(&ctx.pool.id, &user.key, None, 10_000)?
+            .into_iter()
+            .map(|g| g.name.to_string())
+            .collect();
+        let iss = self.issuer(&ctx.pool.id);
+        let (access_s, id_s) = (validity_s(&ctx.client, "AccessToken"), validity_s(&ctx.client, "IdToken"));
+        let mut access = json!({
+            "sub": user.sub, "iss": iss, "client_id": ctx.client.id, "origin_jti": origin,
+            "event_id": event_id, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
+            "auth_time": auth_time, "exp": iat + access_s, "iat": iat, "jti": random::uuid_v4(rng),
+            "username": user.username, "version": 2,
+        });
+        let mut id = Map::new();
+        id.insert("sub".into(), json!(user.sub));
+        for (name, value) in user.attributes.iter().filter(|(n, _)| readable(&ctx.client, n)) {
+            id.insert(name.clone(), id_claim(name, value));
+        }
+        if !groups.is_empty() {
+            access["cognito:groups"] = json!(groups);
+            id.insert("cognito:groups".into(), json!(groups));
+        }
+        for (k, v) in [
+            ("iss", json!(iss)),
+            ("cognito:username", json!(user.username)),
+            ("origin_jti", json!(origin)),
+            ("aud", json!(ctx.client.id)),
+            ("event_id", json!(event_id)),
+            ("token_use", json!("id")),
+            ("auth_time", json!(auth_time)),
+            ("exp", json!(iat + id_s)),
+            ("iat", json!(iat)),
+            ("jti", json!(random::uuid_v4(rng))),
+        ] {
+            id.insert(k.into(), v);
+        }
+        let signer = ctx.keys.signer()?;
+        let refresh = if with_refresh {
+            let claims = RefreshClaims {
+                v: 1,
+                pool: ctx.pool.id.clone(),
+                client: ctx.client.id.clone(),
+                user: user.key.clone(),
+                sub: user.sub.clone(),
+                origin_jti: origin.clone(),
+                auth_time,
+                iat,
+                exp: iat + validity_s(&ctx.client, "RefreshToken"),
+            };
+            Some(sealed::seal_refresh(&ctx.keys, &claims, rng)?)
+        } else {
+            None
+        };
+        Ok(Tokens {
+            id: signer.sign(&Value::Object(id), rng)?,
+            access: signer.sign(&access, rng)?,
+            refresh,
+            expires_in: access_s,
+        })
+    }
+}

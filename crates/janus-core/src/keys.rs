@@ -1,0 +1,131 @@
+//! A pool's key material: created with the pool, stored as the `Keys` entity (so it
+//! replicates and both regions sign and open alike), parsed once and cached in memory until
+//! the stored key ids change. Serves the JWKS and hands out the current signing and sealing
+//! keys.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use janus_crypto::jwt::{self, PublicKey, SigningKey};
+use janus_crypto::random;
+use janus_crypto::seal::SealKey;
+use janus_store::Read;
+use janus_types::{Error, PoolId, PoolKeys, Random, Result, StoredKey};
+
+use crate::Services;
+
+/// Parsed keys of one pool.
+pub struct LoadedKeys {
+    ids: Vec<String>,
+    /// Signing keys, newest last.
+    pub signing: Vec<SigningKey>,
+    /// Their public halves.
+    pub public: Vec<PublicKey>,
+    /// Sealing keys, newest last.
+    pub sealing: Vec<SealKey>,
+}
+
+impl LoadedKeys {
+    /// The key that signs new tokens.
+    pub fn signer(&self) -> Result<&SigningKey> {
+        self.signing.last().ok_or_else(|| Error::internal(std::io::Error::other("pool has no signing key")))
+    }
+
+    /// The key that seals new values.
+    pub fn sealer(&self) -> Result<&SealKey> {
+        self.sealing.last().ok_or_else(|| Error::internal(std::io::Error::other("pool has no sealing key")))
+    }
+
+    /// The sealing key a sealed value names.
+    pub fn opener(&self, sealed: &[u8]) -> Option<&SealKey> {
+        let id = janus_crypto::seal::key_id(sealed)?;
+        self.sealing.iter().find(|k| k.id == id)
+    }
+}
+
+/// Parsed keys by pool.
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<PoolId, Arc<LoadedKeys>>>);
+
+/// Fresh key material for a new pool.
+pub fn generate(rng: &dyn Random, now_ms: i64) -> Result<PoolKeys> {
+    let mut seal = [0u8; 32];
+    rng.fill(&mut seal);
+    Ok(PoolKeys {
+        signing: vec![StoredKey {
+            kid: random::string_from(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22),
+            material: B64.encode(jwt::generate_pkcs8(rng)?),
+            created_ms: now_ms,
+        }],
+        sealing: vec![StoredKey {
+            kid: random::string_from(rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8),
+            material: B64.encode(seal),
+            created_ms: now_ms,
+        }],
+    })
+}
+
+fn ids(k: &PoolKeys) -> Vec<String> {
+    k.signing.iter().chain(&k.sealing).map(|s| s.kid.clone()).collect()
+}
+
+fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
+    let decode = |s: &StoredKey| B64.decode(&s.material).map_err(Error::internal);
+    let signing = k.signing.iter().map(|s| SigningKey::from_pkcs8(&s.kid, &decode(s)?)).collect::<Result<Vec<_>>>()?;
+    let sealing = k
+        .sealing
+        .iter()
+        .map(|s| {
+            let key: [u8; 32] = decode(s)?.try_into().map_err(|_| Error::internal(std::io::Error::other("bad sealing key")))?;
+            let id: [u8; 8] = s.kid.as_bytes().try_into().map_err(|_| Error::internal(std::io::Error::other("bad key id")))?;
+            Ok(SealKey { id, key })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let public = signing.iter().map(SigningKey::public).collect();
+    Ok(LoadedKeys { ids: ids(k), signing, public, sealing })
+}
+
+impl Services {
+    /// The pool's parsed keys, from the cache when the stored ones have not changed.
+    pub fn pool_keys(&self, r: &dyn Read, pool: &PoolId) -> Result<Arc<LoadedKeys>> {
+        let stored = r.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
+        let mut cache = self.keys.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache.get(pool).filter(|c| c.ids == ids(&stored)) {
+            return Ok(hit.clone());
+        }
+        let loaded = Arc::new(parse(&stored)?);
+        cache.insert(pool.clone(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The pool's issuer URL.
+    pub fn issuer(&self, pool: &PoolId) -> String {
+        format!("{}/{pool}", self.issuer_base)
+    }
+
+    /// The pool's JWKS document.
+    pub fn jwks(&self, pool: &PoolId) -> Result<Value> {
+        let keys = self.pool_keys(&*self.store.read()?, pool)?;
+        Ok(json!({ "keys": keys.public.iter().map(PublicKey::jwk).collect::<Vec<_>>() }))
+    }
+
+    /// The pool's OpenID Connect discovery document.
+    pub fn openid_configuration(&self, pool: &PoolId) -> Result<Value> {
+        self.load_pool(pool)?;
+        let iss = self.issuer(pool);
+        Ok(json!({
+            "issuer": iss,
+            "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+            "response_types_supported": ["code", "token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+            "claims_supported": ["sub", "iss", "aud", "token_use", "auth_time", "exp", "iat", "email", "email_verified",
+                "phone_number", "phone_number_verified", "cognito:username", "cognito:groups"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }))
+    }
+}

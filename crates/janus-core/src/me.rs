@@ -1,0 +1,190 @@
+//! Operations a signed-in user makes with an access token: GetUser, UpdateUserAttributes,
+//! DeleteUserAttributes, ChangePassword, DeleteUser, GlobalSignOut; and token revocation:
+//! RevokeToken, AdminUserGlobalSignOut. [`Services::authenticate`] turns an access token
+//! into its pool and user, refusing forged, expired, revoked or disabled ones.
+
+use serde_json::Value;
+
+use janus_crypto::jwt;
+use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User};
+
+use crate::attributes::{self, SetMode};
+use crate::users::{self, AttributeInput};
+use crate::Services;
+
+fn invalid() -> Error {
+    Error::NotAuthorizedException("Invalid Access Token".into())
+}
+
+/// The pool named by a token's `iss` (`<issuer base>/<pool id>`), read before verification.
+fn pool_of_token(token: &str) -> Result<PoolId> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).ok_or_else(invalid)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
+    let claims: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let iss = claims["iss"].as_str().ok_or_else(invalid)?;
+    PoolId::parse(iss.rsplit('/').next().unwrap_or_default()).map_err(|_| invalid())
+}
+
+impl Services {
+    /// Verify an access token; returns its pool, user and claims.
+    pub fn authenticate(&self, token: &str) -> Result<(Pool, User, Value)> {
+        let pool_id = pool_of_token(token)?;
+        let r = self.store.read()?;
+        let pool = r.pool(&pool_id)?.ok_or_else(invalid)?;
+        let keys = self.pool_keys(&*r, &pool_id)?;
+        let claims = jwt::verify(token, &keys.public)?;
+        if claims["token_use"] != "access" {
+            return Err(invalid());
+        }
+        let now_s = self.now_ms() / 1000;
+        if claims["exp"].as_i64().is_none_or(|exp| exp < now_s) {
+            return Err(Error::NotAuthorizedException("Access Token has expired".into()));
+        }
+        let sub = janus_types::Sub::new(claims["sub"].as_str().ok_or_else(invalid)?.to_owned());
+        let user = r.user_by_sub(&pool_id, &sub)?.ok_or_else(|| Error::NotAuthorizedException("User does not exist.".into()))?;
+        let iat = claims["iat"].as_i64().unwrap_or(0);
+        let origin = claims["origin_jti"].as_str().unwrap_or_default();
+        if iat < user.security.tokens_valid_from_s || user.security.revoked.iter().any(|(j, _)| j == origin) {
+            return Err(Error::NotAuthorizedException("Access Token has been revoked".into()));
+        }
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        }
+        Ok((pool, user, claims))
+    }
+
+    /// GetUser.
+    pub fn get_user(&self, token: &str) -> Result<User> {
+        Ok(self.authenticate(token)?.1)
+    }
+
+    /// Change the user an access token names inside one transaction.
+    fn modify_me(&self, token: &str, f: impl FnOnce(&Pool, &mut User) -> Result<()>) -> Result<User> {
+        let (pool, user, _) = self.authenticate(token)?;
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let mut user = tx.user(&pool.id, &user.key)?.ok_or_else(invalid)?;
+        f(&pool, &mut user)?;
+        user.modified_ms = now;
+        for other in users::claim_aliases(&*tx, &pool, &mut user, false)? {
+            tx.put(&pool.id, Entity::User(other))?;
+        }
+        tx.put(&pool.id, Entity::User(user.clone()))?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    /// UpdateUserAttributes. A changed email or phone number becomes unverified.
+    pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<User> {
+        let pairs = users::pairs(attrs);
+        self.modify_me(token, |pool, user| {
+            attributes::validate(&pool.config, &pairs, SetMode::Update)?;
+            for (name, value) in &pairs {
+                if name.ends_with("_verified") {
+                    return Err(Error::NotAuthorizedException(format!("A client attempted to write unauthorized attribute {name}")));
+                }
+                if (name == "email" || name == "phone_number") && user.attributes.get(name) != Some(value) {
+                    user.attributes.insert(format!("{name}_verified"), "false".into());
+                }
+                user.attributes.insert(name.clone(), value.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// DeleteUserAttributes.
+    pub fn delete_my_attributes(&self, token: &str, names: &[String]) -> Result<User> {
+        self.modify_me(token, |pool, user| {
+            for name in names {
+                let schema = pool.config.schema(name).ok_or_else(|| Error::invalid(format!("{name}: Attribute does not exist in the schema.")))?;
+                if name == "sub" || schema.required || !schema.mutable {
+                    return Err(Error::invalid(format!("{name}: The attribute is required or cannot be deleted.")));
+                }
+                user.attributes.remove(name);
+            }
+            Ok(())
+        })
+    }
+
+    /// ChangePassword: the previous password must be right (a wrong one counts as a failure).
+    pub fn change_password(&self, token: &str, previous: &str, proposed: &str) -> Result<()> {
+        let (pool, user, _) = self.authenticate(token)?;
+        crate::auth::lockout::check(&user, self.now_ms())?;
+        let ok = match &user.password {
+            Some(c) => self.hasher.verify(previous, &c.phc)?,
+            None => false,
+        };
+        if !ok {
+            self.record_failure(&pool.id, &user)?;
+            return Err(Error::bad_credentials());
+        }
+        let cred = self.credential(&pool, &user.username, proposed, false)?;
+        self.modify_me(token, |_, u| {
+            u.password = Some(cred);
+            u.security.failed_sign_ins = 0;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// DeleteUser.
+    pub fn delete_me(&self, token: &str) -> Result<()> {
+        let (pool, user, _) = self.authenticate(token)?;
+        let mut tx = self.store.write(self.now_ms())?;
+        tx.delete(&pool.id, EntityKey::User { key: user.key })?;
+        tx.commit()
+    }
+
+    fn sign_out(&self, pool: &PoolId, user: &User) -> Result<()> {
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let Some(mut u) = tx.user(pool, &user.key)? else { return Err(Error::user_not_found()) };
+        u.security.tokens_valid_from_s = now / 1000 + 1;
+        tx.put(pool, Entity::User(u))?;
+        tx.commit()
+    }
+
+    /// GlobalSignOut: every token issued to the user so far stops working.
+    pub fn global_sign_out(&self, token: &str) -> Result<()> {
+        let (pool, user, _) = self.authenticate(token)?;
+        self.sign_out(&pool.id, &user)
+    }
+
+    /// AdminUserGlobalSignOut.
+    pub fn admin_global_sign_out(&self, pool_id: &PoolId, username: &str) -> Result<()> {
+        let r = self.store.read()?;
+        let pool = users::pool_of(&*r, pool_id)?;
+        let user = users::get(&*r, &pool, username)?;
+        drop(r);
+        self.sign_out(pool_id, &user)
+    }
+
+    /// RevokeToken: the refresh token and every token issued from it stop working.
+    pub fn revoke_token(&self, token: &str, client_id: &janus_types::ClientId, client_secret: Option<&str>) -> Result<()> {
+        let ctx = self.auth_ctx(client_id, None, false)?;
+        if let Some(secret) = &ctx.client.secret {
+            if client_secret != Some(secret.as_str()) {
+                return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {client_id}")));
+            }
+        }
+        if ctx.client.config.get("EnableTokenRevocation").and_then(Value::as_bool) == Some(false) {
+            return Err(Error::UnsupportedOperationException("Token revocation is not enabled for this app client.".into()));
+        }
+        let claims = crate::auth::sealed::open_refresh(&ctx.keys, token)
+            .filter(|c| c.pool == ctx.pool.id)
+            .ok_or_else(|| Error::UnsupportedTokenTypeException("The token is not a valid refresh token.".into()))?;
+        if claims.client != ctx.client.id {
+            return Err(Error::NotAuthorizedException("The token was not issued to this client.".into()));
+        }
+        let now_s = self.now_ms() / 1000;
+        let mut tx = self.store.write(self.now_ms())?;
+        let Some(mut u) = tx.user(&ctx.pool.id, &claims.user)? else { return Ok(()) };
+        u.security.revoked.retain(|(_, exp)| *exp >= now_s);
+        if !u.security.revoked.iter().any(|(j, _)| *j == claims.origin_jti) {
+            u.security.revoked.push((claims.origin_jti, claims.exp));
+        }
+        tx.put(&ctx.pool.id, Entity::User(u))?;
+        tx.commit()
+    }
+}
