@@ -8,6 +8,7 @@
 pub mod attributes;
 pub mod auth;
 pub mod clients;
+pub mod codes;
 pub mod credential;
 pub mod groups;
 pub mod keys;
@@ -16,6 +17,8 @@ pub mod outbox;
 pub mod page;
 pub mod password_policy;
 pub mod pools;
+pub mod recovery;
+pub mod signup;
 pub mod tags;
 pub mod users;
 

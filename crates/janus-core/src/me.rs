@@ -9,8 +9,11 @@ use janus_crypto::jwt;
 use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User};
 
 use crate::attributes::{self, SetMode};
+use crate::codes::{self, Delivery};
 use crate::users::{self, AttributeInput};
 use crate::Services;
+
+const VERIFY_CODE_MS: i64 = 24 * 3600 * 1000;
 
 fn invalid() -> Error {
     Error::NotAuthorizedException("Invalid Access Token".into())
@@ -60,7 +63,7 @@ impl Services {
     }
 
     /// Change the user an access token names inside one transaction.
-    fn modify_me(&self, token: &str, f: impl FnOnce(&Pool, &mut User) -> Result<()>) -> Result<User> {
+    fn modify_me(&self, token: &str, f: impl FnOnce(&Pool, &mut User) -> Result<()>) -> Result<(Pool, User)> {
         let (pool, user, _) = self.authenticate(token)?;
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
@@ -72,29 +75,78 @@ impl Services {
         }
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
-        Ok(user)
+        Ok((pool, user))
     }
 
-    /// UpdateUserAttributes. A changed email or phone number becomes unverified.
-    pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<User> {
+    /// UpdateUserAttributes. A changed email or phone number becomes unverified, and when
+    /// the pool auto-verifies it a verification code is sent there.
+    pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<Vec<Delivery>> {
         let pairs = users::pairs(attrs);
-        self.modify_me(token, |pool, user| {
+        let mut pending = Vec::new();
+        let (pool, user) = self.modify_me(token, |pool, user| {
             attributes::validate(&pool.config, &pairs, SetMode::Update)?;
             for (name, value) in &pairs {
                 if name.ends_with("_verified") {
                     return Err(Error::NotAuthorizedException(format!("A client attempted to write unauthorized attribute {name}")));
                 }
-                if (name == "email" || name == "phone_number") && user.attributes.get(name) != Some(value) {
-                    user.attributes.insert(format!("{name}_verified"), "false".into());
-                }
+                let changed = user.attributes.get(name) != Some(value);
                 user.attributes.insert(name.clone(), value.clone());
+                if changed && (name == "email" || name == "phone_number") {
+                    user.attributes.insert(format!("{name}_verified"), "false".into());
+                    if pool.config.auto_verified_attributes.iter().any(|a| a == name) {
+                        if let Some(d) = codes::destination(user, Some(name), false) {
+                            let code = self.new_code(pool, user, &format!("verify:{name}"), VERIFY_CODE_MS)?;
+                            pending.push((d, code));
+                        }
+                    }
+                }
             }
             Ok(())
-        })
+        })?;
+        for (d, code) in &pending {
+            self.send_code(&pool, &user, d, "verification", code)?;
+        }
+        Ok(pending.into_iter().map(|(d, _)| d).collect())
+    }
+
+    /// GetUserAttributeVerificationCode.
+    pub fn attribute_verification_code(&self, token: &str, attribute: &str) -> Result<Delivery> {
+        let mut sent = None;
+        let (pool, user) = self.modify_me(token, |pool, user| {
+            if attribute != "email" && attribute != "phone_number" {
+                return Err(Error::invalid(format!("{attribute} cannot be verified.")));
+            }
+            let d = codes::destination(user, Some(attribute), false)
+                .ok_or_else(|| Error::invalid(format!("The user has no {attribute}.")))?;
+            sent = Some((d, self.new_code(pool, user, &format!("verify:{attribute}"), VERIFY_CODE_MS)?));
+            Ok(())
+        })?;
+        let (d, code) = sent.ok_or_else(|| Error::invalid("Nothing to verify."))?;
+        self.send_code(&pool, &user, &d, "verification", &code)?;
+        Ok(d)
+    }
+
+    /// VerifyUserAttribute.
+    pub fn verify_attribute(&self, token: &str, attribute: &str, code: &str) -> Result<()> {
+        let (pool, user, _) = self.authenticate(token)?;
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let mut u = tx.user(&pool.id, &user.key)?.ok_or_else(invalid)?;
+        let verdict = self.check_code(&pool, &mut u, &format!("verify:{attribute}"), code)?;
+        if verdict.is_ok() {
+            u.attributes.insert(format!("{attribute}_verified"), "true".into());
+            for other in users::claim_aliases(&*tx, &pool, &mut u, false)? {
+                tx.put(&pool.id, Entity::User(other))?;
+            }
+        }
+        u.modified_ms = now;
+        tx.put(&pool.id, Entity::User(u))?;
+        tx.commit()?;
+        verdict
     }
 
     /// DeleteUserAttributes.
-    pub fn delete_my_attributes(&self, token: &str, names: &[String]) -> Result<User> {
+    pub fn delete_my_attributes(&self, token: &str, names: &[String]) -> Result<(Pool, User)> {
         self.modify_me(token, |pool, user| {
             for name in names {
                 let schema = pool.config.schema(name).ok_or_else(|| Error::invalid(format!("{name}: Attribute does not exist in the schema.")))?;

@@ -135,3 +135,8 @@ pub fn group(pool: &PoolId, g: &Group) -> Value {
     }
     out
 }
+
+/// `CodeDeliveryDetailsType`.
+pub fn delivery(d: &janus_core::codes::Delivery) -> Value {
+    json!({"Destination": d.destination, "DeliveryMedium": d.medium, "AttributeName": d.attribute})
+}

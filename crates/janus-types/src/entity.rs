@@ -138,6 +138,20 @@ pub struct User {
     /// Sign-in protection and token revocation state.
     #[serde(default)]
     pub security: UserSecurity,
+    /// Codes sent and not yet used, by purpose (`signup`, `forgot`, `verify:email`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub codes: BTreeMap<String, PendingCode>,
+}
+
+/// A one-time code sent to a user: only its keyed digest is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    /// HMAC-SHA256 of the code under a pool key (hex).
+    pub digest: String,
+    /// It stops working at this time (ms since the epoch).
+    pub expires_ms: i64,
+    /// Wrong guesses so far.
+    pub attempts: u32,
 }
 
 /// A user's sign-in protection and revocation state. It is replicated pool data, so a

@@ -13,7 +13,7 @@ pub mod env;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Entity, Group, Membership, PasswordCredential, Pool, PoolKeys, StoredKey, User,
+    Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, User,
     UserSecurity, UserStatus,
 };
 pub use env::{Clock, Random, SystemClock};

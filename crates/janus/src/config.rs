@@ -42,6 +42,17 @@ struct FileConfig {
     log_format: Option<String>,
     issuer_url: Option<String>,
     password_hash: Option<HashConfig>,
+    smtp: Option<SmtpConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+struct SmtpConfig {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    from: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
@@ -52,7 +63,7 @@ struct HashConfig {
 }
 
 const KNOWN_KEYS: &[&str] =
-    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash"];
+    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash", "smtp"];
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -64,6 +75,25 @@ pub struct Config {
     pub log_format: String,
     pub issuer_url: Option<String>,
     pub hash: janus_crypto::HashParams,
+    pub smtp: Option<janus_core::outbox::smtp::SmtpSettings>,
+}
+
+/// `[smtp]` from the file, each key overridden by `JANUS_SMTP_<KEY>`; none without a host.
+fn smtp(file: Option<SmtpConfig>) -> anyhow::Result<Option<janus_core::outbox::smtp::SmtpSettings>> {
+    let f = file.unwrap_or_default();
+    let Some(host) = env("JANUS_SMTP_HOST").or(f.host) else { return Ok(None) };
+    let port = match env("JANUS_SMTP_PORT") {
+        Some(p) => p.parse().context("JANUS_SMTP_PORT")?,
+        None => f.port.unwrap_or(587),
+    };
+    Ok(Some(janus_core::outbox::smtp::SmtpSettings {
+        host,
+        port,
+        security: env("JANUS_SMTP_SECURITY").or(f.security).unwrap_or_else(|| "starttls".into()),
+        from: env("JANUS_SMTP_FROM").or(f.from).unwrap_or_else(|| "no-reply@localhost".into()),
+        username: env("JANUS_SMTP_USERNAME").or(f.username),
+        password: env("JANUS_SMTP_PASSWORD").or(f.password),
+    }))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -126,6 +156,7 @@ impl Config {
             t: h.iterations.unwrap_or(d.t),
             p: h.parallelism.unwrap_or(d.p),
         };
-        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash })
+        let smtp = smtp(file.smtp)?;
+        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash, smtp })
     }
 }

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use std::sync::Arc;
 
-use janus_core::outbox::FileOutbox;
+use janus_core::outbox::smtp::SmtpOutbox;
+use janus_core::outbox::{FileOutbox, Outbox};
 use janus_core::{Parts, Services};
 use janus_crypto::{OsRandom, PasswordHasher};
 use janus_http::AppState;
@@ -50,7 +51,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         hasher: PasswordHasher::new(config.hash),
         region: RegionName::parse(&config.region).map_err(|e| anyhow::anyhow!("{e}"))?,
         account: config.account_id.clone(),
-        outbox: Arc::new(FileOutbox::new(config.data_dir.join("outbox.jsonl"))),
+        outbox: outbox(&config)?,
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
     });
     let app = janus_http::router(Arc::new(AppState::new(services, admin)?));
@@ -59,6 +60,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The message sender: SMTP when configured, else the development outbox file.
+fn outbox(config: &Config) -> anyhow::Result<Arc<dyn Outbox>> {
+    let file = FileOutbox::new(config.data_dir.join("outbox.jsonl"));
+    Ok(match &config.smtp {
+        Some(s) => {
+            tracing::info!(host = %s.host, port = s.port, security = %s.security, "sending email over SMTP");
+            Arc::new(SmtpOutbox::new(s, file)?)
+        }
+        None => Arc::new(file),
+    })
 }
 
 /// Hold an exclusive lock on the data directory so two processes never share one store.

@@ -117,21 +117,21 @@ impl Services {
         })
     }
 
-    /// AdminResetUserPassword: the user must reset before signing in again; needs a verified
-    /// email or phone number to send the code to.
+    /// AdminResetUserPassword: the user must reset before signing in again; the reset code
+    /// goes to their verified email or phone number (without one, the call is refused).
     pub fn admin_reset_password(&self, pool_id: &PoolId, username: &str) -> Result<User> {
-        self.modify_user(pool_id, username, |_, user| {
-            let verified = |a: &str| user.attributes.get(a).is_some_and(|v| v == "true");
-            if !verified("email_verified") && !verified("phone_number_verified") {
-                return Err(Error::invalid(
-                    "Cannot reset password for the user as there is no registered/verified email or phone_number",
-                ));
-            }
+        let mut sent = None;
+        let user = self.modify_user(pool_id, username, |pool, user| {
             if !user.enabled {
                 return Err(Error::NotAuthorizedException("User is disabled.".into()));
             }
+            sent = Some(self.reset_code(pool, user)?);
             user.status = UserStatus::ResetRequired;
             Ok(())
-        })
+        })?;
+        if let Some((d, code)) = sent {
+            self.send_code(&self.load_pool(pool_id)?, &user, &d, "password reset", &code)?;
+        }
+        Ok(user)
     }
 }

@@ -33,7 +33,7 @@ pub struct CreateUser {
 }
 
 /// The user name stored for `requested` and the attributes implied by it.
-fn username_for(pool: &Pool, requested: &str, attrs: &mut Vec<(String, String)>, sub: &Sub) -> Result<String> {
+pub(crate) fn username_for(pool: &Pool, requested: &str, attrs: &mut Vec<(String, String)>, sub: &Sub) -> Result<String> {
     let ua = &pool.config.username_attributes;
     if ua.is_empty() {
         let alias = &pool.config.alias_attributes;
@@ -97,6 +97,7 @@ impl Services {
             password,
             aliases: vec![],
             security: Default::default(),
+            codes: Default::default(),
         };
         let mut tx = self.store.write(now)?;
         if tx.user(&pool.id, &user.key)?.is_some() {

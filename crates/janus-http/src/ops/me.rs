@@ -42,8 +42,8 @@ struct UpdateAttributes {
 
 fn update_user_attributes(s: &Services, v: Value) -> Result<Value, Error> {
     let r: UpdateAttributes = input(v)?;
-    s.update_my_attributes(&r.access_token, &r.user_attributes)?;
-    Ok(json!({"CodeDeliveryDetailsList": []}))
+    let sent = s.update_my_attributes(&r.access_token, &r.user_attributes)?;
+    Ok(json!({"CodeDeliveryDetailsList": sent.iter().map(render::delivery).collect::<Vec<_>>()}))
 }
 
 #[derive(Deserialize)]

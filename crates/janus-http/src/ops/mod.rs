@@ -7,6 +7,7 @@ mod clients;
 mod groups;
 mod me;
 mod pools;
+mod signup;
 mod tags;
 mod users;
 
@@ -52,7 +53,7 @@ pub(crate) const fn public(name: &'static str, handler: Handler) -> Operation {
 
 /// Every implemented operation, by name.
 pub fn table() -> HashMap<&'static str, Operation> {
-    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS]
+    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS]
         .iter()
         .flat_map(|ops| ops.iter())
         .map(|op| (op.name, *op))

@@ -1,7 +1,10 @@
 //! Delivery of messages to users (invitations with temporary passwords, codes). The default
-//! outbox appends one JSON line per message to a file in the data directory, so a developer
-//! can read them; SMTP and SMS senders plug in behind the same trait. Message bodies hold
-//! secrets, so they never go to the log.
+//! outbox appends one JSON line per message to a file in the data directory and logs codes,
+//! so a developer on a laptop can read them; with SMTP configured, email goes out through
+//! [`smtp::SmtpOutbox`] instead (SMS, until a sender exists, still goes to the file).
+//! Temporary passwords are never logged.
+
+pub mod smtp;
 
 use serde::Serialize;
 use std::io::Write as _;
@@ -56,8 +59,13 @@ impl Outbox for FileOutbox {
             .open(&self.path)
             .map_err(Error::internal)?;
         writeln!(f, "{line}").map_err(Error::internal)?;
-        tracing::info!(pool = %msg.pool, user = %msg.username, kind = %msg.kind,
-            outbox = %self.path.display(), "message written to outbox");
+        if msg.kind == "code" {
+            tracing::info!(pool = %msg.pool, user = %msg.username, outbox = %self.path.display(),
+                "{} (development outbox: configure [smtp] to send email)", msg.body);
+        } else {
+            tracing::info!(pool = %msg.pool, user = %msg.username, kind = %msg.kind,
+                outbox = %self.path.display(), "message written to outbox");
+        }
         Ok(())
     }
 }

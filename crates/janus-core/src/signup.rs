@@ -1,0 +1,194 @@
+//! Self-service sign-up: SignUp, ConfirmSignUp, ResendConfirmationCode. A new user is
+//! UNCONFIRMED; when the pool auto-verifies email or phone, a code goes there and confirming
+//! with it marks that attribute verified.
+
+use serde::Deserialize;
+
+use janus_crypto::random;
+use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserKey, UserStatus};
+
+use crate::attributes::{self, SetMode};
+use crate::auth::{client, password, Ctx};
+use crate::codes::{self, Delivery};
+use crate::users::{self, claim_aliases, create::username_for, pairs, to_map, AttributeInput};
+use crate::Services;
+
+const SIGNUP_CODE_MS: i64 = 24 * 3600 * 1000;
+
+/// SignUp's input.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignUp {
+    pub client_id: ClientId,
+    pub secret_hash: Option<String>,
+    pub username: String,
+    pub password: Option<String>,
+    #[serde(default)]
+    pub user_attributes: Vec<AttributeInput>,
+}
+
+/// What SignUp reports.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    /// The new user.
+    pub user: User,
+    /// Where the confirmation code went, if one was sent.
+    pub delivery: Option<Delivery>,
+}
+
+/// Username + code inputs shared by ConfirmSignUp, ResendConfirmationCode, ForgotPassword, ….
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodeInput {
+    pub client_id: ClientId,
+    pub secret_hash: Option<String>,
+    pub username: String,
+    pub confirmation_code: Option<String>,
+    pub password: Option<String>,
+}
+
+fn auto_verified_destination(ctx: &Ctx, user: &User) -> Option<Delivery> {
+    let auto = &ctx.pool.config.auto_verified_attributes;
+    ["email", "phone_number"]
+        .into_iter()
+        .filter(|a| auto.iter().any(|x| x == a))
+        .find_map(|a| codes::destination(user, Some(a), false))
+}
+
+impl Services {
+    /// SignUp.
+    pub fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
+        let ctx = self.auth_ctx(&input.client_id, None, false)?;
+        client::check_secret_hash(&ctx.client, &[&input.username], input.secret_hash.as_ref())?;
+        let pool = &ctx.pool;
+        if pool.config.admin_create_user_config.allow_admin_create_user_only {
+            return Err(Error::NotAuthorizedException("SignUp is not permitted for this user pool".into()));
+        }
+        let mut attrs = pairs(&input.user_attributes);
+        attributes::validate(&pool.config, &attrs, SetMode::Create)?;
+        if attrs.iter().any(|(n, _)| n.ends_with("_verified")) {
+            return Err(Error::NotAuthorizedException("A client attempted to write unauthorized attribute".into()));
+        }
+        let sub = Sub::new(random::uuid_v4(&*self.rng));
+        let username = username_for(pool, &input.username, &mut attrs, &sub)?;
+        let attributes = to_map(attrs);
+        let missing = attributes::missing_required(&pool.config, &attributes);
+        if !missing.is_empty() {
+            return Err(Error::invalid(format!("Attributes did not conform to the schema: {} is required", missing.join(", "))));
+        }
+        let password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
+        let credential = self.credential(pool, &username, password, false)?;
+        let now = self.now_ms();
+        let mut user = User {
+            key: UserKey::of(&username, pool.config.case_sensitive()),
+            username,
+            sub,
+            attributes,
+            enabled: true,
+            status: UserStatus::Unconfirmed,
+            created_ms: now,
+            modified_ms: now,
+            password: Some(credential),
+            aliases: vec![],
+            security: Default::default(),
+            codes: Default::default(),
+        };
+        let delivery = auto_verified_destination(&ctx, &user);
+        let code = match &delivery {
+            Some(_) => Some(self.new_code(pool, &mut user, "signup", SIGNUP_CODE_MS)?),
+            None => None,
+        };
+        let mut tx = self.store.write(now)?;
+        if tx.user(&pool.id, &user.key)?.is_some() {
+            return Err(Error::UsernameExistsException("User already exists".into()));
+        }
+        claim_aliases(&*tx, pool, &mut user, false)?;
+        tx.put(&pool.id, Entity::User(user.clone()))?;
+        tx.commit()?;
+        if let (Some(d), Some(code)) = (&delivery, code) {
+            self.send_code(pool, &user, d, "confirmation", &code)?;
+        }
+        Ok(SignedUp { user, delivery })
+    }
+
+    /// Load the user a code operation names, after the client's checks.
+    pub(crate) fn code_ctx(&self, input: &CodeInput) -> Result<(Ctx, Option<User>)> {
+        let ctx = self.auth_ctx(&input.client_id, None, false)?;
+        client::check_secret_hash(&ctx.client, &[&input.username], input.secret_hash.as_ref())?;
+        let user = users::find(&*self.store.read()?, &ctx.pool, &input.username)?;
+        Ok((ctx, user))
+    }
+
+    /// Run `f` on the stored user inside a write, store the result, then report `f`'s verdict
+    /// (so a wrong code's attempt count is kept even though the call fails).
+    pub(crate) fn with_user(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        f: impl FnOnce(&mut User) -> Result<std::result::Result<(), Error>>,
+    ) -> Result<User> {
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let mut u = tx.user(&ctx.pool.id, &user.key)?.ok_or_else(Error::user_not_found)?;
+        let verdict = f(&mut u)?;
+        u.modified_ms = now;
+        for other in claim_aliases(&*tx, &ctx.pool, &mut u, false)? {
+            tx.put(&ctx.pool.id, Entity::User(other))?;
+        }
+        tx.put(&ctx.pool.id, Entity::User(u.clone()))?;
+        tx.commit()?;
+        verdict.map(|()| u)
+    }
+
+    /// ConfirmSignUp.
+    pub fn confirm_sign_up(&self, input: CodeInput) -> Result<()> {
+        let (ctx, user) = self.code_ctx(&input)?;
+        let user = user.ok_or_else(|| if password::prevents_existence_errors(&ctx) {
+            Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
+        } else {
+            Error::user_not_found()
+        })?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(Error::NotAuthorizedException(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status.as_str()
+            )));
+        }
+        let code = input.confirmation_code.as_deref().unwrap_or_default();
+        let pool = ctx.pool.clone();
+        let verified = auto_verified_destination(&ctx, &user).map(|d| d.attribute);
+        self.with_user(&ctx, &user, |u| {
+            let verdict = self.check_code(&pool, u, "signup", code)?;
+            if verdict.is_ok() {
+                u.status = UserStatus::Confirmed;
+                if let Some(attr) = verified {
+                    u.attributes.insert(format!("{attr}_verified"), "true".into());
+                }
+            }
+            Ok(verdict)
+        })?;
+        Ok(())
+    }
+
+    /// ResendConfirmationCode.
+    pub fn resend_confirmation_code(&self, input: CodeInput) -> Result<Delivery> {
+        let (ctx, user) = self.code_ctx(&input)?;
+        let user = user.ok_or_else(|| password::unknown_user(&ctx))?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(Error::invalid("User is already confirmed."));
+        }
+        let d = auto_verified_destination(&ctx, &user)
+            .or_else(|| codes::destination(&user, None, false))
+            .ok_or_else(|| Error::invalid("No email or phone number to send a code to."))?;
+        let mut code = String::new();
+        let pool = ctx.pool.clone();
+        let stored = self.with_user(&ctx, &user, |u| {
+            code = self.new_code(&pool, u, "signup", SIGNUP_CODE_MS)?;
+            Ok(Ok(()))
+        })?;
+        self.send_code(&ctx.pool, &stored, &d, "confirmation", &code)?;
+        Ok(d)
+    }
+}
