@@ -6,9 +6,10 @@
 //! built to cost little per call: every client is a task on ONE thread (a tokio current-thread
 //! runtime; one epoll wait serves many ready connections), a request goes out in a single
 //! write, and the HTTP/1.1 exchange is done by hand (Content-Length bodies, which is what both
-//! Janus and cognito-local send). The `RESULT` line reports the generator's own CPU time
-//! (`client_cpu_s`) and, with `--server-pid`, the server's (`server_cpu_s`), so a reader can
-//! see how the two cores were shared.
+//! Janus and cognito-local send). It signs with its own few lines of SigV4 rather than
+//! janus-http's, so it depends on no janus crate and builds in seconds. The `RESULT` line
+//! reports the generator's own CPU time (`client_cpu_s`) and, with `--server-pid`, the
+//! server's (`server_cpu_s`), so a reader can see how the two cores were shared.
 //!
 //! Commands (flags are `--name value`; credentials come from JANUS_ADMIN_ACCESS_KEY_ID and
 //! JANUS_ADMIN_SECRET_ACCESS_KEY, as for the server):
@@ -52,37 +53,62 @@ impl Args {
         while i < args.len() {
             let a = &args[i];
             if a == "--" {
-                return Ok(Self { flags, rest: args[i + 1..].to_vec() });
+                return Ok(Self {
+                    flags,
+                    rest: args[i + 1..].to_vec(),
+                });
             }
-            let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
-            let value = args.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
+            let name = a
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            let value = args
+                .get(i + 1)
+                .ok_or_else(|| format!("--{name} needs a value"))?;
             flags.insert(name.to_string(), value.clone());
             i += 2;
         }
-        Ok(Self { flags, rest: Vec::new() })
+        Ok(Self {
+            flags,
+            rest: Vec::new(),
+        })
     }
     fn str(&self, name: &str) -> Res<String> {
-        self.flags.get(name).cloned().ok_or_else(|| format!("--{name} is required"))
+        self.flags
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("--{name} is required"))
     }
     fn str_or(&self, name: &str, default: &str) -> String {
-        self.flags.get(name).cloned().unwrap_or_else(|| default.to_string())
+        self.flags
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
     }
     fn num<T: std::str::FromStr>(&self, name: &str) -> Res<Option<T>> {
         match self.flags.get(name) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| format!("--{name}: bad number {v:?}")),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("--{name}: bad number {v:?}")),
         }
     }
 }
 
 /// `http://HOST:PORT[/path]` → (socket address, `HOST:PORT`, path).
 fn parse_url(url: &str) -> Res<(SocketAddr, String, String)> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http://HOST:PORT URLs"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http://HOST:PORT URLs"))?;
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let host = if host.contains(':') { host.to_string() } else { format!("{host}:80") };
+    let host = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:80")
+    };
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&host.replace("localhost", "127.0.0.1"))
         .map_err(|e| format!("{url}: {e}"))?
         .next()
@@ -107,7 +133,10 @@ fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
 
 /// `YYYYMMDDTHHMMSSZ` for now (Howard Hinnant's civil-from-days).
 fn amz_date_now() -> Res<String> {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs() as i64;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -118,7 +147,12 @@ fn amz_date_now() -> Res<String> {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    Ok(format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
+    Ok(format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
 }
 
 impl Target {
@@ -147,9 +181,14 @@ impl Target {
             hex::encode(Sha256::digest(body.as_bytes()))
         );
         let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
-        let string_to_sign =
-            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-        let key = hmac(format!("AWS4{}", self.secret_access_key).as_bytes(), date.as_bytes());
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex::encode(Sha256::digest(canonical.as_bytes()))
+        );
+        let key = hmac(
+            format!("AWS4{}", self.secret_access_key).as_bytes(),
+            date.as_bytes(),
+        );
         let key = hmac(&key, self.region.as_bytes());
         let key = hmac(&key, b"cognito-idp");
         let key = hmac(&key, b"aws4_request");
@@ -185,7 +224,9 @@ fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
         .ok_or_else(|| format!("bad status line {status_line:?}"))?;
     let (mut length, mut close) = (None, false);
     for line in lines {
-        let Some((k, v)) = line.split_once(':') else { continue };
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
         let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
         match k.as_str() {
             "content-length" => length = v.parse().ok(),
@@ -194,7 +235,11 @@ fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
             _ => {}
         }
     }
-    Ok((status, length.ok_or("response without Content-Length")?, close))
+    Ok((
+        status,
+        length.ok_or("response without Content-Length")?,
+        close,
+    ))
 }
 
 /// One client's keep-alive connection.
@@ -205,7 +250,9 @@ struct Conn {
 
 impl Conn {
     async fn connect(addr: SocketAddr) -> Res<TcpStream> {
-        let s = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+        let s = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
         s.set_nodelay(true).map_err(|e| e.to_string())?;
         Ok(s)
     }
@@ -260,20 +307,29 @@ impl Conn {
 }
 
 fn runtime() -> Res<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn create_pool(args: &Args) -> Res<()> {
     let target = Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?;
     let body = serde_json::json!({ "PoolName": args.str_or("name", "bench") }).to_string();
     let request = target.request("CreateUserPool", &body)?;
-    let mut conn = Conn { stream: None, buf: Vec::new() };
+    let mut conn = Conn {
+        stream: None,
+        buf: Vec::new(),
+    };
     let (status, text) = runtime()?.block_on(conn.exchange(target.addr, &request))?;
     if status != 200 {
         return Err(format!("CreateUserPool: {status} {text}"));
     }
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("CreateUserPool: {e}: {text}"))?;
-    let id = v["UserPool"]["Id"].as_str().ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("CreateUserPool: {e}: {text}"))?;
+    let id = v["UserPool"]["Id"]
+        .as_str()
+        .ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
     println!("{id}");
     Ok(())
 }
@@ -313,9 +369,21 @@ struct Plan {
     deadline: Option<Instant>,
 }
 
-async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<AtomicU64>, stream: TcpStream) -> Outcome {
-    let mut out = Outcome { latencies_us: Vec::with_capacity(1 << 14), ..Default::default() };
-    let mut conn = Conn { stream: Some(stream), buf: Vec::with_capacity(4096) };
+async fn client(
+    n: usize,
+    plan: Arc<Plan>,
+    target: Arc<Target>,
+    counter: Arc<AtomicU64>,
+    stream: TcpStream,
+) -> Outcome {
+    let mut out = Outcome {
+        latencies_us: Vec::with_capacity(1 << 14),
+        ..Default::default()
+    };
+    let mut conn = Conn {
+        stream: Some(stream),
+        buf: Vec::with_capacity(4096),
+    };
     // xorshift64*, seeded per client.
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
     tokio::time::sleep_until(plan.t0.into()).await;
@@ -348,7 +416,13 @@ async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<Ato
                 rng ^= rng << 25;
                 rng ^= rng >> 27;
                 let k = rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % plan.keys;
-                ("AdminGetUser", format!(r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#, plan.start + k))
+                (
+                    "AdminGetUser",
+                    format!(
+                        r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#,
+                        plan.start + k
+                    ),
+                )
             }
         };
         let result = match target.request(action, &body) {
@@ -361,7 +435,9 @@ async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<Ato
         }
         out.last_done = Some(done);
         match result {
-            Ok((200, _)) => out.latencies_us.push((done - began).as_micros().min(u32::MAX as u128) as u32),
+            Ok((200, _)) => out
+                .latencies_us
+                .push((done - began).as_micros().min(u32::MAX as u128) as u32),
             Ok((status, text)) => {
                 let text: String = text.chars().take(300).collect();
                 *out.errors.entry(format!("{status} {text}")).or_default() += 1;
@@ -373,7 +449,10 @@ async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<Ato
 }
 
 fn run(args: &Args) -> Res<()> {
-    let target = Arc::new(Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?);
+    let target = Arc::new(Target::new(
+        &args.str("endpoint")?,
+        &args.str_or("region", "us-east-1"),
+    )?);
     let op = match args.str("op")?.as_str() {
         "create" => Op::Create,
         "get" => Op::Get,
@@ -416,17 +495,33 @@ fn run(args: &Args) -> Res<()> {
         });
         let mut handles = Vec::with_capacity(clients);
         for (n, stream) in streams.into_iter().enumerate() {
-            handles.push(tokio::spawn(client(n, plan.clone(), target.clone(), counter.clone(), stream)));
+            handles.push(tokio::spawn(client(
+                n,
+                plan.clone(),
+                target.clone(),
+                counter.clone(),
+                stream,
+            )));
         }
         tokio::time::sleep_until(measure_from.into()).await;
-        let cpu0 = (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds));
+        let cpu0 = (
+            cpu_seconds("self"),
+            server_pid.as_deref().and_then(cpu_seconds),
+        );
         let mut outcomes = Vec::with_capacity(clients);
         for h in handles {
             outcomes.push(h.await.map_err(|e| format!("a client failed: {e}"))?);
         }
-        let cpu1 = (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds));
+        let cpu1 = (
+            cpu_seconds("self"),
+            server_pid.as_deref().and_then(cpu_seconds),
+        );
         let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
-        Ok::<_, String>((outcomes, measure_from, (diff(cpu0.0, cpu1.0), diff(cpu0.1, cpu1.1))))
+        Ok::<_, String>((
+            outcomes,
+            measure_from,
+            (diff(cpu0.0, cpu1.0), diff(cpu0.1, cpu1.1)),
+        ))
     })?;
 
     let mut latencies = Vec::new();
@@ -475,7 +570,7 @@ fn run(args: &Args) -> Res<()> {
         opt(cpu.1),
     );
     let mut errors: Vec<_> = errors.into_iter().collect();
-    errors.sort_by(|a, b| b.1.cmp(&a.1));
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (text, n) in errors {
         println!("ERROR count={n} {}", text.replace(['\n', '\r'], " "));
     }
@@ -486,7 +581,10 @@ fn run(args: &Args) -> Res<()> {
 fn probe(addr: SocketAddr, host: &str, path: &str) -> Option<u16> {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
     let mut head = [0u8; 64];
     let mut got = 0;
     while got < 12 {
@@ -541,7 +639,10 @@ fn startup(args: &Args) -> Res<()> {
             }
             std::thread::sleep(Duration::from_micros(200));
         }
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let status = child.wait().map_err(|e| e.to_string())?;
         let up = up.ok_or_else(|| format!("{host}{path} gave no 200 within 30 s"))?;
         if status.code().is_some_and(|c| c != 0) {
@@ -556,7 +657,11 @@ fn startup(args: &Args) -> Res<()> {
         (sorted[(sorted.len() - 1) / 2] + sorted[sorted.len() / 2]) / 2.0,
         sorted[0],
         sorted[sorted.len() - 1],
-        times.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(",")
+        times
+            .iter()
+            .map(|t| format!("{t:.1}"))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     Ok(())
 }

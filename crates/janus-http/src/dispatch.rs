@@ -19,6 +19,8 @@ use crate::{sigv4, AppState, MAX_BODY};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let request_id = random::uuid_v4(&*st.services.rng);
@@ -55,7 +57,10 @@ async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes,
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    to_bytes(body, MAX_BODY).await.map_err(|_| too_large())
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY)).await {
+        Ok(read) => read.map_err(|_| too_large()),
+        Err(_) => Err(Error::invalid("The request body was not received in time.")),
+    }
 }
 
 fn resolve(st: &AppState, target: &str) -> Result<crate::ops::Operation, Error> {

@@ -10,6 +10,7 @@ mod dispatch;
 pub mod model;
 pub mod ops;
 mod render;
+pub mod server;
 pub mod sigv4;
 
 use axum::routing::{get, post};

@@ -97,7 +97,7 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
         Error::MissingAuthenticationTokenException("Missing Authentication Token".into())
     })?;
     let auth = parse_authorization(header).ok_or_else(|| {
-        Error::InvalidSignatureException("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.".into())
+        Error::IncompleteSignatureException("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.".into())
     })?;
     if auth.access_key_id != creds.access_key_id {
         return Err(Error::UnrecognizedClientException("The security token included in the request is invalid.".into()));

@@ -24,6 +24,9 @@ pub trait Store: Send + Sync + 'static {
     /// A read-write transaction; changes are stamped `now_ms`. Dropping it without
     /// [`Write::commit`] rolls it back.
     fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>>;
+    /// Make the on-disk state self-contained before the process exits (for SQLite: fold the
+    /// WAL into the database file, so a copy of `janus.db` alone is a complete backup).
+    fn shutdown(&self) -> Result<()>;
 }
 
 /// Reads, all within one consistent view.

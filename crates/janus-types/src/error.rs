@@ -31,6 +31,8 @@ pub enum Error {
     #[error("{0}")]
     MissingAuthenticationTokenException(String),
     #[error("{0}")]
+    IncompleteSignatureException(String),
+    #[error("{0}")]
     OperationNotEnabledException(String),
     #[error("{0}")]
     FeatureUnavailableInTierException(String),
@@ -87,6 +89,7 @@ impl Error {
             UnrecognizedClientException(_) => "UnrecognizedClientException",
             InvalidSignatureException(_) => "InvalidSignatureException",
             MissingAuthenticationTokenException(_) => "MissingAuthenticationTokenException",
+            IncompleteSignatureException(_) => "IncompleteSignatureException",
             OperationNotEnabledException(_) => "OperationNotEnabledException",
             FeatureUnavailableInTierException(_) => "FeatureUnavailableInTierException",
             TierChangeNotAllowedException(_) => "TierChangeNotAllowedException",

@@ -16,6 +16,6 @@ pub use entity::{
     Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, User,
     UserSecurity, UserStatus,
 };
-pub use env::{Clock, Random, SystemClock};
+pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};
 pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};

@@ -18,7 +18,9 @@ use crate::credentials;
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("JANUS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if format == "json" {
         builder.json().init();
     } else {
@@ -26,10 +28,15 @@ fn init_logging(format: &str) {
     }
 }
 
+/// How long in-flight requests may take to finish after SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Run a region until told to stop.
 pub fn run(config: Config) -> anyhow::Result<()> {
     init_logging(&config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Blocking threads run store transactions and password hashes; 64 bounds the memory a
+    // burst can take (hashing is further limited to one per CPU inside the hasher).
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?;
     runtime.block_on(serve(config))
 }
 
@@ -54,10 +61,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         outbox: outbox(&config)?,
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
     });
+    let store = services.store.clone();
     let app = janus_http::router(Arc::new(AppState::new(services, admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    janus_http::server::serve(listener, app, shutdown_signal(), SHUTDOWN_GRACE).await;
+    tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())
 }

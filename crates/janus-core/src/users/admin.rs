@@ -125,6 +125,9 @@ impl Services {
             if !user.enabled {
                 return Err(Error::NotAuthorizedException("User is disabled.".into()));
             }
+            if user.status == UserStatus::ForceChangePassword {
+                return Err(Error::NotAuthorizedException("User password cannot be reset in the current state.".into()));
+            }
             sent = Some(self.reset_code(pool, user)?);
             user.status = UserStatus::ResetRequired;
             Ok(())

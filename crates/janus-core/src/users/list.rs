@@ -14,10 +14,12 @@ pub fn parse_filter(text: &str) -> Result<Option<UserFilter>> {
         return Ok(None);
     }
     let bad = || Error::invalid(format!("Invalid filter expression: {text}"));
-    let (name, op, rest) = match text.find("^=") {
+    // The operator is whatever precedes the quoted value; a `^=` inside the value is text.
+    let head = &text[..text.find('"').unwrap_or(text.len())];
+    let (name, op, rest) = match head.find("^=") {
         Some(i) => (&text[..i], FilterOp::StartsWith, &text[i + 2..]),
         None => {
-            let i = text.find('=').ok_or_else(bad)?;
+            let i = head.find('=').ok_or_else(bad)?;
             (&text[..i], FilterOp::Equals, &text[i + 1..])
         }
     };
@@ -33,6 +35,8 @@ pub fn parse_filter(text: &str) -> Result<Option<UserFilter>> {
     if attr == FilterAttr::Status && !(value == "Enabled" || value == "Disabled") {
         return Err(Error::invalid("status must be Enabled or Disabled."));
     }
+    // Cognito documents cognito:user_status as case-insensitive; statuses are stored upper-case.
+    let value = if attr == FilterAttr::UserStatus { value.to_uppercase() } else { value };
     Ok(Some(UserFilter { attr, op, value }))
 }
 
@@ -65,6 +69,10 @@ mod tests {
         let f = parse_filter(r#"cognito:user_status="CONFIRMED""#).unwrap().unwrap();
         assert_eq!((f.attr, f.op), (FilterAttr::UserStatus, FilterOp::Equals));
         assert!(parse_filter("").unwrap().is_none());
+        let f = parse_filter(r#"name = "a^=b""#).unwrap().unwrap();
+        assert_eq!((f.op, f.value.as_str()), (FilterOp::Equals, "a^=b"), "regression: issue 2 conformance");
+        let f = parse_filter(r#"cognito:user_status = "confirmed""#).unwrap().unwrap();
+        assert_eq!(f.value, "CONFIRMED");
         for bad in [r#"custom:x = "1""#, "email = bob", r#"email ~ "x""#, r#"status = "On""#] {
             assert_eq!(parse_filter(bad).unwrap_err().code(), "InvalidParameterException", "{bad}");
         }

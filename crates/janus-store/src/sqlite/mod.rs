@@ -81,11 +81,18 @@ impl HasConn for ReadTx<'_> {
     }
 }
 
+/// Idle reader connections kept for reuse; beyond this, a finished reader is closed, so a
+/// burst of concurrency does not leave its connections (and their caches) behind forever.
+const IDLE_READERS: usize = 8;
+
 impl Drop for ReadTx<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
             if c.execute_batch("COMMIT").is_ok() {
-                lock(&self.store.readers).push(c);
+                let mut idle = lock(&self.store.readers);
+                if idle.len() < IDLE_READERS {
+                    idle.push(c);
+                }
             }
         }
     }
@@ -124,6 +131,12 @@ impl Store for SqliteStore {
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
         Ok(Box::new(WriteTx { conn, now_ms, done: false }))
+    }
+
+    fn shutdown(&self) -> Result<()> {
+        lock(&self.readers).clear();
+        let conn = lock(&self.writer);
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(db_err)
     }
 }
 

@@ -12,6 +12,8 @@ fn serves_health_and_shuts_down_cleanly_on_sigterm() {
     let pool = j.call("CreateUserPool", json!({"PoolName": "p"})).unwrap();
     assert!(pool["UserPool"]["Id"].as_str().unwrap().starts_with("us-east-1_"));
     assert!(j.terminate(), "exit status 0 after SIGTERM");
+    let wal = std::fs::metadata(dir.path().join("janus.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal, 0, "a clean shutdown folds the WAL into janus.db (a copy of it is a full backup)");
 }
 
 #[test]

@@ -1,0 +1,214 @@
+//! Time-dependent sign-in behaviour, with an injected clock instead of sleeping: lockout
+//! triggers after five failures and expires; one-time codes expire; temporary passwords
+//! expire; refresh tokens expire; a global sign-out revokes earlier tokens but not later ones.
+
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use janus_core::auth::{Initiate, Outcome};
+use janus_core::outbox::{Message, Outbox};
+use janus_core::pools::CreatePool;
+use janus_core::signup::{CodeInput, SignUp};
+use janus_core::users::create::CreateUser;
+use janus_core::{Parts, Services};
+use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
+use janus_store::SqliteStore;
+use janus_types::{ClientId, ManualClock, PoolId, RegionName};
+
+#[derive(Default)]
+struct Captured(Mutex<Vec<Message>>);
+impl Outbox for Captured {
+    fn send(&self, m: &Message) -> janus_types::Result<()> {
+        self.0.lock().unwrap().push(m.clone());
+        Ok(())
+    }
+}
+
+struct World {
+    s: Services,
+    clock: Arc<ManualClock>,
+    outbox: Arc<Captured>,
+    pool: PoolId,
+    client: ClientId,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::at(1_800_000_000_000));
+    let outbox = Arc::new(Captured::default());
+    let s = Services::new(Parts {
+        store: Arc::new(SqliteStore::open(dir.path()).unwrap()),
+        clock: clock.clone(),
+        rng: Arc::new(SeededRandom::new(5)),
+        hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
+        region: RegionName::parse("us-east-1").unwrap(),
+        account: "000000000000".into(),
+        outbox: outbox.clone(),
+        issuer_base: "http://127.0.0.1:9229".into(),
+    });
+    let pool = s
+        .create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AutoVerifiedAttributes": ["email"]})).unwrap())
+        .unwrap();
+    let mut cfg = Map::new();
+    cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
+    let client = s.create_client(&pool.id, "c".into(), false, None, cfg).unwrap();
+    World { s, clock, outbox, pool: pool.id, client: client.id, _dir: dir }
+}
+
+impl World {
+    fn user(&self, name: &str, password: &str) {
+        self.s
+            .admin_create_user(CreateUser {
+                user_pool_id: self.pool.clone(),
+                username: name.into(),
+                user_attributes: vec![],
+                temporary_password: None,
+                force_alias_creation: false,
+                message_action: Some("SUPPRESS".into()),
+                desired_delivery_mediums: vec![],
+            })
+            .unwrap();
+        self.s.admin_set_password(&self.pool, name, password, true).unwrap();
+    }
+
+    fn sign_in(&self, name: &str, password: &str) -> Result<Outcome, String> {
+        let params = BTreeMap::from([("USERNAME".to_owned(), name.to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
+        let input = Initiate { auth_flow: "USER_PASSWORD_AUTH".into(), auth_parameters: params, client_id: self.client.clone(), user_pool_id: None };
+        self.s.initiate_auth(input, false).map_err(|e| format!("{}: {e}", e.code()))
+    }
+
+    fn last_code(&self) -> String {
+        let body = self.outbox.0.lock().unwrap().last().unwrap().body.clone();
+        body.rsplit(' ').next().unwrap().to_owned()
+    }
+}
+
+#[test]
+fn lockout_triggers_after_five_failures_and_expires() {
+    let w = world();
+    w.user("alice", "Right-Passw0rd!");
+    for _ in 0..5 {
+        assert_eq!(w.sign_in("alice", "wrong").unwrap_err(), "NotAuthorizedException: Incorrect username or password.");
+    }
+    let locked = w.sign_in("alice", "Right-Passw0rd!").unwrap_err();
+    assert_eq!(locked, "NotAuthorizedException: Password attempts exceeded", "locked even with the right password");
+    w.clock.advance(1_001);
+    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok(), "the 1 s lock expired");
+    // The count was cleared by the success: five more failures are needed to lock again.
+    for _ in 0..4 {
+        w.sign_in("alice", "wrong").unwrap_err();
+    }
+    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
+    // A growing lock: the 6th counted failure locks for 2 s, the 7th for 4 s. Attempts made
+    // while locked are refused without being checked, so they do not count.
+    for _ in 0..5 {
+        w.sign_in("alice", "wrong").unwrap_err();
+    }
+    w.clock.advance(1_001);
+    w.sign_in("alice", "wrong").unwrap_err();
+    assert!(w.sign_in("alice", "wrong").unwrap_err().contains("Password attempts exceeded"));
+    w.clock.advance(2_001);
+    w.sign_in("alice", "wrong").unwrap_err();
+    w.clock.advance(3_000);
+    assert!(w.sign_in("alice", "Right-Passw0rd!").unwrap_err().contains("Password attempts exceeded"));
+    w.clock.advance(1_001);
+    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
+}
+
+#[test]
+fn codes_expire_are_single_use_and_limited() {
+    let w = world();
+    let signup = |name: &str| {
+        w.s.sign_up(SignUp {
+            client_id: w.client.clone(),
+            secret_hash: None,
+            username: name.into(),
+            password: Some("Right-Passw0rd!".into()),
+            user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": format!("{name}@example.com")}])).unwrap(),
+        })
+        .unwrap()
+    };
+    let confirm = |name: &str, code: &str| {
+        w.s.confirm_sign_up(CodeInput {
+            client_id: w.client.clone(),
+            secret_hash: None,
+            username: name.into(),
+            confirmation_code: Some(code.into()),
+            password: None,
+        })
+        .map_err(|e| e.code())
+    };
+    let done = signup("bob");
+    assert_eq!(done.delivery.unwrap().destination, "b***@e***");
+    let code = w.last_code();
+    w.clock.advance(24 * 3600 * 1000 + 1);
+    assert_eq!(confirm("bob", &code), Err("ExpiredCodeException"));
+
+    signup("carol");
+    let code = w.last_code();
+    for _ in 0..5 {
+        assert_eq!(confirm("carol", "000000x"), Err("CodeMismatchException"));
+    }
+    assert_eq!(confirm("carol", &code), Err("LimitExceededException"), "five wrong guesses use the code up");
+
+    signup("dave");
+    let code = w.last_code();
+    assert_eq!(confirm("dave", &code), Ok(()));
+    assert_eq!(confirm("dave", &code), Err("NotAuthorizedException"), "confirmed once");
+    let u = w.s.admin_get_user(&w.pool, "dave").unwrap();
+    assert_eq!(u.attributes.get("email_verified").map(String::as_str), Some("true"));
+}
+
+#[test]
+fn temporary_passwords_expire() {
+    let w = world();
+    w.s.admin_create_user(CreateUser {
+        user_pool_id: w.pool.clone(),
+        username: "erin".into(),
+        user_attributes: vec![],
+        temporary_password: Some("Temp-Passw0rd!".into()),
+        force_alias_creation: false,
+        message_action: Some("SUPPRESS".into()),
+        desired_delivery_mediums: vec![],
+    })
+    .unwrap();
+    assert!(matches!(w.sign_in("erin", "Temp-Passw0rd!"), Ok(Outcome::Challenge { .. })));
+    w.clock.advance(7 * 86_400_000 + 1);
+    assert!(w.sign_in("erin", "Temp-Passw0rd!").unwrap_err().contains("Temporary password has expired"));
+}
+
+fn tokens(o: Outcome) -> janus_core::auth::Tokens {
+    match o {
+        Outcome::Tokens(t) => t,
+        other => panic!("expected tokens, got {other:?}"),
+    }
+}
+
+#[test]
+fn refresh_tokens_expire_and_sign_out_revokes_only_earlier_tokens() {
+    let w = world();
+    w.user("frank", "Right-Passw0rd!");
+    let t = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
+    let refresh = t.refresh.clone().unwrap();
+    let ctx = w.s.auth_ctx(&w.client, None, false).unwrap();
+    let again = w.s.refresh(&ctx, &refresh, Some(None), false).unwrap();
+    assert!(again.refresh.is_none(), "no new refresh token without rotation");
+    let claims: Value = {
+        use base64::Engine;
+        let p = again.id.split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+    };
+    assert_eq!(claims["auth_time"], json!(1_800_000_000), "auth_time survives refresh");
+
+    w.s.global_sign_out(&t.access).unwrap();
+    assert!(w.s.get_user(&t.access).is_err(), "access token revoked");
+    assert!(w.s.refresh(&ctx, &refresh, Some(None), false).is_err(), "refresh token revoked");
+    let fresh = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
+    assert!(w.s.get_user(&fresh.access).is_ok(), "a sign-in right after sign-out works");
+
+    w.clock.advance(30 * 86_400_000 + 2000);
+    let e = w.s.refresh(&ctx, fresh.refresh.as_ref().unwrap(), Some(None), false).unwrap_err();
+    assert_eq!(e.to_string(), "Refresh Token has expired");
+}
