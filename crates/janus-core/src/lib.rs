@@ -16,6 +16,7 @@ pub mod me;
 pub mod outbox;
 pub mod page;
 pub mod password_policy;
+pub mod placement;
 pub mod pools;
 pub mod recovery;
 pub mod signup;

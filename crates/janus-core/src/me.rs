@@ -20,7 +20,7 @@ fn invalid() -> Error {
 }
 
 /// The pool named by a token's `iss` (`<issuer base>/<pool id>`), read before verification.
-fn pool_of_token(token: &str) -> Result<PoolId> {
+pub(crate) fn pool_of_token(token: &str) -> Result<PoolId> {
     use base64::Engine;
     let payload = token.split('.').nth(1).ok_or_else(invalid)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;

@@ -99,6 +99,11 @@ pub struct PoolView {
     pub replica_regions: Vec<String>,
 }
 
+/// The regions holding replicas of `pool`.
+pub fn replica_regions(pool: &Pool) -> Vec<String> {
+    pool.replication.replicas.iter().map(|r| r.region.to_string()).collect()
+}
+
 fn password_policy(input: Option<&PoliciesInput>) -> PasswordPolicy {
     let Some(p) = input.and_then(|p| p.password_policy.as_ref()) else {
         return PasswordPolicy::default();
@@ -217,6 +222,7 @@ impl Services {
             modified_ms: now,
             config,
             tags: input.settings.user_pool_tags.unwrap_or_default(),
+            replication: Default::default(),
         };
         let keys = crate::keys::generate(&*self.rng, now)?;
         let mut tx = self.store.write(now)?;
@@ -232,7 +238,8 @@ impl Services {
         let r = self.store.read()?;
         let pool = r.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))?;
         let estimated_users = r.user_count(id)?;
-        Ok(PoolView { pool, estimated_users, replica_regions: vec![] })
+        let replica_regions = replica_regions(&pool);
+        Ok(PoolView { pool, estimated_users, replica_regions })
     }
 
     /// UpdateUserPool.
@@ -276,7 +283,7 @@ impl Services {
         let (pools, next) = page::split(pools, max, |p| p.id.to_string());
         let views = pools
             .into_iter()
-            .map(|pool| PoolView { pool, estimated_users: 0, replica_regions: vec![] })
+            .map(|pool| PoolView { replica_regions: replica_regions(&pool), pool, estimated_users: 0 })
             .collect();
         Ok((views, next))
     }

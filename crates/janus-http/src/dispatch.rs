@@ -14,7 +14,8 @@ use std::sync::Arc;
 use janus_crypto::random;
 use janus_types::Error;
 
-use crate::ops::Auth;
+use crate::ops::{Auth, Handler};
+use janus_core::placement::Access;
 use crate::{sigv4, AppState, MAX_BODY};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -42,8 +43,19 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         }
         let input = parse_json(&body)?;
         st.model.validate(op.name, &input)?;
-        let services = st.services.clone();
-        tokio::task::spawn_blocking(move || (op.handler)(&services, input))
+        let replicator = st.replicator.clone();
+        tokio::task::spawn_blocking(move || {
+            let services = &replicator.services;
+            if op.access != Access::Global {
+                if let Some(pool) = services.pool_of_request(&input)? {
+                    services.check_access(&pool, op.name, op.access)?;
+                }
+            }
+            match op.handler {
+                Handler::Local(f) => f(services, input),
+                Handler::Replication(f) => f(&replicator, input),
+            }
+        })
             .await
             .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
     }

@@ -10,6 +10,7 @@ mod dispatch;
 pub mod model;
 pub mod ops;
 mod render;
+mod replication;
 pub mod server;
 pub mod sigv4;
 
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use janus_core::Services;
+use janus_repl::Replicator;
 
 pub use sigv4::AdminCredentials;
 
@@ -30,6 +32,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct AppState {
     /// The behaviour.
     pub services: Services,
+    /// Replication with the other regions.
+    pub replicator: Arc<Replicator>,
     /// Who may call administrator operations.
     pub admin: AdminCredentials,
     model: model::Model,
@@ -38,8 +42,9 @@ pub struct AppState {
 
 impl AppState {
     /// Build the shared state (parses the embedded service model).
-    pub fn new(services: Services, admin: AdminCredentials) -> anyhow::Result<Self> {
-        Ok(Self { services, admin, model: model::Model::load()?, ops: ops::table() })
+    pub fn new(replicator: Arc<Replicator>, admin: AdminCredentials) -> anyhow::Result<Self> {
+        let services = replicator.services.clone();
+        Ok(Self { services, replicator, admin, model: model::Model::load()?, ops: ops::table() })
     }
 }
 
@@ -50,5 +55,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/{pool}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
+        .merge(replication::router())
         .with_state(state)
 }

@@ -27,6 +27,21 @@ pub trait Store: Send + Sync + 'static {
     /// Make the on-disk state self-contained before the process exits (for SQLite: fold the
     /// WAL into the database file, so a copy of `janus.db` alone is a complete backup).
     fn shutdown(&self) -> Result<()>;
+    /// The number of transactions committed since start; blocks up to `timeout` until it
+    /// exceeds `seen` (the replication stream long-polls with this).
+    fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64;
+}
+
+/// A pool this region holds a replica of, and where to pull it from (region-local state,
+/// never replicated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The pool.
+    pub pool: PoolId,
+    /// The primary region's name.
+    pub source: String,
+    /// The primary region's base URL.
+    pub url: String,
 }
 
 /// Reads, all within one consistent view.
@@ -85,6 +100,8 @@ pub trait Read {
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>>;
     /// Every entity of a pool, ordered by key: the pool's full content.
     fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>>;
+    /// The pools this region replicates from elsewhere.
+    fn subscriptions(&self) -> Result<Vec<Subscription>>;
 }
 
 /// A read-write transaction.
@@ -96,6 +113,11 @@ pub trait Write: Read {
     /// Write a change committed elsewhere, keeping its `seq`; a change at or below the pool's
     /// head is ignored (apply is idempotent). Returns whether it was applied.
     fn apply(&mut self, change: &Change) -> Result<bool>;
+    /// Replace the pool's content with a snapshot taken at `seq`/`epoch` on another region;
+    /// the local log restarts at `seq` (changes after it are applied with [`Write::apply`]).
+    fn load_snapshot(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch, entities: &[Entity]) -> Result<()>;
+    /// Record (or with `None`, forget) that this region replicates `pool`.
+    fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()>;
     /// Make everything durable and visible.
     fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -32,6 +32,22 @@ pub struct Pool {
     /// Resource tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Primary region and replicas.
+    #[serde(default)]
+    pub replication: crate::replication::Replication,
+}
+
+impl Pool {
+    /// The region where the pool accepts writes.
+    pub fn primary_region(&self) -> &str {
+        self.replication.primary.as_ref().map_or_else(|| self.id.region_part(), |r| r.as_str())
+    }
+
+    /// The pool's ARN as seen from `region`.
+    pub fn arn_in(&self, region: &str) -> String {
+        let primary = format!(":{}:", self.primary_region());
+        self.arn.replacen(&primary, &format!(":{region}:"), 1)
+    }
 }
 
 /// An app client of a pool.

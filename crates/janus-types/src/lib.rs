@@ -10,12 +10,15 @@ mod entity_pool;
 pub mod error;
 pub mod ids;
 pub mod env;
+pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
+    Tier,
     Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, User,
     UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};
+pub use replication::{Replica, ReplicaStatus, Replication};
 pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};

@@ -30,6 +30,13 @@ pub struct Flags {
     /// [default: this server's own URL]
     #[arg(long)]
     pub issuer_url: Option<String>,
+    /// Another region: NAME=URL (repeatable) [env: JANUS_PEERS, comma-separated]
+    #[arg(long = "peer")]
+    pub peers: Vec<String>,
+    /// This region's URL as other regions reach it [env: JANUS_ADVERTISE_URL]
+    /// [default: this server's own URL]
+    #[arg(long)]
+    pub advertise_url: Option<String>,
 }
 
 /// The settings a TOML file may hold (all optional; missing ones keep their defaults).
@@ -43,6 +50,8 @@ struct FileConfig {
     issuer_url: Option<String>,
     password_hash: Option<HashConfig>,
     smtp: Option<SmtpConfig>,
+    peers: Option<std::collections::BTreeMap<String, String>>,
+    advertise_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -63,7 +72,7 @@ struct HashConfig {
 }
 
 const KNOWN_KEYS: &[&str] =
-    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash", "smtp"];
+    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash", "smtp", "peers", "advertise_url"];
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -76,6 +85,24 @@ pub struct Config {
     pub issuer_url: Option<String>,
     pub hash: janus_crypto::HashParams,
     pub smtp: Option<janus_core::outbox::smtp::SmtpSettings>,
+    /// Other regions by name → URL.
+    pub peers: std::collections::BTreeMap<String, String>,
+    /// This region's URL for the others (defaults to the listening address).
+    pub advertise_url: Option<String>,
+    /// The replication secret (environment only: `JANUS_REPLICATION_SECRET`).
+    pub replication_secret: Option<String>,
+}
+
+/// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
+fn peers(file: Option<std::collections::BTreeMap<String, String>>, flags: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = file.unwrap_or_default();
+    let from_env = env("JANUS_PEERS").map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default();
+    for item in from_env.iter().chain(flags) {
+        let (name, url) = item.split_once('=').with_context(|| format!("peer {item:?} must be NAME=URL"))?;
+        janus_types::RegionName::parse(name.trim()).map_err(|e| anyhow::anyhow!("peer {item:?}: {e}"))?;
+        out.insert(name.trim().to_owned(), url.trim().to_owned());
+    }
+    Ok(out)
 }
 
 /// `[smtp]` from the file, each key overridden by `JANUS_SMTP_<KEY>`; none without a host.
@@ -157,6 +184,9 @@ impl Config {
             p: h.parallelism.unwrap_or(d.p),
         };
         let smtp = smtp(file.smtp)?;
-        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash, smtp })
+        let peers = peers(file.peers, &flags.peers)?;
+        let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
+        let replication_secret = env("JANUS_REPLICATION_SECRET");
+        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash, smtp, peers, advertise_url, replication_secret })
     }
 }

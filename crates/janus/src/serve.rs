@@ -9,6 +9,7 @@ use janus_core::outbox::{FileOutbox, Outbox};
 use janus_core::{Parts, Services};
 use janus_crypto::{OsRandom, PasswordHasher};
 use janus_http::AppState;
+use janus_repl::{Peers, Replicator};
 use janus_store::SqliteStore;
 use janus_types::{RegionName, SystemClock};
 
@@ -62,7 +63,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
     });
     let store = services.store.clone();
-    let app = janus_http::router(Arc::new(AppState::new(services, admin)?));
+    let peers = Peers {
+        advertise: config.advertise_url.clone().unwrap_or_else(|| endpoint.clone()),
+        urls: config.peers.clone(),
+        secret: config.replication_secret.clone(),
+    };
+    let replicator = Replicator::new(services, peers);
+    let starting = replicator.clone();
+    tokio::task::spawn_blocking(move || starting.start_all()).await??;
+    let app = janus_http::router(Arc::new(AppState::new(replicator, admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
     janus_http::server::serve(listener, app, shutdown_signal(), SHUTDOWN_GRACE).await;

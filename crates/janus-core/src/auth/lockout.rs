@@ -31,6 +31,9 @@ impl Services {
     pub fn record_failure(&self, pool: &PoolId, user: &User) -> Result<()> {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
+        if !tx.pool(pool)?.is_some_and(|p| self.is_primary(&p)) {
+            return Ok(()); // a secondary writes no pool data (see DESIGN: security state flows back)
+        }
         let Some(mut u) = tx.user(pool, &user.key)? else { return Ok(()) };
         u.security.failed_sign_ins = u.security.failed_sign_ins.saturating_add(1);
         let lock = lock_ms(u.security.failed_sign_ins);
@@ -47,6 +50,9 @@ impl Services {
             return Ok(());
         }
         let mut tx = self.store.write(self.now_ms())?;
+        if !tx.pool(pool)?.is_some_and(|p| self.is_primary(&p)) {
+            return Ok(());
+        }
         if let Some(mut u) = tx.user(pool, &user.key)? {
             u.security.failed_sign_ins = 0;
             u.security.locked_until_ms = 0;

@@ -59,6 +59,7 @@ impl Services {
         if s.exp_ms < self.now_ms() {
             return Err(Error::NotAuthorizedException("Invalid session for the user, session is expired.".into()));
         }
+        self.ensure_primary(&ctx.pool, "Setting a new password")?;
         let new_password = param(r, "NEW_PASSWORD")?;
         let attrs: Vec<(String, String)> = r
             .iter()

@@ -77,7 +77,7 @@ impl Services {
     /// Re-hash with the current parameters after a successful check (old params → new).
     fn upgrade_hash(&self, ctx: &Ctx, user: &mut User, password: &str) -> Result<()> {
         let Some(c) = &user.password else { return Ok(()) };
-        if !self.hasher.needs_rehash(&c.phc) {
+        if !self.hasher.needs_rehash(&c.phc) || !self.is_primary(&ctx.pool) {
             return Ok(());
         }
         let phc = self.hasher.hash(password, &*self.rng)?;

@@ -9,14 +9,14 @@ use janus_core::auth::{Initiate, Outcome, Respond, Tokens};
 use janus_core::Services;
 use janus_types::{ClientId, Error};
 
-use super::{admin, empty, input, public, Operation};
+use super::{admin_user_read, empty, input, public, public_read, Operation};
 
 pub const OPS: &[Operation] = &[
-    public("InitiateAuth", initiate_auth),
-    public("RespondToAuthChallenge", respond_to_auth_challenge),
-    admin("AdminInitiateAuth", admin_initiate_auth),
-    admin("AdminRespondToAuthChallenge", admin_respond_to_auth_challenge),
-    public("GetTokensFromRefreshToken", get_tokens_from_refresh_token),
+    public_read("InitiateAuth", initiate_auth),
+    public_read("RespondToAuthChallenge", respond_to_auth_challenge),
+    admin_user_read("AdminInitiateAuth", admin_initiate_auth),
+    admin_user_read("AdminRespondToAuthChallenge", admin_respond_to_auth_challenge),
+    public_read("GetTokensFromRefreshToken", get_tokens_from_refresh_token),
     public("RevokeToken", revoke_token),
 ];
 

@@ -6,15 +6,15 @@ use serde_json::{json, Map, Value};
 use janus_core::Services;
 use janus_types::{ClientId, Error, PoolId};
 
-use super::{admin, empty, input, limit, Operation};
+use super::{admin, admin_read, empty, input, limit, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
     admin("CreateUserPoolClient", create_user_pool_client),
-    admin("DescribeUserPoolClient", describe_user_pool_client),
+    admin_read("DescribeUserPoolClient", describe_user_pool_client),
     admin("UpdateUserPoolClient", update_user_pool_client),
     admin("DeleteUserPoolClient", delete_user_pool_client),
-    admin("ListUserPoolClients", list_user_pool_clients),
+    admin_read("ListUserPoolClients", list_user_pool_clients),
 ];
 
 #[derive(Deserialize)]

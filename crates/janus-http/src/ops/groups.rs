@@ -7,19 +7,19 @@ use janus_core::groups::GroupInput;
 use janus_core::Services;
 use janus_types::{Error, GroupName, PoolId};
 
-use super::{admin, empty, input, limit, Operation};
+use super::{admin, admin_read, empty, input, limit, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
     admin("CreateGroup", create_group),
-    admin("GetGroup", get_group),
+    admin_read("GetGroup", get_group),
     admin("UpdateGroup", update_group),
     admin("DeleteGroup", delete_group),
-    admin("ListGroups", list_groups),
+    admin_read("ListGroups", list_groups),
     admin("AdminAddUserToGroup", admin_add_user_to_group),
     admin("AdminRemoveUserFromGroup", admin_remove_user_from_group),
-    admin("AdminListGroupsForUser", admin_list_groups_for_user),
-    admin("ListUsersInGroup", list_users_in_group),
+    admin_read("AdminListGroupsForUser", admin_list_groups_for_user),
+    admin_read("ListUsersInGroup", list_users_in_group),
 ];
 
 #[derive(Deserialize)]

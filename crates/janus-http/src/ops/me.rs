@@ -8,11 +8,11 @@ use janus_core::users::AttributeInput;
 use janus_core::Services;
 use janus_types::{Error, PoolId};
 
-use super::{admin, empty, input, public, Operation};
+use super::{admin, empty, input, public, public_read, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
-    public("GetUser", get_user),
+    public_read("GetUser", get_user),
     public("UpdateUserAttributes", update_user_attributes),
     public("DeleteUserAttributes", delete_user_attributes),
     public("ChangePassword", change_password),

@@ -7,6 +7,7 @@ mod clients;
 mod groups;
 mod me;
 mod pools;
+mod replicas;
 mod signup;
 mod tags;
 mod users;
@@ -15,7 +16,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+use janus_core::placement::Access;
 use janus_core::Services;
+use janus_repl::Replicator;
+use std::sync::Arc;
 use janus_types::Error;
 
 /// How a caller of an operation authenticates.
@@ -27,8 +31,17 @@ pub enum Auth {
     Public,
 }
 
-/// A handler: typed work on a JSON input.
-pub type Handler = fn(&Services, Value) -> Result<Value, Error>;
+/// A handler: typed work on a JSON input, with the region's services or, for the
+/// operations that involve other regions, its replicator.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Runs on this region's services.
+    Local(fn(&Services, Value) -> Result<Value, Error>),
+    /// Involves other regions.
+    Replication(fn(&Arc<Replicator>, Value) -> Result<Value, Error>),
+}
+
+type Local = fn(&Services, Value) -> Result<Value, Error>;
 
 /// One operation.
 #[derive(Clone, Copy)]
@@ -37,23 +50,50 @@ pub struct Operation {
     pub name: &'static str,
     /// How callers authenticate.
     pub auth: Auth,
+    /// What it does to its pool (decides where it may run: primary or secondary).
+    pub access: Access,
     /// What it does.
     pub handler: Handler,
 }
 
-/// Shorthand for an administrator operation.
-pub(crate) const fn admin(name: &'static str, handler: Handler) -> Operation {
-    Operation { name, auth: Auth::Admin, handler }
+/// An administrator write (primary region only).
+pub(crate) const fn admin(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Admin, access: Access::AdminWrite, handler: Handler::Local(handler) }
 }
 
-/// Shorthand for an operation the SDKs send unsigned.
-pub(crate) const fn public(name: &'static str, handler: Handler) -> Operation {
-    Operation { name, auth: Auth::Public, handler }
+/// An administrator read (any region).
+pub(crate) const fn admin_read(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Admin, access: Access::AdminRead, handler: Handler::Local(handler) }
+}
+
+/// An administrator operation about no particular pool.
+pub(crate) const fn admin_global(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Admin, access: Access::Global, handler: Handler::Local(handler) }
+}
+
+/// An administrator operation that involves other regions.
+pub(crate) const fn admin_replication(name: &'static str, access: Access, handler: fn(&Arc<Replicator>, Value) -> Result<Value, Error>) -> Operation {
+    Operation { name, auth: Auth::Admin, access, handler: Handler::Replication(handler) }
+}
+
+/// An administrator operation that does end-user work (AdminInitiateAuth, …).
+pub(crate) const fn admin_user_read(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Admin, access: Access::UserRead, handler: Handler::Local(handler) }
+}
+
+/// An unsigned end-user operation that changes data (primary region only).
+pub(crate) const fn public(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Public, access: Access::UserWrite, handler: Handler::Local(handler) }
+}
+
+/// An unsigned end-user operation a secondary serves once ACTIVE (sign-in, GetUser, …).
+pub(crate) const fn public_read(name: &'static str, handler: Local) -> Operation {
+    Operation { name, auth: Auth::Public, access: Access::UserRead, handler: Handler::Local(handler) }
 }
 
 /// Every implemented operation, by name.
 pub fn table() -> HashMap<&'static str, Operation> {
-    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS]
+    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS, replicas::OPS]
         .iter()
         .flat_map(|ops| ops.iter())
         .map(|op| (op.name, *op))

@@ -8,15 +8,15 @@ use janus_core::pools::{CreatePool, PoolView, UpdatePool};
 use janus_core::Services;
 use janus_types::{Error, PoolId};
 
-use super::{admin, empty, input, Operation};
+use super::{admin, admin_global, admin_read, empty, input, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
-    admin("CreateUserPool", create_user_pool),
-    admin("DescribeUserPool", describe_user_pool),
+    admin_global("CreateUserPool", create_user_pool),
+    admin_read("DescribeUserPool", describe_user_pool),
     admin("UpdateUserPool", update_user_pool),
     admin("DeleteUserPool", delete_user_pool),
-    admin("ListUserPools", list_user_pools),
+    admin_global("ListUserPools", list_user_pools),
     admin("AddCustomAttributes", add_custom_attributes),
 ];
 

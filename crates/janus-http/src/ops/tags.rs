@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use janus_core::Services;
 use janus_types::Error;
 
-use super::{admin, empty, input, Operation};
+use super::{admin, admin_read, empty, input, Operation};
 
 pub const OPS: &[Operation] = &[
     admin("TagResource", tag_resource),
     admin("UntagResource", untag_resource),
-    admin("ListTagsForResource", list_tags_for_resource),
+    admin_read("ListTagsForResource", list_tags_for_resource),
 ];
 
 #[derive(Deserialize)]

@@ -8,12 +8,12 @@ use janus_core::users::AttributeInput;
 use janus_core::Services;
 use janus_types::{Error, PoolId};
 
-use super::{admin, empty, input, limit, Operation};
+use super::{admin, admin_read, empty, input, limit, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
     admin("AdminCreateUser", admin_create_user),
-    admin("AdminGetUser", admin_get_user),
+    admin_read("AdminGetUser", admin_get_user),
     admin("AdminDeleteUser", admin_delete_user),
     admin("AdminUpdateUserAttributes", admin_update_user_attributes),
     admin("AdminDeleteUserAttributes", admin_delete_user_attributes),
@@ -22,7 +22,7 @@ pub const OPS: &[Operation] = &[
     admin("AdminEnableUser", admin_enable_user),
     admin("AdminConfirmSignUp", admin_confirm_sign_up),
     admin("AdminResetUserPassword", admin_reset_user_password),
-    admin("ListUsers", list_users),
+    admin_read("ListUsers", list_users),
 ];
 
 #[derive(Deserialize)]

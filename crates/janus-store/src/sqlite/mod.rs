@@ -9,11 +9,11 @@ mod schema;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use janus_types::{Change, Entity, EntityKey, Error, PoolId, Result, Seq, CHANGE_FORMAT};
+use janus_types::{Change, Entity, EntityKey, Epoch, Error, PoolId, Result, Seq, CHANGE_FORMAT};
 
-use crate::{Read, Store, Write};
+use crate::{Read, Store, Subscription, Write};
 
 pub use schema::SCHEMA_VERSION;
 
@@ -22,6 +22,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    commits: Arc<(Mutex<u64>, Condvar)>,
 }
 
 pub(crate) fn db_err(e: rusqlite::Error) -> Error {
@@ -42,7 +43,8 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
         schema::migrate(&mut writer)?;
-        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        let commits = Arc::new((Mutex::new(0), Condvar::new()));
+        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), commits })
     }
 
     /// The database file.
@@ -102,6 +104,7 @@ struct WriteTx<'a> {
     conn: MutexGuard<'a, Connection>,
     now_ms: i64,
     done: bool,
+    commits: &'a (Mutex<u64>, Condvar),
 }
 
 impl HasConn for WriteTx<'_> {
@@ -130,7 +133,14 @@ impl Store for SqliteStore {
     fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>> {
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(Box::new(WriteTx { conn, now_ms, done: false }))
+        Ok(Box::new(WriteTx { conn, now_ms, done: false, commits: &self.commits }))
+    }
+
+    fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64 {
+        let (lock_, cv) = &*self.commits;
+        let guard = lock(lock_);
+        let (guard, _) = cv.wait_timeout_while(guard, timeout, |n| *n <= seen).unwrap_or_else(|p| p.into_inner());
+        *guard
     }
 
     fn shutdown(&self) -> Result<()> {
@@ -185,9 +195,40 @@ impl Write for WriteTx<'_> {
         Ok(true)
     }
 
+    fn load_snapshot(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch, entities: &[Entity]) -> Result<()> {
+        let p = pool.as_str();
+        rows::delete_pool_rows(&self.conn, p)?;
+        for e in entities {
+            rows::put_entity(&self.conn, p, e)?;
+        }
+        self.conn.execute("DELETE FROM changes WHERE pool = ?1", [p]).map_err(db_err)?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3)",
+                rusqlite::params![p, seq.0 as i64, epoch.0 as i64],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()> {
+        match sub {
+            Some(s) => self.conn.execute(
+                "INSERT OR REPLACE INTO subscriptions (pool, source, url) VALUES (?1, ?2, ?3)",
+                rusqlite::params![pool.as_str(), s.source, s.url],
+            ),
+            None => self.conn.execute("DELETE FROM subscriptions WHERE pool = ?1", [pool.as_str()]),
+        }
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
         self.done = true;
+        let (n, cv) = self.commits;
+        *lock(n) += 1;
+        cv.notify_all();
         Ok(())
     }
 }

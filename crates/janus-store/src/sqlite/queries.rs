@@ -14,7 +14,7 @@ use janus_types::{
 
 use super::{db_err, json_err, HasConn};
 use crate::filter::{FilterAttr, FilterOp, UserFilter};
-use crate::Read;
+use crate::{Read, Subscription};
 
 fn column(attr: FilterAttr) -> &'static str {
     match attr {
@@ -231,6 +231,20 @@ impl<C: HasConn> Read for C {
 
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>> {
         self.one("SELECT body FROM pool_keys WHERE pool = ?1", params![pool.as_str()])
+    }
+
+    fn subscriptions(&self) -> Result<Vec<Subscription>> {
+        let mut stmt = self.conn().prepare_cached("SELECT pool, source, url FROM subscriptions ORDER BY pool").map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (pool, source, url) = row.map_err(db_err)?;
+            let pool = PoolId::parse(&pool).map_err(|_| db_err(rusqlite::Error::InvalidQuery))?;
+            out.push(Subscription { pool, source, url });
+        }
+        Ok(out)
     }
 
     fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>> {

@@ -12,75 +12,75 @@ use super::{db_err, json_err};
 /// Write the rows `change` describes.
 pub fn apply(conn: &Connection, change: &Change) -> Result<()> {
     let pool = change.pool.as_str();
-    match (&change.key, &change.state) {
-        (EntityKey::Pool, Some(Entity::Pool(p))) => exec(
-            conn,
-            "INSERT OR REPLACE INTO pools (id, body) VALUES (?1, ?2)",
-            params![pool, to_json(p)?],
-        ),
-        (EntityKey::Pool, None) => {
-            for table in ["pools WHERE id", "clients WHERE pool", "users WHERE pool"] {
-                exec(conn, &format!("DELETE FROM {table} = ?1"), params![pool])?;
-            }
-            for table in ["aliases", "groups", "members", "pool_keys"] {
-                exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), params![pool])?;
-            }
-            Ok(())
-        }
-        (EntityKey::Client { id }, Some(Entity::Client(c))) if *id == c.id => exec(
+    match &change.state {
+        Some(entity) if entity.key() == change.key => put_entity(conn, pool, entity),
+        Some(_) => Err(Error::internal(anyhow::anyhow!(
+            "change {} of {pool}: state does not match key {:?}",
+            change.seq,
+            change.key
+        ))),
+        None => delete_key(conn, pool, &change.key),
+    }
+}
+
+/// Store one entity's rows (insert or replace).
+pub fn put_entity(conn: &Connection, pool: &str, entity: &Entity) -> Result<()> {
+    match entity {
+        Entity::Pool(p) => exec(conn, "INSERT OR REPLACE INTO pools (id, body) VALUES (?1, ?2)", params![pool, to_json(p)?]),
+        Entity::Client(c) => exec(
             conn,
             "INSERT OR REPLACE INTO clients (pool, id, body) VALUES (?1, ?2, ?3)",
-            params![pool, id.as_str(), to_json(c)?],
+            params![pool, c.id.as_str(), to_json(c)?],
         ),
-        (EntityKey::Client { id }, None) => exec(
+        Entity::User(u) => put_user(conn, pool, u),
+        Entity::Group(g) => exec(
             conn,
-            "DELETE FROM clients WHERE pool = ?1 AND id = ?2",
-            params![pool, id.as_str()],
+            "INSERT OR REPLACE INTO groups (pool, name, body) VALUES (?1, ?2, ?3)",
+            params![pool, g.name.as_str(), to_json(g)?],
         ),
-        (EntityKey::User { key }, Some(Entity::User(u))) if *key == u.key => {
-            put_user(conn, pool, u)
+        Entity::Membership(m) => exec(
+            conn,
+            "INSERT OR IGNORE INTO members (pool, grp, ukey) VALUES (?1, ?2, ?3)",
+            params![pool, m.group.as_str(), m.user.as_str()],
+        ),
+        Entity::Keys(k) => exec(conn, "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)", params![pool, to_json(k)?]),
+    }
+}
+
+/// Remove the rows at `key`, with the cascades the change format defines.
+fn delete_key(conn: &Connection, pool: &str, key: &EntityKey) -> Result<()> {
+    match key {
+        EntityKey::Pool => delete_pool_rows(conn, pool),
+        EntityKey::Client { id } => {
+            exec(conn, "DELETE FROM clients WHERE pool = ?1 AND id = ?2", params![pool, id.as_str()])
         }
-        (EntityKey::User { key }, None) => {
+        EntityKey::User { key } => {
             let k = key.as_str();
             exec(conn, "DELETE FROM users WHERE pool = ?1 AND ukey = ?2", params![pool, k])?;
             exec(conn, "DELETE FROM aliases WHERE pool = ?1 AND ukey = ?2", params![pool, k])?;
             exec(conn, "DELETE FROM members WHERE pool = ?1 AND ukey = ?2", params![pool, k])
         }
-        (EntityKey::Group { name }, Some(Entity::Group(g))) if *name == g.name => exec(
-            conn,
-            "INSERT OR REPLACE INTO groups (pool, name, body) VALUES (?1, ?2, ?3)",
-            params![pool, name.as_str(), to_json(g)?],
-        ),
-        (EntityKey::Group { name }, None) => {
+        EntityKey::Group { name } => {
             let n = name.as_str();
             exec(conn, "DELETE FROM groups WHERE pool = ?1 AND name = ?2", params![pool, n])?;
             exec(conn, "DELETE FROM members WHERE pool = ?1 AND grp = ?2", params![pool, n])
         }
-        (EntityKey::Membership { group, user }, Some(Entity::Membership(m)))
-            if m.group == *group && m.user == *user =>
-        {
-            exec(
-                conn,
-                "INSERT OR IGNORE INTO members (pool, grp, ukey) VALUES (?1, ?2, ?3)",
-                params![pool, group.as_str(), user.as_str()],
-            )
-        }
-        (EntityKey::Membership { group, user }, None) => exec(
+        EntityKey::Membership { group, user } => exec(
             conn,
             "DELETE FROM members WHERE pool = ?1 AND grp = ?2 AND ukey = ?3",
             params![pool, group.as_str(), user.as_str()],
         ),
-        (EntityKey::Keys, Some(Entity::Keys(k))) => exec(
-            conn,
-            "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)",
-            params![pool, to_json(k)?],
-        ),
-        (EntityKey::Keys, None) => exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", params![pool]),
-        (key, _) => Err(Error::internal(anyhow::anyhow!(
-            "change {} of {pool}: state does not match key {key:?}",
-            change.seq
-        ))),
+        EntityKey::Keys => exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", params![pool]),
     }
+}
+
+/// Remove every data row of a pool (its log and head stay).
+pub fn delete_pool_rows(conn: &Connection, pool: &str) -> Result<()> {
+    exec(conn, "DELETE FROM pools WHERE id = ?1", params![pool])?;
+    for table in ["clients", "users", "aliases", "groups", "members", "pool_keys"] {
+        exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), params![pool])?;
+    }
+    Ok(())
 }
 
 fn put_user(conn: &Connection, pool: &str, u: &User) -> Result<()> {

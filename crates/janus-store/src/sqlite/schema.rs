@@ -38,6 +38,8 @@ CREATE TABLE changes (
 "#, r#"
 CREATE TABLE pool_keys (pool TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX clients_by_id ON clients (id);
+"#, r#"
+CREATE TABLE subscriptions (pool TEXT PRIMARY KEY, source TEXT NOT NULL, url TEXT NOT NULL) WITHOUT ROWID;
 "#];
 
 /// The schema version this binary writes.

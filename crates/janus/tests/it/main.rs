@@ -2,5 +2,6 @@
 //! with modules keeps link time down.
 
 mod durability;
+mod replication;
 mod serve;
 mod support;

@@ -137,6 +137,18 @@ impl Janus {
         if status == 200 { Ok(v) } else { Err((status, v)) }
     }
 
+    /// GET `path` with `headers`; returns (status, JSON body).
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.agent.get(format!("{}{path}", self.endpoint));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut resp = req.call().expect("GET answered");
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
     pub fn pid(&self) -> String {
         self.child.id().to_string()
     }

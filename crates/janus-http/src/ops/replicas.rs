@@ -1,0 +1,60 @@
+//! The Cognito replica API: CreateUserPoolReplica, ListUserPoolReplicas,
+//! UpdateUserPoolReplica, DeleteUserPoolReplica.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+use janus_core::placement::Access;
+use janus_repl::admin::ReplicaView;
+use janus_repl::Replicator;
+use janus_types::{Error, PoolId};
+
+use super::{admin_replication, input, Operation};
+
+pub const OPS: &[Operation] = &[
+    admin_replication("CreateUserPoolReplica", Access::AdminWrite, create_user_pool_replica),
+    admin_replication("ListUserPoolReplicas", Access::AdminRead, list_user_pool_replicas),
+    admin_replication("UpdateUserPoolReplica", Access::AnyRegion, update_user_pool_replica),
+    admin_replication("DeleteUserPoolReplica", Access::AdminWrite, delete_user_pool_replica),
+];
+
+fn replica(v: &ReplicaView) -> Value {
+    json!({"RegionName": v.region, "Status": v.status, "Role": v.role, "UserPoolArn": v.arn})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReplicaRef {
+    user_pool_id: PoolId,
+    region_name: String,
+    status: Option<String>,
+}
+
+fn create_user_pool_replica(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: ReplicaRef = input(v)?;
+    Ok(json!({"UserPoolReplica": replica(&r.create_replica(&i.user_pool_id, &i.region_name)?)}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolRef {
+    user_pool_id: PoolId,
+}
+
+fn list_user_pool_replicas(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: PoolRef = input(v)?;
+    let list: Vec<Value> = r.list_replicas(&i.user_pool_id)?.iter().map(replica).collect();
+    Ok(json!({"UserPoolReplicas": list}))
+}
+
+fn update_user_pool_replica(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: ReplicaRef = input(v)?;
+    let status = i.status.unwrap_or_default();
+    Ok(json!({"UserPoolReplica": replica(&r.update_replica(&i.user_pool_id, &i.region_name, &status)?)}))
+}
+
+fn delete_user_pool_replica(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: ReplicaRef = input(v)?;
+    Ok(json!({"UserPoolReplica": replica(&r.delete_replica(&i.user_pool_id, &i.region_name)?)}))
+}

@@ -1,0 +1,118 @@
+//! The replication endpoints regions call on each other, under `/replication/v1/pools/{pool}`:
+//! `snapshot` (NDJSON), `changes?after=&wait_ms=` (long poll), `status` (a replica's report),
+//! `host` / `unhost` (the primary asks a region to hold or drop a replica), `replica-status`
+//! (a secondary forwards UpdateUserPoolReplica), `digest`. Every call must carry the shared
+//! replication secret; without one configured, all of them answer 403.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+use janus_repl::peer::SECRET_HEADER;
+use janus_repl::wire::{Host, Status};
+use janus_repl::Replicator;
+use janus_types::{Error, PoolId, Seq};
+
+use crate::AppState;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/replication/v1/pools/{pool}/snapshot", get(snapshot))
+        .route("/replication/v1/pools/{pool}/changes", get(changes))
+        .route("/replication/v1/pools/{pool}/digest", get(digest))
+        .route("/replication/v1/pools/{pool}/status", post(status))
+        .route("/replication/v1/pools/{pool}/host", post(host))
+        .route("/replication/v1/pools/{pool}/unhost", post(unhost))
+        .route("/replication/v1/pools/{pool}/replica-status", post(replica_status))
+}
+
+fn error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(json!({"error": msg.into()}))).into_response()
+}
+
+/// Check the secret and parse the pool, then run `f` on the blocking pool.
+async fn run<T: Send + 'static>(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    pool: &str,
+    f: impl FnOnce(&Arc<Replicator>, PoolId) -> Result<T, Error> + Send + 'static,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !st.replicator.authorized(sent) {
+        return error(StatusCode::FORBIDDEN, "replication secret missing or wrong");
+    }
+    let Ok(pool) = PoolId::parse(pool) else { return error(StatusCode::BAD_REQUEST, "bad pool id") };
+    let r = st.replicator.clone();
+    match tokio::task::spawn_blocking(move || f(&r, pool)).await {
+        Ok(Ok(v)) => ok(v),
+        Ok(Err(e)) if e.is_internal() => {
+            tracing::error!(error = ?e, "replication endpoint failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, format!("{}: {e}", e.code())),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// A JSON answer.
+async fn call<T: serde::Serialize + Send + 'static>(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    pool: &str,
+    f: impl FnOnce(&Arc<Replicator>, PoolId) -> Result<T, Error> + Send + 'static,
+) -> Response {
+    run(st, headers, pool, f, |v| Json(v).into_response()).await
+}
+
+async fn snapshot(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
+    let ndjson = |lines: Vec<String>| {
+        let mut body = lines.join("\n");
+        body.push('\n');
+        ([("content-type", "application/x-ndjson")], Body::from(body)).into_response()
+    };
+    run(&st, &headers, &pool, |r, p| r.snapshot_lines(&p), ndjson).await
+}
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    after: u64,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn changes(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Query(q): Query<ChangesQuery>) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.changes(&p, Seq(q.after), Duration::from_millis(q.wait_ms))).await
+}
+
+async fn digest(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
+    call(&st, &headers, &pool, |r, p| r.digest(&p)).await
+}
+
+async fn status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(s): Json<Status>) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.record_status(&p, &s).map(|()| json!({}))).await
+}
+
+async fn host(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(h): Json<Host>) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.host(&p, &h).map(|()| json!({}))).await
+}
+
+async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
+    call(&st, &headers, &pool, |r, p| r.unhost(&p).map(|()| json!({}))).await
+}
+
+async fn replica_status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(v): Json<Value>) -> Response {
+    call(&st, &headers, &pool, move |r, p| {
+        let region = v["region"].as_str().unwrap_or_default().to_owned();
+        let status = v["status"].as_str().unwrap_or_default().to_owned();
+        r.update_replica(&p, &region, &status).map(|_| json!({}))
+    })
+    .await
+}

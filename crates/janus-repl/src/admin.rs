@@ -1,0 +1,157 @@
+//! The Cognito replica API and the requests regions send each other to carry it out.
+//! CreateUserPoolReplica (on the primary) records a CREATING replica and asks the region to
+//! host it; ListUserPoolReplicas lists the primary and its replicas; UpdateUserPoolReplica
+//! (in either region: a secondary forwards it) sets ACTIVE or INACTIVE;
+//! DeleteUserPoolReplica (on the primary, INACTIVE replicas only) tells the region to drop it.
+
+use std::sync::Arc;
+
+use janus_store::Subscription;
+use janus_types::{Entity, Error, Pool, PoolId, RegionName, Replica, ReplicaStatus, Result, Tier};
+
+use crate::peer::Peer;
+use crate::wire::{self, Host};
+use crate::Replicator;
+
+/// A row of ListUserPoolReplicas, as Cognito's `UserPoolReplicaType`.
+#[derive(Debug, Clone)]
+pub struct ReplicaView {
+    /// Region.
+    pub region: String,
+    /// Status.
+    pub status: &'static str,
+    /// `PRIMARY` or `SECONDARY`.
+    pub role: &'static str,
+    /// The pool's ARN in that region.
+    pub arn: String,
+}
+
+fn view(pool: &Pool, r: &Replica) -> ReplicaView {
+    ReplicaView { region: r.region.to_string(), status: r.status.as_str(), role: "SECONDARY", arn: pool.arn_in(r.region.as_str()) }
+}
+
+impl Replicator {
+    fn peer(&self, region: &str) -> Result<Peer> {
+        let secret = self.peers.secret.as_deref().ok_or_else(|| {
+            Error::invalid("Replication is not configured in this region: set JANUS_REPLICATION_SECRET and --peer.")
+        })?;
+        let url = self.peers.urls.get(region).ok_or_else(|| Error::invalid(format!("No peer is configured for region {region}.")))?;
+        Ok(Peer::new(url, secret))
+    }
+
+    /// CreateUserPoolReplica.
+    pub fn create_replica(&self, pool_id: &PoolId, region: &str) -> Result<ReplicaView> {
+        let region = RegionName::parse(region)?;
+        let pool = self.services.load_pool(pool_id)?;
+        self.services.ensure_primary(&pool, "CreateUserPoolReplica")?;
+        if pool.config.user_pool_tier == Tier::Lite {
+            return Err(Error::FeatureUnavailableInTierException("Replication requires the ESSENTIALS or PLUS tier.".into()));
+        }
+        if region == self.services.region || pool.replication.replicas.iter().any(|r| r.region == region) {
+            return Err(Error::invalid(format!("The user pool already exists in {region}.")));
+        }
+        let peer = self.peer(region.as_str())?;
+        let replica = Replica { region: region.clone(), status: ReplicaStatus::Creating };
+        self.set_replicas(pool_id, |list| list.push(replica.clone()))?;
+        let host = Host { v: wire::VERSION, source: self.services.region.to_string(), url: self.peers.advertise.clone() };
+        if let Err(e) = peer.post::<_, serde_json::Value>(pool_id, "host", &host) {
+            self.set_replicas(pool_id, |list| list.retain(|r| r.region != region))?;
+            return Err(Error::invalid(format!("Region {region} could not host the replica: {e:#}")));
+        }
+        tracing::info!(pool = %pool_id, region = %region, "replica created");
+        Ok(view(&pool, &replica))
+    }
+
+    fn set_replicas(&self, pool_id: &PoolId, f: impl FnOnce(&mut Vec<Replica>)) -> Result<Pool> {
+        let now = self.services.now_ms();
+        let mut tx = self.services.store.write(now)?;
+        let mut pool = tx.pool(pool_id)?.ok_or_else(|| Error::pool_not_found(pool_id.as_str()))?;
+        f(&mut pool.replication.replicas);
+        pool.modified_ms = now;
+        tx.put(pool_id, Entity::Pool(pool.clone()))?;
+        tx.commit()?;
+        Ok(pool)
+    }
+
+    /// ListUserPoolReplicas: the primary first, then each replica.
+    pub fn list_replicas(&self, pool_id: &PoolId) -> Result<Vec<ReplicaView>> {
+        let pool = self.services.load_pool(pool_id)?;
+        let primary = pool.primary_region().to_owned();
+        let mut out = vec![ReplicaView { arn: pool.arn_in(&primary), region: primary, status: "ACTIVE", role: "PRIMARY" }];
+        out.extend(pool.replication.replicas.iter().map(|r| view(&pool, r)));
+        Ok(out)
+    }
+
+    /// UpdateUserPoolReplica; a secondary forwards it to the primary.
+    pub fn update_replica(&self, pool_id: &PoolId, region: &str, status: &str) -> Result<ReplicaView> {
+        let status = match status {
+            "ACTIVE" => ReplicaStatus::Active,
+            "INACTIVE" => ReplicaStatus::Inactive,
+            other => return Err(Error::invalid(format!("Status must be ACTIVE or INACTIVE, not {other}."))),
+        };
+        let pool = self.services.load_pool(pool_id)?;
+        if !self.services.is_primary(&pool) {
+            let peer = self.peer(pool.primary_region())?;
+            let body = serde_json::json!({"v": wire::VERSION, "region": region, "status": status.as_str()});
+            peer.post::<_, serde_json::Value>(pool_id, "replica-status", &body)
+                .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
+            let mut r = pool.replication.replicas.iter().find(|r| r.region.as_str() == region).cloned()
+                .ok_or_else(|| Error::ResourceNotFoundException(format!("No replica in {region}.")))?;
+            r.status = status;
+            return Ok(view(&pool, &r));
+        }
+        let mut found = None;
+        let pool = self.set_replicas(pool_id, |list| {
+            if let Some(r) = list.iter_mut().find(|r| r.region.as_str() == region) {
+                if r.status != ReplicaStatus::Creating {
+                    r.status = status;
+                }
+                found = Some(r.clone());
+            }
+        })?;
+        let r = found.ok_or_else(|| Error::ResourceNotFoundException(format!("No replica in {region}.")))?;
+        if r.status == ReplicaStatus::Creating {
+            return Err(Error::invalid("The replica is still being created."));
+        }
+        Ok(view(&pool, &r))
+    }
+
+    /// DeleteUserPoolReplica.
+    pub fn delete_replica(&self, pool_id: &PoolId, region: &str) -> Result<ReplicaView> {
+        let pool = self.services.load_pool(pool_id)?;
+        self.services.ensure_primary(&pool, "DeleteUserPoolReplica")?;
+        let r = pool.replication.replicas.iter().find(|r| r.region.as_str() == region).cloned()
+            .ok_or_else(|| Error::ResourceNotFoundException(format!("No replica in {region}.")))?;
+        if r.status != ReplicaStatus::Inactive {
+            return Err(Error::invalid("Only an INACTIVE replica can be deleted."));
+        }
+        self.peer(region)?
+            .post::<_, serde_json::Value>(pool_id, "unhost", &serde_json::json!({"v": wire::VERSION}))
+            .map_err(|e| Error::invalid(format!("Region {region} could not be reached: {e:#}")))?;
+        self.set_replicas(pool_id, |list| list.retain(|x| x.region.as_str() != region))?;
+        Ok(ReplicaView { status: "DELETING", ..view(&pool, &r) })
+    }
+
+    /// The primary asks this region to host a replica of `pool`.
+    pub fn host(self: &Arc<Self>, pool_id: &PoolId, h: &Host) -> Result<()> {
+        if let Some(p) = self.services.store.read()?.pool(pool_id)? {
+            if self.services.is_primary(&p) {
+                return Err(Error::invalid("This region is the pool's primary."));
+            }
+        }
+        let sub = Subscription { pool: pool_id.clone(), source: h.source.clone(), url: h.url.clone() };
+        let mut tx = self.services.store.write(self.services.now_ms())?;
+        tx.set_subscription(pool_id, Some(&sub))?;
+        tx.commit()?;
+        self.start(sub);
+        Ok(())
+    }
+
+    /// The primary tells this region to drop its replica of `pool`.
+    pub fn unhost(&self, pool_id: &PoolId) -> Result<()> {
+        let mut tx = self.services.store.write(self.services.now_ms())?;
+        tx.set_subscription(pool_id, None)?;
+        tx.load_snapshot(pool_id, janus_types::Seq(0), janus_types::Epoch(0), &[])?;
+        tx.commit()
+    }
+}

@@ -1,0 +1,127 @@
+//! The replica's side: one thread per replicated pool. It loads a snapshot when it has
+//! nothing (or when the primary's log no longer reaches back to what it has), then applies
+//! batches of changes, each batch in one transaction with the applied `seq`, and reports its
+//! position to the primary. Errors back off and retry; a restart resumes from the stored
+//! `seq`. A change stamped with an epoch older than the replica's is refused (fencing).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use janus_store::Subscription;
+use janus_types::{PoolId, RegionName, Seq};
+
+use crate::peer::Peer;
+use crate::wire::{self, Status};
+use crate::Replicator;
+
+const LONG_POLL: Duration = Duration::from_secs(10);
+
+impl Replicator {
+    /// Start pulling every pool this region subscribes to.
+    pub fn start_all(self: &Arc<Self>) -> anyhow::Result<()> {
+        for sub in self.services.store.read()?.subscriptions()? {
+            self.start(sub);
+        }
+        Ok(())
+    }
+
+    /// Start pulling one pool (no-op when already running).
+    pub fn start(self: &Arc<Self>, sub: Subscription) {
+        if !self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(sub.pool.clone()) {
+            return;
+        }
+        let me = self.clone();
+        let name = format!("repl-{}", sub.pool);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || me.run(sub));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start a replication thread");
+        }
+    }
+
+    fn subscribed(&self, pool: &PoolId) -> bool {
+        let subs = self.services.store.read().and_then(|r| r.subscriptions()).unwrap_or_default();
+        subs.iter().any(|s| s.pool == *pool)
+    }
+
+    fn run(self: Arc<Self>, sub: Subscription) {
+        let Some(secret) = self.peers.secret.clone() else {
+            tracing::error!(pool = %sub.pool, "replication secret not configured; not pulling");
+            return;
+        };
+        let peer = Peer::new(&sub.url, &secret);
+        let mut backoff = Duration::from_millis(100);
+        let mut need_snapshot = false;
+        tracing::info!(pool = %sub.pool, source = %sub.source, "replicating");
+        while self.subscribed(&sub.pool) {
+            match self.step(&peer, &sub.pool, &mut need_snapshot) {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!(pool = %sub.pool, error = %format!("{e:#}"), "replication step failed; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&sub.pool);
+        tracing::info!(pool = %sub.pool, "stopped replicating");
+    }
+
+    fn step(&self, peer: &Peer, pool: &PoolId, need_snapshot: &mut bool) -> anyhow::Result<()> {
+        let (head, epoch) = {
+            let r = self.services.store.read()?;
+            let present = r.pool(pool)?.is_some();
+            let (head, epoch) = r.log_head(pool)?;
+            (if present { head } else { Seq(0) }, epoch)
+        };
+        if head == Seq(0) || *need_snapshot {
+            self.load_snapshot(peer, pool)?;
+            *need_snapshot = false;
+            return Ok(());
+        }
+        let batch = peer.changes(pool, head.0, LONG_POLL)?;
+        if let Some(first) = batch.changes.first() {
+            if first.seq.0 != head.0 + 1 {
+                tracing::warn!(pool = %pool, have = head.0, next = first.seq.0, "log does not reach back; re-snapshotting");
+                *need_snapshot = true;
+                return Ok(());
+            }
+        }
+        let mut applied = head;
+        if !batch.changes.is_empty() {
+            let mut tx = self.services.store.write(self.services.now_ms())?;
+            for c in &batch.changes {
+                anyhow::ensure!(c.epoch >= epoch, "change {} has epoch {} older than ours ({}): refused", c.seq, c.epoch.0, epoch.0);
+                tx.apply(c)?;
+                applied = c.seq;
+            }
+            tx.commit()?;
+        }
+        self.report(peer, pool, applied);
+        Ok(())
+    }
+
+    fn load_snapshot(&self, peer: &Peer, pool: &PoolId) -> anyhow::Result<()> {
+        tracing::info!(pool = %pool, "initial copy: fetching snapshot");
+        let (head, entities) = peer.snapshot(pool, |done, total| {
+            tracing::info!(pool = %pool, done, total, "initial copy: {done}/{total} entities received");
+        })?;
+        let mut tx = self.services.store.write(self.services.now_ms())?;
+        tx.load_snapshot(pool, head.seq, head.epoch, &entities)?;
+        tx.commit()?;
+        tracing::info!(pool = %pool, seq = head.seq.0, entities = entities.len(), "initial copy applied");
+        self.report(peer, pool, head.seq);
+        Ok(())
+    }
+
+    fn report(&self, peer: &Peer, pool: &PoolId, applied: Seq) {
+        let status = Status { v: wire::VERSION, region: self.services.region.to_string(), applied };
+        if let Err(e) = peer.post::<_, serde_json::Value>(pool, "status", &status) {
+            tracing::debug!(pool = %pool, error = %e, "status report failed");
+        }
+    }
+
+    /// This region's name.
+    pub fn region(&self) -> &RegionName {
+        &self.services.region
+    }
+}

@@ -1,0 +1,66 @@
+//! Messages between regions, all JSON and versioned (`v`). A snapshot is NDJSON: one
+//! [`SnapshotHead`] line, then one entity per line, so it streams in chunks of any size.
+
+use serde::{Deserialize, Serialize};
+
+use janus_types::{Change, Epoch, Seq};
+
+/// Wire format version of this build.
+pub const VERSION: u32 = 1;
+
+/// First line of a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotHead {
+    /// Format version.
+    pub v: u32,
+    /// The snapshot is the pool as of this `seq`.
+    pub seq: Seq,
+    /// The pool's epoch then.
+    pub epoch: Epoch,
+    /// How many entity lines follow.
+    pub entities: u64,
+}
+
+/// A batch of changes after some `seq`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Changes {
+    /// Format version.
+    pub v: u32,
+    /// The primary's committed head when the batch was read.
+    pub head: Seq,
+    /// The changes, in order, gap-free from the requested `seq` + 1.
+    pub changes: Vec<Change>,
+}
+
+/// A replica's report to the primary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    /// Format version.
+    pub v: u32,
+    /// The replica's region.
+    pub region: String,
+    /// The last `seq` it applied.
+    pub applied: Seq,
+}
+
+/// The primary's request that a region host a replica of a pool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Host {
+    /// Format version.
+    pub v: u32,
+    /// The primary's region name.
+    pub source: String,
+    /// The primary's base URL.
+    pub url: String,
+}
+
+/// A content digest of a pool, computed independently in each region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Digest {
+    /// The `seq` the digest is at.
+    pub seq: Seq,
+    /// SHA-256 over the pool's entities in key order (hex).
+    pub sha256: String,
+    /// How many entities.
+    pub entities: u64,
+}

@@ -1,0 +1,50 @@
+//! Where a pool lives: its primary region and its replicas with their Cognito status. This is
+//! pool data (it travels in the pool entity), so every region agrees on who is primary; the
+//! role a region plays for a pool follows from comparing its own name with `primary`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::RegionName;
+
+/// A replica's status, as Cognito's `ReplicaStatusType`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReplicaStatus {
+    Creating,
+    Inactive,
+    Active,
+    Deleting,
+}
+
+impl ReplicaStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicaStatus::Creating => "CREATING",
+            ReplicaStatus::Inactive => "INACTIVE",
+            ReplicaStatus::Active => "ACTIVE",
+            ReplicaStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// One replica of a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replica {
+    /// The region holding it.
+    pub region: RegionName,
+    /// Its status.
+    pub status: ReplicaStatus,
+}
+
+/// A pool's placement.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Replication {
+    /// The primary region; `None` means the region named in the pool id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<RegionName>,
+    /// The replicas, in the order they were created.
+    #[serde(default)]
+    pub replicas: Vec<Replica>,
+}

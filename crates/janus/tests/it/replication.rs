@@ -1,0 +1,114 @@
+//! Two real regions on loopback: a replica is created, copied, activated and kept in step
+//! through a mixed workload and a `kill -9` of the replica; both regions then hold the same
+//! pool (digests computed independently in each), users sign in on the secondary with
+//! passwords set on the primary, and the secondary refuses writes.
+
+use serde_json::{json, Value};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::support::{start_with, Janus, Options};
+
+const SECRET: &str = "test-replication-secret";
+
+fn region(dir: &std::path::Path, name: &str, peer: Option<(&str, &str)>) -> Janus {
+    let mut o = Options::new(dir);
+    o.args = vec!["--region".into(), name.into(), "--issuer-url".into(), "http://issuer.test".into()];
+    if let Some((n, url)) = peer {
+        o.args.extend(["--peer".into(), format!("{n}={url}")]);
+    }
+    o.env = vec![("JANUS_REPLICATION_SECRET", SECRET.into())];
+    start_with(o)
+}
+
+fn digest(j: &Janus, pool: &str) -> Value {
+    let (status, v) = j.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", SECRET)]);
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn in_step(a: &Janus, b: &Janus, pool: &str) {
+    wait_until("the replica to match the primary", || digest(a, pool) == digest(b, pool));
+}
+
+fn workload(a: &Janus, pool: &str, round: u32, n: u32) {
+    for i in 0..n {
+        let user = format!("u{}", (i * 7 + round) % 40);
+        let group = format!("g{}", i % 5);
+        let _ = match i % 6 {
+            0 => a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]})),
+            1 => a.call("AdminUpdateUserAttributes", json!({"UserPoolId": pool, "Username": user,
+                "UserAttributes": [{"Name": "given_name", "Value": format!("r{round}i{i}")}]})),
+            2 => a.call("CreateGroup", json!({"UserPoolId": pool, "GroupName": group})),
+            3 => a.call("AdminAddUserToGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
+            4 if i % 12 == 4 => a.call("AdminDeleteUser", json!({"UserPoolId": pool, "Username": user})),
+            _ => a.call("AdminDisableUser", json!({"UserPoolId": pool, "Username": user})),
+        };
+    }
+}
+
+#[test]
+fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut b = region(dir_b.path(), "us-west-2", None);
+    let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
+
+    let pool = a.call("CreateUserPool", json!({"PoolName": "replicated"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let client = a
+        .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
+        .unwrap()["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "alice", "MessageAction": "SUPPRESS"})).unwrap();
+    a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!one", "Permanent": true})).unwrap();
+    workload(&a, &pool, 0, 60);
+
+    let created = a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    assert_eq!(created["UserPoolReplica"]["Status"], "CREATING");
+    wait_until("INACTIVE", || {
+        let list = a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap();
+        list["UserPoolReplicas"][1]["Status"] == "INACTIVE"
+    });
+    let sign_in = |j: &Janus, pw: &str| {
+        j.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "alice", "PASSWORD": pw}}))
+    };
+    let refused = sign_in(&b, "Passw0rd!one").unwrap_err();
+    assert_eq!(refused.1["__type"], "OperationNotEnabledException", "an INACTIVE replica refuses end users");
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+    in_step(&a, &b, &pool);
+
+    // kill -9 the replica while the primary keeps writing; it resumes where it was.
+    workload(&a, &pool, 1, 60);
+    Command::new("kill").args(["-KILL", &b.pid()]).status().unwrap();
+    workload(&a, &pool, 2, 60);
+    drop(b);
+    b = region(dir_b.path(), "us-west-2", None);
+    workload(&a, &pool, 3, 30);
+    in_step(&a, &b, &pool);
+
+    a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!two", "Permanent": true})).unwrap();
+    in_step(&a, &b, &pool);
+    let tokens = sign_in(&b, "Passw0rd!two").expect("sign-in on the secondary with the password set on the primary");
+    let access = tokens["AuthenticationResult"]["AccessToken"].as_str().unwrap();
+    assert_eq!(a.call("GetUser", json!({"AccessToken": access})).unwrap()["Username"], "alice", "a token from B works in A");
+    let write = b.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "mallory", "MessageAction": "SUPPRESS"}));
+    assert_eq!(write.unwrap_err().1["__type"], "OperationNotEnabledException");
+
+    let (status, _) = b.get(&format!("/replication/v1/pools/{pool}/digest"), &[]);
+    assert_eq!(status, 403, "replication endpoints need the secret");
+    let (status, _) = b.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", "wrong")]);
+    assert_eq!(status, 403);
+}
+
