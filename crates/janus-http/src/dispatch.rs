@@ -19,6 +19,8 @@ use janus_core::placement::Access;
 use crate::{sigv4, AppState, MAX_BODY};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+/// Janus's own operations (failover, replication status), same protocol and SigV4.
+const JANUS_PREFIX: &str = "JanusAdmin.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// How long a client may take to send its body.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -76,6 +78,9 @@ async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes,
 }
 
 fn resolve(st: &AppState, target: &str) -> Result<crate::ops::Operation, Error> {
+    if target.starts_with(JANUS_PREFIX) {
+        return st.ops.get(target).copied().ok_or_else(|| Error::UnknownOperationException(format!("Unknown operation: {target}")));
+    }
     let Some(name) = target.strip_prefix(TARGET_PREFIX) else {
         return Err(Error::UnknownOperationException(format!("Unknown target: {target:?}")));
     };

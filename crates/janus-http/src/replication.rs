@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use janus_repl::peer::SECRET_HEADER;
+use janus_repl::failover::Demote;
 use janus_repl::wire::{Host, Status};
 use janus_repl::Replicator;
 use janus_types::{Error, PoolId, Seq};
@@ -31,6 +32,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/replication/v1/pools/{pool}/host", post(host))
         .route("/replication/v1/pools/{pool}/unhost", post(unhost))
         .route("/replication/v1/pools/{pool}/replica-status", post(replica_status))
+        .route("/replication/v1/pools/{pool}/head", get(head))
+        .route("/replication/v1/pools/{pool}/demote", post(demote))
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -115,4 +118,12 @@ async fn replica_status(State(st): State<Arc<AppState>>, headers: HeaderMap, Pat
         r.update_replica(&p, &region, &status).map(|_| json!({}))
     })
     .await
+}
+
+async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
+    call(&st, &headers, &pool, |r, p| r.head(&p)).await
+}
+
+async fn demote(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(d): Json<Demote>) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.demote(&p, &d)).await
 }

@@ -155,3 +155,77 @@ impl Replicator {
         tx.commit()
     }
 }
+
+/// Replication status of a pool as this region sees it (`janus replica status`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Description {
+    /// The pool.
+    pub user_pool_id: String,
+    /// `PRIMARY` or `SECONDARY` here.
+    pub role: &'static str,
+    /// The primary region.
+    pub primary: String,
+    /// The epoch.
+    pub epoch: u64,
+    /// The last committed (primary) or applied (secondary) `seq` here.
+    pub seq: u64,
+    /// Per replica (as the primary knows them).
+    pub replicas: Vec<ReplicaLag>,
+    /// Changes this region committed as primary that a promotion superseded.
+    pub lost_changes: Option<crate::failover::LostReport>,
+}
+
+/// One replica's position.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicaLag {
+    /// Region.
+    pub region: String,
+    /// Status.
+    pub status: &'static str,
+    /// Last `seq` it reported applied (none yet: `null`).
+    pub applied_seq: Option<u64>,
+    /// Changes it trails by.
+    pub lag_changes: Option<u64>,
+    /// Seconds since the oldest change it has not applied was committed (0 when caught up).
+    pub lag_seconds: Option<f64>,
+    /// Seconds since it last reported (the link's health).
+    pub last_report_age_seconds: Option<f64>,
+}
+
+impl Replicator {
+    /// Describe `pool`'s replication from here.
+    pub fn describe(&self, pool_id: &PoolId) -> Result<Description> {
+        let r = self.services.store.read()?;
+        let pool = r.pool(pool_id)?.ok_or_else(|| Error::pool_not_found(pool_id.as_str()))?;
+        let (seq, epoch) = r.log_head(pool_id)?;
+        let now = self.services.now_ms();
+        let mut replicas = Vec::new();
+        for rep in &pool.replication.replicas {
+            let link = self.link(pool_id, &rep.region);
+            let lag_seconds = match &link {
+                Some(l) if l.applied >= seq.0 => Some(0.0),
+                Some(l) => r.changes(pool_id, janus_types::Seq(l.applied), 1)?.first().map(|c| (now - c.at_ms) as f64 / 1000.0),
+                None => None,
+            };
+            replicas.push(ReplicaLag {
+                region: rep.region.to_string(),
+                status: rep.status.as_str(),
+                applied_seq: link.as_ref().map(|l| l.applied),
+                lag_changes: link.as_ref().map(|l| seq.0.saturating_sub(l.applied)),
+                lag_seconds,
+                last_report_age_seconds: link.as_ref().map(|l| (now - l.reported_ms) as f64 / 1000.0),
+            });
+        }
+        Ok(Description {
+            user_pool_id: pool_id.to_string(),
+            role: if self.services.is_primary(&pool) { "PRIMARY" } else { "SECONDARY" },
+            primary: pool.primary_region().to_owned(),
+            epoch: epoch.0,
+            seq: seq.0,
+            replicas,
+            lost_changes: self.lost(pool_id),
+        })
+    }
+}

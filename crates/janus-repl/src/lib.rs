@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod failover;
 pub mod peer;
 pub mod puller;
 pub mod shipper;
@@ -57,12 +58,13 @@ pub struct Replicator {
     pub peers: Peers,
     running: Mutex<HashSet<PoolId>>,
     links: Mutex<HashMap<(PoolId, RegionName), LinkStatus>>,
+    lost: Mutex<HashMap<PoolId, failover::LostReport>>,
 }
 
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()) })
+        Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()) })
     }
 
     /// True when `secret` is this region's replication secret (constant time); false when

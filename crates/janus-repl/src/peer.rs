@@ -58,6 +58,13 @@ impl Peer {
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
     }
 
+    /// GET a JSON document.
+    pub fn get<R: DeserializeOwned>(&self, pool: &PoolId, what: &str) -> anyhow::Result<R> {
+        let mut resp = self.agent.get(self.url(pool, what)).header(SECRET_HEADER, &self.secret).call()?;
+        Self::check(&resp, what)?;
+        Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
+    }
+
     /// The changes after `after`, waiting up to `wait` for some to appear.
     pub fn changes(&self, pool: &PoolId, after: u64, wait: Duration) -> anyhow::Result<Changes> {
         let url = format!("{}?after={after}&wait_ms={}", self.url(pool, "changes"), wait.as_millis());

@@ -89,6 +89,7 @@ impl Replicator {
         let mut applied = head;
         if !batch.changes.is_empty() {
             let mut tx = self.services.store.write(self.services.now_ms())?;
+            ensure_still_replica(&*tx, pool)?;
             for c in &batch.changes {
                 anyhow::ensure!(c.epoch >= epoch, "change {} has epoch {} older than ours ({}): refused", c.seq, c.epoch.0, epoch.0);
                 tx.apply(c)?;
@@ -106,6 +107,7 @@ impl Replicator {
             tracing::info!(pool = %pool, done, total, "initial copy: {done}/{total} entities received");
         })?;
         let mut tx = self.services.store.write(self.services.now_ms())?;
+        ensure_still_replica(&*tx, pool)?;
         tx.load_snapshot(pool, head.seq, head.epoch, &entities)?;
         tx.commit()?;
         tracing::info!(pool = %pool, seq = head.seq.0, entities = entities.len(), "initial copy applied");
@@ -124,4 +126,12 @@ impl Replicator {
     pub fn region(&self) -> &RegionName {
         &self.services.region
     }
+}
+
+/// Inside the applying transaction: this region must still be subscribed to `pool` (a
+/// promotion removes the subscription in the same transaction that starts the new epoch, so
+/// a puller that was mid-request can never write into a pool its region now leads).
+fn ensure_still_replica(tx: &dyn janus_store::Read, pool: &PoolId) -> anyhow::Result<()> {
+    anyhow::ensure!(tx.subscriptions()?.iter().any(|s| s.pool == *pool), "no longer a replica of {pool}");
+    Ok(())
 }

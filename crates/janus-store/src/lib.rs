@@ -116,6 +116,8 @@ pub trait Write: Read {
     /// Replace the pool's content with a snapshot taken at `seq`/`epoch` on another region;
     /// the local log restarts at `seq` (changes after it are applied with [`Write::apply`]).
     fn load_snapshot(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch, entities: &[Entity]) -> Result<()>;
+    /// Start a new epoch for `pool` (promotion): later changes carry it. Returns it.
+    fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch>;
     /// Record (or with `None`, forget) that this region replicates `pool`.
     fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()>;
     /// Make everything durable and visible.

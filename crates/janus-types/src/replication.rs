@@ -47,4 +47,8 @@ pub struct Replication {
     /// The replicas, in the order they were created.
     #[serde(default)]
     pub replicas: Vec<Replica>,
+    /// The last `seq` of the previous epoch, set by a promotion: a former primary's changes
+    /// after it never reached the new primary (the realised RPO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence_seq: Option<u64>,
 }

@@ -4,6 +4,7 @@
 
 mod config;
 mod credentials;
+mod replica_cli;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,9 @@ struct Cli {
 enum Command {
     /// Start a region: serve the Cognito API on --listen with the store in --data-dir.
     Serve(config::Flags),
+    /// Replication of a pool: status, and promotion of this region to primary.
+    #[command(subcommand)]
+    Replica(replica_cli::ReplicaCommand),
     /// Check a configuration file: unknown keys and bad values are errors.
     ConfigCheck {
         /// The TOML file to check.
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
         Command::ConfigCheck { file } => config::check_file(&file),
+        Command::Replica(cmd) => replica_cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

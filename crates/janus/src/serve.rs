@@ -71,6 +71,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let replicator = Replicator::new(services, peers);
     let starting = replicator.clone();
     tokio::task::spawn_blocking(move || starting.start_all()).await??;
+    replicator.start_fencing(std::time::Duration::from_secs(2));
     let app = janus_http::router(Arc::new(AppState::new(replicator, admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");

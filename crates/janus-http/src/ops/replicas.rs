@@ -17,6 +17,8 @@ pub const OPS: &[Operation] = &[
     admin_replication("ListUserPoolReplicas", Access::AdminRead, list_user_pool_replicas),
     admin_replication("UpdateUserPoolReplica", Access::AnyRegion, update_user_pool_replica),
     admin_replication("DeleteUserPoolReplica", Access::AdminWrite, delete_user_pool_replica),
+    admin_replication("JanusAdmin.PromoteUserPool", Access::AnyRegion, promote_user_pool),
+    admin_replication("JanusAdmin.DescribeReplication", Access::AdminRead, describe_replication),
 ];
 
 fn replica(v: &ReplicaView) -> Value {
@@ -57,4 +59,17 @@ fn update_user_pool_replica(r: &Arc<Replicator>, v: Value) -> Result<Value, Erro
 fn delete_user_pool_replica(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
     let i: ReplicaRef = input(v)?;
     Ok(json!({"UserPoolReplica": replica(&r.delete_replica(&i.user_pool_id, &i.region_name)?)}))
+}
+
+fn promote_user_pool(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: PoolRef = input(v)?;
+    let p = r.promote(&i.user_pool_id)?;
+    Ok(json!({"Epoch": p.epoch.0, "FenceSeq": p.fence_seq.0, "FormerPrimary": p.former_primary,
+        "FormerPrimaryFenced": p.former_primary_fenced}))
+}
+
+fn describe_replication(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let i: PoolRef = input(v)?;
+    let s = r.describe(&i.user_pool_id)?;
+    serde_json::to_value(s).map_err(Error::internal)
 }

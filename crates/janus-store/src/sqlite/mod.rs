@@ -211,6 +211,18 @@ impl Write for WriteTx<'_> {
         Ok(())
     }
 
+    fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch> {
+        let (seq, epoch) = self.log_head(pool)?;
+        let next = Epoch(epoch.0.max(1) + 1);
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3)",
+                rusqlite::params![pool.as_str(), seq.0 as i64, next.0 as i64],
+            )
+            .map_err(db_err)?;
+        Ok(next)
+    }
+
     fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()> {
         match sub {
             Some(s) => self.conn.execute(

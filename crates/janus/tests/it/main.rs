@@ -2,6 +2,7 @@
 //! with modules keeps link time down.
 
 mod durability;
+mod failover;
 mod replication;
 mod serve;
 mod support;

@@ -26,11 +26,12 @@ pub struct Options<'a> {
     pub env: Vec<(&'a str, String)>,
     pub args: Vec<String>,
     pub credentials: bool,
+    pub listen: String,
 }
 
 impl<'a> Options<'a> {
     pub fn new(data_dir: &'a Path) -> Self {
-        Self { data_dir, env: vec![], args: vec![], credentials: true }
+        Self { data_dir, env: vec![], args: vec![], credentials: true, listen: "127.0.0.1:0".into() }
     }
 }
 
@@ -40,7 +41,7 @@ pub fn start(dir: &Path) -> Janus {
 
 pub fn start_with(o: Options<'_>) -> Janus {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_janus"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    cmd.args(["serve", "--listen", &o.listen, "--data-dir"])
         .arg(o.data_dir)
         .args(&o.args)
         .env_remove("JANUS_ADMIN_ACCESS_KEY_ID")
