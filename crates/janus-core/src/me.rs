@@ -46,9 +46,9 @@ impl Services {
         }
         let sub = janus_types::Sub::new(claims["sub"].as_str().ok_or_else(invalid)?.to_owned());
         let user = r.user_by_sub(&pool_id, &sub)?.ok_or_else(|| Error::NotAuthorizedException("User does not exist.".into()))?;
-        let iat = claims["iat"].as_i64().unwrap_or(0);
+        let issued_ms = claims["jti"].as_str().and_then(janus_crypto::random::uuid_v7_ms).unwrap_or(0);
         let origin = claims["origin_jti"].as_str().unwrap_or_default();
-        if iat < user.security.tokens_valid_from_s || user.security.revoked.iter().any(|(j, _)| j == origin) {
+        if issued_ms < user.security.tokens_valid_from_ms || user.security.revoked.iter().any(|(j, _)| j == origin) {
             return Err(Error::NotAuthorizedException("Access Token has been revoked".into()));
         }
         if !user.enabled {
@@ -192,7 +192,7 @@ impl Services {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let Some(mut u) = tx.user(pool, &user.key)? else { return Err(Error::user_not_found()) };
-        u.security.tokens_valid_from_s = now / 1000 + 1;
+        u.security.tokens_valid_from_ms = now;
         tx.put(pool, Entity::User(u))?;
         tx.commit()
     }

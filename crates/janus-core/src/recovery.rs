@@ -35,6 +35,9 @@ impl Services {
         if !user.enabled {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
+        if user.status == UserStatus::ForceChangePassword {
+            return Err(Error::NotAuthorizedException("User password cannot be reset in the current state.".into()));
+        }
         let mut sent = None;
         let pool = ctx.pool.clone();
         let stored = self.with_user(&ctx, &user, |u| {
@@ -49,7 +52,13 @@ impl Services {
     /// ConfirmForgotPassword.
     pub fn confirm_forgot_password(&self, input: CodeInput) -> Result<()> {
         let (ctx, user) = self.code_ctx(&input)?;
-        let user = user.ok_or_else(|| password::unknown_user(&ctx))?;
+        let user = user.ok_or_else(|| {
+            if password::prevents_existence_errors(&ctx) {
+                Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
+            } else {
+                Error::user_not_found()
+            }
+        })?;
         let new_password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
         let credential = self.credential(&ctx.pool, &user.username, new_password, false)?;
         let code = input.confirmation_code.as_deref().unwrap_or_default();

@@ -175,7 +175,12 @@ impl Services {
     /// ResendConfirmationCode.
     pub fn resend_confirmation_code(&self, input: CodeInput) -> Result<Delivery> {
         let (ctx, user) = self.code_ctx(&input)?;
-        let user = user.ok_or_else(|| password::unknown_user(&ctx))?;
+        let Some(user) = user else {
+            if password::prevents_existence_errors(&ctx) {
+                return Ok(Delivery { destination: codes::mask(&input.username), medium: "EMAIL", attribute: "email" });
+            }
+            return Err(Error::user_not_found());
+        };
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::invalid("User is already confirmed."));
         }

@@ -202,6 +202,7 @@ fn refresh_tokens_expire_and_sign_out_revokes_only_earlier_tokens() {
     };
     assert_eq!(claims["auth_time"], json!(1_800_000_000), "auth_time survives refresh");
 
+    w.clock.advance(1); // time moves between issue and sign-out (tokens carry ms)
     w.s.global_sign_out(&t.access).unwrap();
     assert!(w.s.get_user(&t.access).is_err(), "access token revoked");
     assert!(w.s.refresh(&ctx, &refresh, Some(None), false).is_err(), "refresh token revoked");

@@ -118,6 +118,27 @@ pub fn uuid_v4(rng: &dyn Random) -> String {
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
+/// A version-7 UUID: `ms` (Unix milliseconds) in the first 48 bits, then random bits, so the
+/// id also says exactly when it was minted.
+pub fn uuid_v7(rng: &dyn Random, ms: i64) -> String {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b);
+    b[..6].copy_from_slice(&(ms as u64).to_be_bytes()[2..]);
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// The milliseconds a version-7 UUID carries (`None` for other versions).
+pub fn uuid_v7_ms(uuid: &str) -> Option<i64> {
+    let h: String = uuid.chars().filter(|c| *c != '-').collect();
+    if h.len() != 32 || h.as_bytes()[12] != b'7' {
+        return None;
+    }
+    i64::from_str_radix(&h[..12], 16).ok()
+}
+
 /// A temporary password satisfying any Cognito password policy with minimum length
 /// `min_len`: upper, lower, digit and symbol, at least 16 chars.
 pub fn temporary_password(rng: &dyn Random, min_len: usize) -> String {
@@ -143,6 +164,9 @@ mod tests {
         assert_eq!(&u[14..15], "4");
         assert_eq!(secret_access_key(&r).len(), 40);
         assert_eq!(access_key_id(&r).len(), 20);
+        let v7 = uuid_v7(&r, 1_800_000_000_123);
+        assert_eq!(uuid_v7_ms(&v7), Some(1_800_000_000_123));
+        assert_eq!(uuid_v7_ms(&uuid_v4(&r)), None);
     }
 
     #[test]

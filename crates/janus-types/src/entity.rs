@@ -180,9 +180,13 @@ pub struct UserSecurity {
     /// Sign-in is refused until this time (ms since the epoch).
     #[serde(default)]
     pub locked_until_ms: i64,
-    /// Tokens issued before this second (`iat`) are revoked (GlobalSignOut).
+    /// Tokens issued before this instant (ms) are revoked: GlobalSignOut, AdminDisableUser.
+    /// Tokens carry their issue time in ms (in the UUIDv7 `jti`, and in refresh tokens).
     #[serde(default)]
-    pub tokens_valid_from_s: i64,
+    pub tokens_valid_from_ms: i64,
+    /// Refresh tokens replaced by rotation: `(token id, usable until s)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotated: Vec<(String, i64)>,
     /// Revoked refresh-token families (`origin_jti`), with their expiry (s), newest last.
     #[serde(default)]
     pub revoked: Vec<(String, i64)>,

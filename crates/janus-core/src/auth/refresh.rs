@@ -12,6 +12,11 @@ use super::sealed::{self, RefreshClaims};
 use super::{client, Ctx, Tokens};
 use crate::Services;
 
+/// True when the client rotates refresh tokens.
+pub fn rotates(client: &janus_types::Client) -> bool {
+    client.config.get("RefreshTokenRotation").and_then(|r| r.get("Feature")).and_then(Value::as_str) == Some("ENABLED")
+}
+
 fn invalid() -> Error {
     Error::NotAuthorizedException("Invalid Refresh Token".into())
 }
@@ -44,19 +49,42 @@ impl Services {
         if !user.enabled {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
-        let revoked = c.iat < user.security.tokens_valid_from_s
-            || user.security.revoked.iter().any(|(jti, _)| *jti == c.origin_jti);
+        let issued_ms = janus_crypto::random::uuid_v7_ms(&c.id).unwrap_or(c.iat * 1000);
+        let now_s = self.now_ms() / 1000;
+        let revoked = issued_ms < user.security.tokens_valid_from_ms
+            || user.security.revoked.iter().any(|(jti, _)| *jti == c.origin_jti)
+            || user.security.rotated.iter().any(|(id, until)| *id == c.id && *until < now_s);
         if revoked {
             return Err(Error::NotAuthorizedException("Refresh Token has been revoked".into()));
         }
-        let rotating = rotate
-            && ctx.client.config.get("RefreshTokenRotation").and_then(|r| r.get("Feature")).and_then(Value::as_str)
-                == Some("ENABLED");
+        let rotating = rotates(&ctx.client);
+        if rotating && !rotate {
+            return Err(Error::NotAuthorizedException(
+                "Refresh token rotation is enabled for this app client: refresh with GetTokensFromRefreshToken.".into(),
+            ));
+        }
         let mut tokens = self.issue_tokens(ctx, &user, c.auth_time, Some(&c.origin_jti), rotating)?;
-        if !rotating {
+        if rotating {
+            self.retire_refresh_token(ctx, &user, &c)?;
+        } else {
             tokens.refresh = None;
         }
         Ok(tokens)
+    }
+
+    /// A rotated refresh token stays usable for the client's grace period, then never again.
+    fn retire_refresh_token(&self, ctx: &Ctx, user: &janus_types::User, c: &RefreshClaims) -> Result<()> {
+        if !self.is_primary(&ctx.pool) {
+            return Ok(()); // a secondary writes nothing; the token family stays valid until expiry
+        }
+        let grace = ctx.client.config.get("RefreshTokenRotation").and_then(|r| r.get("RetryGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0);
+        let now_s = self.now_ms() / 1000;
+        let mut tx = self.store.write(self.now_ms())?;
+        let Some(mut u) = tx.user(&ctx.pool.id, &user.key)? else { return Ok(()) };
+        u.security.rotated.retain(|(_, until)| *until + 86_400 >= now_s);
+        u.security.rotated.push((c.id.clone(), now_s + grace - 1));
+        tx.put(&ctx.pool.id, janus_types::Entity::User(u))?;
+        tx.commit()
     }
 
     /// GetTokensFromRefreshToken: the client authenticates with its secret, not a hash.

@@ -54,6 +54,9 @@ pub struct RefreshClaims {
     pub auth_time: i64,
     pub iat: i64,
     pub exp: i64,
+    /// This token's own id (UUIDv7, so it also says when it was issued, in ms).
+    #[serde(default)]
+    pub id: String,
 }
 
 fn seal_json<T: Serialize>(keys: &LoadedKeys, purpose: &str, value: &T, rng: &dyn Random) -> Result<Vec<u8>> {

@@ -23,11 +23,20 @@ fn verifier_of(user: &User) -> Option<Verifier> {
 }
 
 impl Services {
-    /// A verifier for a user who has none (or does not exist): random, so it never matches.
+    /// A verifier for a user who has none (or does not exist). Its salt is derived from the
+    /// name under a pool key, so repeated attempts see the same salt as for a real user; its
+    /// `v` is random, so it never matches.
     fn decoy_verifier(&self, ctx: &Ctx, username: &str) -> Result<Verifier> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&ctx.keys.sealer()?.key).map_err(Error::internal)?;
+        mac.update(b"srp-decoy-salt\0");
+        mac.update(username.as_bytes());
+        let salt = &mac.finalize().into_bytes()[..16];
         let mut pw = [0u8; 16];
         self.rng.fill(&mut pw);
-        self.srp.verifier(ctx.pool.id.suffix(), username, &hex_of(&pw), &*self.rng)
+        let v = self.srp.verifier(ctx.pool.id.suffix(), username, &hex_of(&pw), &*self.rng)?;
+        let salt = salt.iter().skip_while(|b| **b == 0).map(|b| format!("{b:02x}")).collect::<String>();
+        Ok(Verifier { salt: salt.trim_start_matches('0').to_owned(), verifier: v.verifier })
     }
 
     /// InitiateAuth with USER_SRP_AUTH: answer PASSWORD_VERIFIER.

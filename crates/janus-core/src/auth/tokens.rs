@@ -78,22 +78,20 @@ impl Services {
         with_refresh: bool,
     ) -> Result<Tokens> {
         let rng = &*self.rng;
-        let iat = (self.now_ms() / 1000).max(user.security.tokens_valid_from_s);
+        let now_ms = self.now_ms();
+        let iat = now_ms / 1000;
         let origin = origin_jti.map_or_else(|| random::uuid_v4(rng), str::to_owned);
         let event_id = random::uuid_v4(rng);
-        let groups: Vec<String> = self
-            .store
-            .read()?
-            .groups_of_user(&ctx.pool.id, &user.key, None, 10_000)?
-            .into_iter()
-            .map(|g| g.name.to_string())
-            .collect();
+        let mut member_of = self.store.read()?.groups_of_user(&ctx.pool.id, &user.key, None, 10_000)?;
+        let groups: Vec<String> = member_of.iter().map(|g| g.name.to_string()).collect();
+        member_of.sort_by_key(|g| g.precedence.unwrap_or(i64::MAX));
+        let roles: Vec<String> = member_of.iter().filter_map(|g| g.role_arn.clone()).collect();
         let iss = self.issuer(&ctx.pool.id);
         let (access_s, id_s) = (validity_s(&ctx.client, "AccessToken"), validity_s(&ctx.client, "IdToken"));
         let mut access = json!({
             "sub": user.sub, "iss": iss, "client_id": ctx.client.id, "origin_jti": origin,
             "event_id": event_id, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
-            "auth_time": auth_time, "exp": iat + access_s, "iat": iat, "jti": random::uuid_v4(rng),
+            "auth_time": auth_time, "exp": iat + access_s, "iat": iat, "jti": random::uuid_v7(rng, now_ms),
             "username": user.username, "version": 2,
         });
         let mut id = Map::new();
@@ -105,6 +103,10 @@ impl Services {
             access["cognito:groups"] = json!(groups);
             id.insert("cognito:groups".into(), json!(groups));
         }
+        if let Some(preferred) = roles.first() {
+            id.insert("cognito:preferred_role".into(), json!(preferred));
+            id.insert("cognito:roles".into(), json!(roles));
+        }
         for (k, v) in [
             ("iss", json!(iss)),
             ("cognito:username", json!(user.username)),
@@ -115,7 +117,7 @@ impl Services {
             ("auth_time", json!(auth_time)),
             ("exp", json!(iat + id_s)),
             ("iat", json!(iat)),
-            ("jti", json!(random::uuid_v4(rng))),
+            ("jti", json!(random::uuid_v7(rng, now_ms))),
         ] {
             id.insert(k.into(), v);
         }
@@ -131,6 +133,7 @@ impl Services {
                 auth_time,
                 iat,
                 exp: iat + validity_s(&ctx.client, "RefreshToken"),
+                id: random::uuid_v7(rng, now_ms),
             };
             Some(sealed::seal_refresh(&ctx.keys, &claims, rng)?)
         } else {

@@ -96,8 +96,13 @@ impl Services {
     }
 
     /// AdminDisableUser / AdminEnableUser.
+    /// Disabling also revokes every token issued so far, as Cognito does.
     pub fn admin_set_enabled(&self, pool_id: &PoolId, username: &str, enabled: bool) -> Result<User> {
+        let now = self.now_ms();
         self.modify_user(pool_id, username, |_, user| {
+            if user.enabled && !enabled {
+                user.security.tokens_valid_from_ms = now;
+            }
             user.enabled = enabled;
             Ok(())
         })

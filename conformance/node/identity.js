@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// Drives amazon-cognito-identity-js (the pinned version in package.json) against a Cognito
+// endpoint, for conformance/test_identity_js.py.
+//
+// Input: one JSON object on stdin (or as the first argument):
+//   {"endpoint": "http://127.0.0.1:port", "userPoolId": "...", "clientId": "...",
+//    "username": "...", "steps": [{"op": "authenticate", ...}, ...]}
+// Output: one JSON object on stdout: {"steps": [{"op", "ok": true, ...results}],
+//   "error": {"code", "name", "message"} | null}. Steps run in order on the same CognitoUser;
+//   the first failing step stops the run and is reported in "error" (the process still exits 0;
+//   a non-zero exit means the script itself broke).
+//
+// Steps:
+//   authenticate {password, flow?: "USER_SRP_AUTH" | "USER_PASSWORD_AUTH",
+//                 newPassword?, newAttributes?}   (answers NEW_PASSWORD_REQUIRED when newPassword
+//                                                  is given; otherwise reports the challenge)
+//   getUserAttributes, getSession, refreshSession, globalSignOut, deleteUser,
+//   changePassword {oldPassword, newPassword}, updateAttributes {attributes: {name: value}},
+//   signUp {password, attributes}, confirmRegistration {code}, resendConfirmationCode,
+//   forgotPassword, confirmPassword {code, newPassword}
+
+'use strict';
+
+const {
+  AuthenticationDetails,
+  CognitoUser,
+  CognitoUserAttribute,
+  CognitoUserPool,
+} = require('amazon-cognito-identity-js');
+
+function readInput() {
+  if (process.argv[2]) return Promise.resolve(process.argv[2]);
+  return new Promise((resolve, reject) => {
+    let data = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => { data += chunk; });
+    process.stdin.on('end', () => resolve(data));
+    process.stdin.on('error', reject);
+  });
+}
+
+function errorOf(err) {
+  if (!err) return { code: null, name: null, message: null };
+  return { code: err.code || null, name: err.name || null, message: err.message || String(err) };
+}
+
+function tokensOf(session) {
+  return {
+    idToken: session.getIdToken().getJwtToken(),
+    accessToken: session.getAccessToken().getJwtToken(),
+    refreshToken: session.getRefreshToken().getToken(),
+    idPayload: session.getIdToken().decodePayload(),
+    accessPayload: session.getAccessToken().decodePayload(),
+    valid: session.isValid(),
+  };
+}
+
+function attributeList(attrs) {
+  return Object.entries(attrs || {}).map(([Name, Value]) => new CognitoUserAttribute({ Name, Value }));
+}
+
+// Each op returns a promise of an object merged into the step's result.
+const OPS = {
+  authenticate(ctx, step) {
+    const details = new AuthenticationDetails({ Username: ctx.username, Password: step.password });
+    if (step.flow) ctx.user.setAuthenticationFlowType(step.flow);
+    return new Promise((resolve, reject) => {
+      let challenge = null;
+      const callbacks = {
+        onSuccess(session, userConfirmationNecessary) {
+          ctx.session = session;
+          resolve({ challenge, userConfirmationNecessary: !!userConfirmationNecessary, ...tokensOf(session) });
+        },
+        onFailure: reject,
+        newPasswordRequired(userAttributes, requiredAttributes) {
+          challenge = { name: 'NEW_PASSWORD_REQUIRED', userAttributes, requiredAttributes };
+          if (step.newPassword === undefined) {
+            resolve({ challenge });
+            return;
+          }
+          ctx.user.completeNewPasswordChallenge(step.newPassword, step.newAttributes || {}, callbacks);
+        },
+        mfaRequired(name) { reject(new Error(`unexpected MFA challenge ${name}`)); },
+        totpRequired(name) { reject(new Error(`unexpected TOTP challenge ${name}`)); },
+        customChallenge() { reject(new Error('unexpected custom challenge')); },
+        mfaSetup() { reject(new Error('unexpected MFA setup')); },
+        selectMFAType() { reject(new Error('unexpected MFA selection')); },
+      };
+      ctx.user.authenticateUser(details, callbacks);
+    });
+  },
+  getUserAttributes(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.getUserAttributes((err, attrs) => {
+        if (err) return reject(err);
+        const out = {};
+        for (const a of attrs) out[a.getName()] = a.getValue();
+        resolve({ attributes: out });
+      });
+    });
+  },
+  getSession(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.getSession((err, session) => (err ? reject(err) : resolve(tokensOf(session))));
+    });
+  },
+  refreshSession(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.refreshSession(ctx.session.getRefreshToken(), (err, session) => {
+        if (err) return reject(err);
+        ctx.session = session;
+        resolve(tokensOf(session));
+      });
+    });
+  },
+  changePassword(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.user.changePassword(step.oldPassword, step.newPassword, (err, result) =>
+        (err ? reject(err) : resolve({ result })));
+    });
+  },
+  updateAttributes(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.user.updateAttributes(attributeList(step.attributes), (err, result, details) =>
+        (err ? reject(err) : resolve({ result, details: details || null })));
+    });
+  },
+  globalSignOut(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.globalSignOut({ onSuccess: (result) => resolve({ result }), onFailure: reject });
+    });
+  },
+  deleteUser(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.deleteUser((err, result) => (err ? reject(err) : resolve({ result })));
+    });
+  },
+  signUp(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.pool.signUp(ctx.username, step.password, attributeList(step.attributes), null, (err, result) => {
+        if (err) return reject(err);
+        resolve({ userConfirmed: result.userConfirmed, userSub: result.userSub,
+                  codeDeliveryDetails: result.codeDeliveryDetails || null });
+      });
+    });
+  },
+  confirmRegistration(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.user.confirmRegistration(step.code, false, (err, result) => (err ? reject(err) : resolve({ result })));
+    });
+  },
+  resendConfirmationCode(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.resendConfirmationCode((err, result) => (err ? reject(err) : resolve({ result })));
+    });
+  },
+  forgotPassword(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.forgotPassword({
+        onSuccess: (data) => resolve({ data }),
+        onFailure: reject,
+        inputVerificationCode: (data) => resolve({ data }),
+      });
+    });
+  },
+  confirmPassword(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.user.confirmPassword(step.code, step.newPassword, {
+        onSuccess: (result) => resolve({ result }),
+        onFailure: reject,
+      });
+    });
+  },
+};
+
+async function main() {
+  const input = JSON.parse(await readInput());
+  const pool = new CognitoUserPool({
+    UserPoolId: input.userPoolId,
+    ClientId: input.clientId,
+    endpoint: input.endpoint,
+  });
+  const ctx = { pool, username: input.username, session: null };
+  ctx.user = new CognitoUser({ Username: input.username, Pool: pool });
+  const out = { steps: [], error: null };
+  for (const step of input.steps) {
+    const op = OPS[step.op];
+    if (!op) throw new Error(`unknown op ${step.op}`);
+    try {
+      const result = await op(ctx, step);
+      out.steps.push({ op: step.op, ok: true, ...result });
+    } catch (err) {
+      out.steps.push({ op: step.op, ok: false });
+      out.error = { op: step.op, ...errorOf(err) };
+      break;
+    }
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});

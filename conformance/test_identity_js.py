@@ -1,0 +1,233 @@
+"""amazon-cognito-identity-js (pinned in conformance/node/package.json) under Node, driven
+through conformance/node/identity.js: SRP sign-in (the library's default), USER_PASSWORD_AUTH,
+newPasswordRequired → completeNewPasswordChallenge, session refresh, the signed-in user's
+operations, sign-up and password recovery. The library talks to Janus through the pool's
+`endpoint` option, with fetch and no signature, exactly as in a browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from auth_support import NEW_PASSWORD, make_app_client, make_temp_user, make_user, wrong_code
+from support import GOOD_PASSWORD, raises_code, unique
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+SCRIPT = NODE_DIR / "identity.js"
+
+
+@pytest.fixture(scope="session")
+def node_exe() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    if not (NODE_DIR / "node_modules" / "amazon-cognito-identity-js").is_dir():
+        pytest.skip("conformance/node has no node_modules (run scripts/setup-test-env)")
+    return node
+
+
+@pytest.fixture
+def identity_js(node_exe, janus):
+    """identity_js(pool, client_id, username, steps) -> {"steps": [...], "error": ... | None}."""
+
+    def run(pool: str, client_id: str, username: str, steps: list[dict]) -> dict:
+        payload = {"endpoint": janus.endpoint, "userPoolId": pool, "clientId": client_id,
+                   "username": username, "steps": steps}
+        p = subprocess.run([node_exe, str(SCRIPT)], input=json.dumps(payload), capture_output=True,
+                           text=True, timeout=60, cwd=NODE_DIR)
+        assert p.returncode == 0, f"identity.js failed ({p.returncode}):\n{p.stderr}"
+        return json.loads(p.stdout)
+
+    return run
+
+
+def ok(out: dict) -> list[dict]:
+    assert out["error"] is None, f"step failed: {out['error']}"
+    return out["steps"]
+
+
+def test_srp_sign_in(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool, flows=[])  # Cognito's default flows: SRP
+    user = make_user(cognito, pool, email="js@example.com", given_name="Js")
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "getUserAttributes"},
+        {"op": "getSession"},
+    ]))
+    auth = steps[0]
+    assert auth["challenge"] is None
+    assert auth["valid"] is True
+    assert auth["idPayload"]["cognito:username"] == user
+    assert auth["idPayload"]["email"] == "js@example.com"
+    assert auth["accessPayload"]["client_id"] == app["ClientId"]
+    assert auth["refreshToken"]
+    assert steps[1]["attributes"]["given_name"] == "Js"
+    assert steps[1]["attributes"]["sub"] == auth["idPayload"]["sub"]
+    assert steps[2]["accessToken"] == auth["accessToken"]
+
+
+def test_user_password_auth_sign_in(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool)
+    user = make_user(cognito, pool)
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": "USER_PASSWORD_AUTH"},
+        {"op": "refreshSession"},
+    ]))
+    first, refreshed = steps
+    assert first["accessPayload"]["username"] == user
+    assert refreshed["accessToken"] != first["accessToken"]
+    assert refreshed["accessPayload"]["auth_time"] == first["accessPayload"]["auth_time"]
+    # The library keeps the refresh token it had (no rotation).
+    assert refreshed["refreshToken"] == first["refreshToken"]
+
+
+def test_user_password_auth_not_enabled(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool, flows=[])
+    user = make_user(cognito, pool)
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": "USER_PASSWORD_AUTH"}])
+    assert out["error"]["code"] == "InvalidParameterException"
+
+
+@pytest.mark.parametrize("flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
+def test_sign_in_errors(cognito, pool, identity_js, flow):
+    app = make_app_client(cognito, pool)
+    user = make_user(cognito, pool)
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": "Wr0ng-Password!", "flow": flow}])
+    assert out["error"]["code"] == "NotAuthorizedException"
+    assert out["error"]["message"] == "Incorrect username or password."
+    out = identity_js(pool, app["ClientId"], "nobody-" + unique(), [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": flow}])
+    assert out["error"]["code"] == "UserNotFoundException"
+    cognito.admin_disable_user(UserPoolId=pool, Username=user)
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": flow}])
+    assert out["error"]["code"] == "NotAuthorizedException"
+    assert out["error"]["message"] == "User is disabled."
+
+
+@pytest.mark.parametrize("flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
+def test_new_password_required(cognito, pool, identity_js, flow):
+    app = make_app_client(cognito, pool)
+    user = make_temp_user(cognito, pool, email="first@example.com", given_name="First")
+    # The library reports the challenge with the attributes parsed from their JSON strings.
+    out = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": flow}]))
+    ch = out[0]["challenge"]
+    assert ch["name"] == "NEW_PASSWORD_REQUIRED"
+    assert ch["userAttributes"]["email"] == "first@example.com"
+    assert ch["userAttributes"]["given_name"] == "First"
+    assert ch["requiredAttributes"] == []
+    # completeNewPasswordChallenge, changing an attribute on the way.
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "flow": flow,
+         "newPassword": NEW_PASSWORD, "newAttributes": {"given_name": "Renamed"}},
+        {"op": "getUserAttributes"},
+    ]))
+    assert steps[0]["challenge"]["name"] == "NEW_PASSWORD_REQUIRED"
+    assert steps[0]["idPayload"]["cognito:username"] == user
+    assert steps[0]["idPayload"]["given_name"] == "Renamed"
+    assert steps[1]["attributes"]["given_name"] == "Renamed"
+    assert cognito.admin_get_user(UserPoolId=pool, Username=user)["UserStatus"] == "CONFIRMED"
+    ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": NEW_PASSWORD, "flow": flow}]))
+
+
+def test_new_password_required_weak_password(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool)
+    user = make_temp_user(cognito, pool)
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "newPassword": "weak"}])
+    assert out["error"]["code"] == "InvalidPasswordException"
+
+
+def test_signed_in_user_operations(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool)
+    user = make_user(cognito, pool, email="ops@example.com", email_verified="true")
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "updateAttributes", "attributes": {"given_name": "Updated", "locale": "de"}},
+        {"op": "getUserAttributes"},
+        {"op": "changePassword", "oldPassword": GOOD_PASSWORD, "newPassword": NEW_PASSWORD},
+        {"op": "globalSignOut"},
+    ]))
+    assert steps[2]["attributes"]["given_name"] == "Updated"
+    assert steps[2]["attributes"]["locale"] == "de"
+    # The tokens the library held are signed out.
+    with raises_code("NotAuthorizedException"):
+        cognito.get_user(AccessToken=steps[0]["accessToken"])
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": NEW_PASSWORD},
+        {"op": "deleteUser"},
+    ]))
+    with raises_code("UserNotFoundException"):
+        cognito.admin_get_user(UserPoolId=pool, Username=user)
+
+
+def test_sign_up_and_recovery(cognito, pool_factory, identity_js, outbox):
+    pool = pool_factory(AutoVerifiedAttributes=["email"])["Id"]
+    app = make_app_client(cognito, pool)
+    user = unique("jsup")
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "signUp", "password": GOOD_PASSWORD, "attributes": {"email": "jsup@example.com"}},
+    ]))
+    assert steps[0]["userConfirmed"] is False
+    assert steps[0]["codeDeliveryDetails"] == {"Destination": "j***@e***", "DeliveryMedium": "EMAIL",
+                                               "AttributeName": "email"}
+    out = identity_js(pool, app["ClientId"], user, [{"op": "authenticate", "password": GOOD_PASSWORD}])
+    assert out["error"]["code"] == "UserNotConfirmedException"
+    ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "resendConfirmationCode"},
+    ]))
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "confirmRegistration", "code": outbox.code(pool, user)},
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+    ]))
+    assert steps[0]["result"] == "SUCCESS"
+    assert steps[1]["idPayload"]["email_verified"] is True
+
+    steps = ok(identity_js(pool, app["ClientId"], user, [{"op": "forgotPassword"}]))
+    assert steps[0]["data"]["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "confirmPassword", "code": wrong_code(outbox.code(pool, user)), "newPassword": NEW_PASSWORD}])
+    assert out["error"]["code"] == "CodeMismatchException"
+    ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "confirmPassword", "code": outbox.code(pool, user), "newPassword": NEW_PASSWORD},
+        {"op": "authenticate", "password": NEW_PASSWORD},
+    ]))
+
+
+def test_unicode_user_srp(cognito, pool, identity_js):
+    app = make_app_client(cognito, pool)
+    name, password = "jöhn-ñ-Ωμέγα-名前-🎉", "Pässwörd-Ωμ1!名"
+    make_user(cognito, pool, name, password)
+    steps = ok(identity_js(pool, app["ClientId"], name, [
+        {"op": "authenticate", "password": password},
+        {"op": "refreshSession"},
+    ]))
+    assert steps[0]["idPayload"]["cognito:username"] == name
+    out = identity_js(pool, app["ClientId"], name, [
+        {"op": "authenticate", "password": password.replace("ä", "a")}])
+    assert out["error"]["code"] == "NotAuthorizedException"
+
+
+def test_email_as_username_srp(cognito, pool_factory, identity_js):
+    pool = pool_factory(UsernameAttributes=["email"])["Id"]
+    app = make_app_client(cognito, pool)
+    cognito.admin_create_user(UserPoolId=pool, Username="js.mail@example.com", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool, Username="js.mail@example.com",
+                                    Password=GOOD_PASSWORD, Permanent=True)
+    steps = ok(identity_js(pool, app["ClientId"], "js.mail@example.com", [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "getUserAttributes"},
+        {"op": "refreshSession"},
+    ]))
+    sub = steps[0]["idPayload"]["sub"]
+    assert steps[0]["accessPayload"]["username"] == sub
+    assert steps[1]["attributes"]["email"] == "js.mail@example.com"
+    assert steps[2]["accessPayload"]["username"] == sub
