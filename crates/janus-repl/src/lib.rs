@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod applier;
 pub mod failover;
 pub mod peer;
 pub mod puller;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use janus_store::Subscription;
 use janus_types::{PoolId, RegionName, Seq};
 
+use crate::applier::{apply_batch, Applied};
 use crate::peer::Peer;
 use crate::wire::{self, Status};
 use crate::Replicator;
@@ -67,7 +68,7 @@ impl Replicator {
     }
 
     fn step(&self, peer: &Peer, pool: &PoolId, need_snapshot: &mut bool) -> anyhow::Result<()> {
-        let (head, epoch) = {
+        let (head, _) = {
             let r = self.services.store.read()?;
             let present = r.pool(pool)?.is_some();
             let (head, epoch) = r.log_head(pool)?;
@@ -79,24 +80,18 @@ impl Replicator {
             return Ok(());
         }
         let batch = peer.changes(pool, head.0, LONG_POLL)?;
-        if let Some(first) = batch.changes.first() {
-            if first.seq.0 != head.0 + 1 {
-                tracing::warn!(pool = %pool, have = head.0, next = first.seq.0, "log does not reach back; re-snapshotting");
+        let check = |r: &dyn janus_store::Read| {
+            ensure_still_replica(r, pool).map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
+        };
+        let applied = match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
+            Applied::Advanced(seq) => seq,
+            Applied::Stale => head,
+            Applied::Gap { have, next } => {
+                tracing::warn!(pool = %pool, have = have.0, next = next.0, "log does not reach back; re-snapshotting");
                 *need_snapshot = true;
                 return Ok(());
             }
-        }
-        let mut applied = head;
-        if !batch.changes.is_empty() {
-            let mut tx = self.services.store.write(self.services.now_ms())?;
-            ensure_still_replica(&*tx, pool)?;
-            for c in &batch.changes {
-                anyhow::ensure!(c.epoch >= epoch, "change {} has epoch {} older than ours ({}): refused", c.seq, c.epoch.0, epoch.0);
-                tx.apply(c)?;
-                applied = c.seq;
-            }
-            tx.commit()?;
-        }
+        };
         self.report(peer, pool, applied);
         Ok(())
     }

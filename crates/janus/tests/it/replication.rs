@@ -112,3 +112,87 @@ fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
     assert_eq!(status, 403);
 }
 
+
+/// xorshift64*, so the workload is the same on every run.
+struct Dice(u64);
+impl Dice {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+#[test]
+fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_secondary() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let b = region(dir_b.path(), "us-west-2", None);
+    let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
+    let pool = a.call("CreateUserPool", json!({"PoolName": "busy", "Policies": {"PasswordPolicy": {"MinimumLength": 8}}}))
+        .unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let client = a
+        .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
+        .unwrap()["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
+    a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+
+    let mut dice = Dice(0x5EED);
+    let mut passwords = std::collections::BTreeMap::<String, String>::new();
+    let mut writes = 0;
+    while writes < 10_000 {
+        let user = format!("user{}", dice.below(150));
+        let group = format!("group{}", dice.below(8));
+        let op = dice.below(100);
+        let result = match op {
+            0..=24 => a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]})),
+            25..=44 => a.call("AdminUpdateUserAttributes", json!({"UserPoolId": pool, "Username": user,
+                "UserAttributes": [{"Name": "given_name", "Value": format!("v{writes}")}]})),
+            45..=47 => {
+                let pw = format!("Pw-{writes}-x");
+                let r = a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": user, "Password": pw, "Permanent": true}));
+                if r.is_ok() {
+                    passwords.insert(user.clone(), pw);
+                }
+                r
+            }
+            48..=55 => {
+                let r = a.call("AdminDeleteUser", json!({"UserPoolId": pool, "Username": user}));
+                if r.is_ok() {
+                    passwords.remove(&user);
+                }
+                r
+            }
+            56..=63 => a.call("CreateGroup", json!({"UserPoolId": pool, "GroupName": group, "Precedence": dice.below(10)})),
+            64..=65 => a.call("DeleteGroup", json!({"UserPoolId": pool, "GroupName": group})),
+            66..=79 => a.call("AdminAddUserToGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
+            80..=87 => a.call("AdminRemoveUserFromGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
+            88..=91 => a.call("AdminDisableUser", json!({"UserPoolId": pool, "Username": user})),
+            92..=96 => a.call("AdminEnableUser", json!({"UserPoolId": pool, "Username": user})),
+            97 => a.call("UpdateGroup", json!({"UserPoolId": pool, "GroupName": group, "Description": format!("d{writes}")})),
+            98 => a.call("TagResource", json!({"ResourceArn": format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{pool}"),
+                "Tags": {format!("k{}", dice.below(5)): format!("v{writes}")}})),
+            _ => a.call("AdminDeleteUserAttributes", json!({"UserPoolId": pool, "Username": user, "UserAttributeNames": ["given_name"]})),
+        };
+        if let Err((status, v)) = &result {
+            assert_eq!(*status, 400, "never a 500: {v}");
+        }
+        writes += 1;
+    }
+    wait_until("the replica to match after 10,000 writes", || digest(&a, &pool) == digest(&b, &pool));
+    let mut signed_in = 0;
+    for (user, pw) in &passwords {
+        let enabled = a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": user})).unwrap()["Enabled"] == true;
+        let r = b.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": user, "PASSWORD": pw}}));
+        if enabled {
+            assert!(r.is_ok(), "{user} signs in on the secondary with the password last set on the primary: {r:?}");
+            signed_in += 1;
+        } else {
+            assert_eq!(r.unwrap_err().1["message"], "User is disabled.");
+        }
+    }
+    assert!(signed_in > 10, "enough users with passwords to mean something ({signed_in})");
+}
