@@ -7,7 +7,8 @@
 //! runtime; one epoll wait serves many ready connections), a request goes out in a single
 //! write, and the HTTP/1.1 exchange is done by hand (Content-Length bodies, which is what both
 //! Janus and cognito-local send). It signs with its own few lines of SigV4 rather than
-//! janus-http's, so it depends on no janus crate and builds in seconds. The `RESULT` line
+//! janus-http's; the only janus crate it uses is janus-crypto, for the client side of SRP and
+//! the raw argon2id rate. The `RESULT` line
 //! reports the generator's own CPU time (`client_cpu_s`) and, with `--server-pid`, the
 //! server's (`server_cpu_s`), so a reader can see how the two cores were shared.
 //!
@@ -18,14 +19,37 @@
 //! * `run --endpoint URL --op create|get --pool ID --clients N (--duration S | --count N)
 //!   [--warmup S] [--prefix u] [--start K] [--keys K] [--server-pid PID]` runs the load and
 //!   prints one `RESULT key=value ...` line, plus an `ERROR count=N status body` line per
-//!   distinct error. `create` makes users `{prefix}{start+i}` for i = 0, 1, ... (MessageAction
-//!   SUPPRESS, one email attribute); `get` reads users picked at random from `{prefix}{start}`
-//!   .. `{prefix}{start+keys-1}`.
+//!   distinct error. With `--duration`, the calls that end inside the measured window count
+//!   (ops_s = those / duration) and CPU times cover the same window; with `--count`, every
+//!   call after the warm-up counts. `create` makes users `{prefix}{start+i}` for i = 0, 1, ...
+//!   (MessageAction SUPPRESS, one email attribute); `get` reads users picked at random from
+//!   `{prefix}{start}` .. `{prefix}{start+keys-1}`.
 //! * `wait --url URL [--timeout S]` waits until the URL answers (any HTTP status).
 //! * `startup --url URL --runs N [--reset DIR] -- CMD ARGS...` starts CMD N times, timing
 //!   exec → first 200 from URL (polled every 0.2 ms), then stops it with SIGTERM and waits for
 //!   it to exit; `--reset DIR` removes DIR before each start. Prints
 //!   `STARTUP runs=N median_ms=... min_ms=... max_ms=... all_ms=...`.
+//!
+//! For the sign-in benchmark (bench/signin.sh):
+//!
+//! * `setup-signin --endpoint URL --name NAME --users N --password PW --tokens-out FILE
+//!   [--clients C]` makes a pool, an app client without a secret (ExplicitAuthFlows
+//!   ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH) and users `u0` ..
+//!   `u{N-1}` (AdminCreateUser with MessageAction SUPPRESS, then AdminSetUserPassword
+//!   Permanent), signs each in once with USER_PASSWORD_AUTH and writes `username access-token
+//!   refresh-token` lines to FILE. Prints `SETUP pool=ID client=ID users=N secs=S`.
+//! * `run --op password|srp|refresh|getuser --client-id ID --pool ID --keys N ...` runs a
+//!   sign-in load. These calls are unsigned, as Cognito's public calls are. `password`:
+//!   InitiateAuth USER_PASSWORD_AUTH (`--password PW`) as a random user of `{prefix}0` ..
+//!   `{prefix}{keys-1}`; `srp`: InitiateAuth USER_SRP_AUTH then RespondToAuthChallenge
+//!   PASSWORD_VERIFIER, one sign-in = both round trips plus the client's SRP math (see
+//!   `SrpKit`); `refresh`: InitiateAuth REFRESH_TOKEN_AUTH and `getuser`: GetUser, both with
+//!   the tokens of a random line of `--tokens FILE`. A 200 counts only if it carries tokens
+//!   (or, for GetUser, the user).
+//! * `argon2 --threads T --duration S [--warmup S] [--mode verify|hash]` runs argon2id at
+//!   Janus's default parameters (`janus_crypto::PasswordHasher::new(HashParams::default())`)
+//!   on T threads and prints `ARGON2 ... hashes_s=R`: the machine's raw rate, the ceiling for
+//!   USER_PASSWORD_AUTH. `verify` (the default) is exactly the call a sign-in makes.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -35,7 +59,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use hmac::{Hmac, Mac};
+use janus_crypto::srp::{client as srp_client, Group};
+use janus_crypto::{HashParams, PasswordHasher};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 
@@ -138,15 +167,7 @@ fn amz_date_now() -> Res<String> {
         .map_err(|e| e.to_string())?
         .as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil(days);
     Ok(format!(
         "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
         rem / 3600,
@@ -206,6 +227,53 @@ impl Target {
         .map_err(|e| e.to_string())?;
         Ok(out)
     }
+}
+
+impl Target {
+    /// An unsigned call, as Cognito's public operations (InitiateAuth, GetUser, ...) are sent.
+    fn unsigned(&self, action: &str, body: &str) -> Vec<u8> {
+        format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             X-Amz-Target: AWSCognitoIdentityProviderService.{action}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
+/// Days since 1970-01-01 → (year, month 1..=12, day 1..=31) (Howard Hinnant's civil-from-days).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The SRP TIMESTAMP, as amazon-cognito-identity-js writes it: `Sat Nov 21 13:34:13 UTC 2026`.
+fn srp_timestamp_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil(days);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {d} {:02}:{:02}:{:02} UTC {y}",
+        WD[days.rem_euclid(7) as usize],
+        MO[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -309,6 +377,7 @@ impl Conn {
 fn runtime() -> Res<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(2)
         .build()
         .map_err(|e| e.to_string())
 }
@@ -348,6 +417,69 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
 enum Op {
     Create,
     Get,
+    Password,
+    Srp,
+    Refresh,
+    GetUser,
+}
+
+impl Op {
+    const ALL: [(&'static str, Op); 6] = [
+        ("create", Op::Create),
+        ("get", Op::Get),
+        ("password", Op::Password),
+        ("srp", Op::Srp),
+        ("refresh", Op::Refresh),
+        ("getuser", Op::GetUser),
+    ];
+    fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, o)| *o == self).map_or("?", |(n, _)| n)
+    }
+}
+
+/// Computes PASSWORD_CLAIM_SIGNATURE from (SRP_B, SALT, USER_ID_FOR_SRP, decoded SECRET_BLOCK,
+/// TIMESTAMP) for one client ephemeral `a` (captured, with the pool name and password).
+type Signer = Arc<dyn Fn(&str, &str, &str, &[u8], &str) -> Res<Vec<u8>> + Send + Sync>;
+
+/// The client side of USER_SRP_AUTH. The SRP math is 3072-bit modular exponentiation, and the
+/// client's share (A = g^a, then g^x and S = (B - k g^x)^(a + u x)) costs more CPU than the
+/// server's (B = k v + g^b, then S = (A v^u)^b). On this 2-core machine the generator shares
+/// the CPU with the server, so: the ephemerals (a, A) do not depend on the server and are made
+/// before the clock starts (EPHEMERALS of them, reused round-robin: the server draws a fresh
+/// b every time, so each handshake is still distinct); the signature, which needs the
+/// server's B, is computed per sign-in, inside the measured time, on tokio's blocking pool
+/// (at most 2 threads) so it does not stall the connection loop.
+struct SrpKit {
+    ephemerals: Vec<(String, Signer)>,
+}
+
+const EPHEMERALS: usize = 16;
+
+impl SrpKit {
+    fn new(pool_id: &str, password: &str) -> Self {
+        let group = Arc::new(Group::new());
+        let pool_name = pool_id.rsplit_once('_').map_or("", |(_, s)| s).to_string();
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let ephemerals = (0..EPHEMERALS)
+            .map(|i| {
+                let bytes: [u8; 32] = Sha256::digest(format!("{seed}/{i}")).into();
+                let (a_hex, a) = srp_client::ephemeral(&group, &bytes);
+                let (g, pool_name, password, a_hex2) =
+                    (group.clone(), pool_name.clone(), password.to_string(), a_hex.clone());
+                let signer: Signer = Arc::new(move |b_hex, salt_hex, user_id, block, timestamp| {
+                    srp_client::signature(
+                        &g, &a, &a_hex2, b_hex, salt_hex, &pool_name, user_id, &password, block,
+                        timestamp,
+                    )
+                    .map_err(|e| format!("SRP signature: {e:?}"))
+                });
+                (a_hex, signer)
+            })
+            .collect();
+        Self { ephemerals }
+    }
 }
 
 #[derive(Default)]
@@ -360,6 +492,11 @@ struct Outcome {
 struct Plan {
     op: Op,
     pool: String,
+    client_id: String,
+    password: String,
+    /// (access token, refresh token) per user, for `refresh` and `getuser`.
+    tokens: Vec<(String, String)>,
+    srp: Option<SrpKit>,
     prefix: String,
     start: u64,
     keys: u64,
@@ -367,6 +504,80 @@ struct Plan {
     t0: Instant,
     measure_from: Instant,
     deadline: Option<Instant>,
+}
+
+async fn signed_call(conn: &mut Conn, target: &Target, action: &str, body: &str) -> Res<(u16, String)> {
+    let request = target.request(action, body)?;
+    conn.exchange(target.addr, &request).await
+}
+
+/// A 200 counts only if its body has `needle` (a sign-in can also answer 200 with a challenge).
+fn expect_tokens(r: Res<(u16, String)>, needle: &str) -> Res<(u16, String)> {
+    match r {
+        Ok((200, text)) if !text.contains(needle) => Err(format!(
+            "200 without {needle}: {}",
+            text.chars().take(300).collect::<String>()
+        )),
+        other => other,
+    }
+}
+
+/// One USER_SRP_AUTH sign-in: InitiateAuth → PASSWORD_VERIFIER → RespondToAuthChallenge.
+async fn srp_sign_in(
+    conn: &mut Conn,
+    target: &Target,
+    client_id: &str,
+    user: &str,
+    a_hex: &str,
+    signer: &Signer,
+) -> Res<(u16, String)> {
+    let body = json!({
+        "AuthFlow": "USER_SRP_AUTH", "ClientId": client_id,
+        "AuthParameters": { "USERNAME": user, "SRP_A": a_hex },
+    })
+    .to_string();
+    let (status, text) = conn.exchange(target.addr, &target.unsigned("InitiateAuth", &body)).await?;
+    if status != 200 {
+        return Ok((status, format!("(InitiateAuth) {text}")));
+    }
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("InitiateAuth: {e}: {text}"))?;
+    if v["ChallengeName"] != "PASSWORD_VERIFIER" {
+        return Err(format!("InitiateAuth: no PASSWORD_VERIFIER challenge: {text}"));
+    }
+    let p = &v["ChallengeParameters"];
+    let get = |k: &str| {
+        p[k].as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("InitiateAuth: no ChallengeParameters.{k}: {text}"))
+    };
+    let (salt, b_hex, block_b64, user_id) =
+        (get("SALT")?, get("SRP_B")?, get("SECRET_BLOCK")?, get("USER_ID_FOR_SRP")?);
+    let block = B64
+        .decode(&block_b64)
+        .map_err(|e| format!("SECRET_BLOCK is not base64: {e}"))?;
+    let timestamp = srp_timestamp_now();
+    let (signer, ts, uid) = (signer.clone(), timestamp.clone(), user_id.clone());
+    let signature = tokio::task::spawn_blocking(move || signer(&b_hex, &salt, &uid, &block, &ts))
+        .await
+        .map_err(|e| format!("SRP signature task: {e}"))??;
+    let mut body = json!({
+        "ChallengeName": "PASSWORD_VERIFIER", "ClientId": client_id,
+        "ChallengeResponses": {
+            "USERNAME": user_id, "PASSWORD_CLAIM_SECRET_BLOCK": block_b64, "TIMESTAMP": timestamp,
+            "PASSWORD_CLAIM_SIGNATURE": B64.encode(signature),
+        },
+    });
+    if let Some(session) = v.get("Session").filter(|s| s.is_string()) {
+        body["Session"] = session.clone();
+    }
+    let r = conn
+        .exchange(target.addr, &target.unsigned("RespondToAuthChallenge", &body.to_string()))
+        .await;
+    match expect_tokens(r, "\"AccessToken\"") {
+        Ok((200, text)) => Ok((200, text)),
+        Ok((status, text)) => Ok((status, format!("(RespondToAuthChallenge) {text}"))),
+        Err(e) => Err(format!("(RespondToAuthChallenge) {e}")),
+    }
 }
 
 async fn client(
@@ -386,6 +597,7 @@ async fn client(
     };
     // xorshift64*, seeded per client.
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let mut srp_round = n;
     tokio::time::sleep_until(plan.t0.into()).await;
     let pool = &plan.pool;
     let prefix = &plan.prefix;
@@ -394,7 +606,20 @@ async fn client(
         if plan.deadline.is_some_and(|d| began >= d) {
             break;
         }
-        let (action, body) = match plan.op {
+        let mut pick = |n: u64| {
+            rng ^= rng >> 12;
+            rng ^= rng << 25;
+            rng ^= rng >> 27;
+            rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        if plan.op != Op::Create {
+            if let Some(c) = plan.count {
+                if counter.fetch_add(1, Ordering::Relaxed) >= c {
+                    break;
+                }
+            }
+        }
+        let result = match plan.op {
             Op::Create => {
                 let i = counter.fetch_add(1, Ordering::Relaxed);
                 if plan.count.is_some_and(|c| i >= c) {
@@ -404,33 +629,60 @@ async fn client(
                 let body = format!(
                     r#"{{"UserPoolId":"{pool}","Username":"{name}","MessageAction":"SUPPRESS","UserAttributes":[{{"Name":"email","Value":"{name}@example.com"}}]}}"#
                 );
-                ("AdminCreateUser", body)
+                signed_call(&mut conn, &target, "AdminCreateUser", &body).await
             }
             Op::Get => {
-                if let Some(c) = plan.count {
-                    if counter.fetch_add(1, Ordering::Relaxed) >= c {
-                        break;
-                    }
-                }
-                rng ^= rng >> 12;
-                rng ^= rng << 25;
-                rng ^= rng >> 27;
-                let k = rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % plan.keys;
-                (
-                    "AdminGetUser",
-                    format!(
-                        r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#,
-                        plan.start + k
-                    ),
-                )
+                let k = pick(plan.keys);
+                let body = format!(
+                    r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#,
+                    plan.start + k
+                );
+                signed_call(&mut conn, &target, "AdminGetUser", &body).await
+            }
+            Op::Password => {
+                let user = format!("{prefix}{}", plan.start + pick(plan.keys));
+                let body = json!({
+                    "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": plan.client_id,
+                    "AuthParameters": { "USERNAME": user, "PASSWORD": plan.password },
+                })
+                .to_string();
+                let r = conn.exchange(target.addr, &target.unsigned("InitiateAuth", &body)).await;
+                expect_tokens(r, "\"AccessToken\"")
+            }
+            Op::Refresh => {
+                let (_, refresh) = &plan.tokens[pick(plan.tokens.len() as u64) as usize];
+                let body = json!({
+                    "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": plan.client_id,
+                    "AuthParameters": { "REFRESH_TOKEN": refresh },
+                })
+                .to_string();
+                let r = conn.exchange(target.addr, &target.unsigned("InitiateAuth", &body)).await;
+                expect_tokens(r, "\"AccessToken\"")
+            }
+            Op::GetUser => {
+                let (access, _) = &plan.tokens[pick(plan.tokens.len() as u64) as usize];
+                let body = json!({ "AccessToken": access }).to_string();
+                let r = conn.exchange(target.addr, &target.unsigned("GetUser", &body)).await;
+                expect_tokens(r, "\"Username\"")
+            }
+            Op::Srp => {
+                let user = format!("{prefix}{}", plan.start + pick(plan.keys));
+                let kit = plan.srp.as_ref().expect("srp plans carry a kit");
+                let (a_hex, signer) = &kit.ephemerals[srp_round % kit.ephemerals.len()];
+                srp_round += 1;
+                srp_sign_in(&mut conn, &target, &plan.client_id, &user, a_hex, signer).await
             }
         };
-        let result = match target.request(action, &body) {
-            Ok(request) => conn.exchange(target.addr, &request).await,
-            Err(e) => Err(e),
-        };
         let done = Instant::now();
-        if began < plan.measure_from {
+        // Over a duration, a call counts if it ends inside the window [measure_from, deadline]
+        // (whenever it began): the completion rate of a steady load, unbiased even when one
+        // call takes a sizeable part of the window (sign-ins at 64 clients take over a second).
+        // Over a count, every call that began after the warm-up counts.
+        let counts = match plan.deadline {
+            Some(deadline) => done >= plan.measure_from && done <= deadline,
+            None => began >= plan.measure_from,
+        };
+        if !counts {
             continue;
         }
         out.last_done = Some(done);
@@ -453,11 +705,12 @@ fn run(args: &Args) -> Res<()> {
         &args.str("endpoint")?,
         &args.str_or("region", "us-east-1"),
     )?);
-    let op = match args.str("op")?.as_str() {
-        "create" => Op::Create,
-        "get" => Op::Get,
-        other => return Err(format!("--op: {other:?} is neither create nor get")),
-    };
+    let op_name = args.str("op")?;
+    let op = Op::ALL
+        .iter()
+        .find(|(n, _)| *n == op_name)
+        .map(|(_, o)| *o)
+        .ok_or_else(|| format!("--op: {op_name:?} is not one of create get password srp refresh getuser"))?;
     let clients: usize = args.num("clients")?.unwrap_or(1);
     let duration: Option<f64> = args.num("duration")?;
     let count: Option<u64> = args.num("count")?;
@@ -466,9 +719,23 @@ fn run(args: &Args) -> Res<()> {
     }
     let warmup: f64 = args.num("warmup")?.unwrap_or(0.0);
     let keys: u64 = args.num("keys")?.unwrap_or(1);
-    if op == Op::Get && keys == 0 {
+    if matches!(op, Op::Get | Op::Password | Op::Srp) && keys == 0 {
         return Err("--keys must be positive".into());
     }
+    let tokens = match op {
+        Op::Refresh | Op::GetUser => read_tokens(&args.str("tokens")?)?,
+        _ => Vec::new(),
+    };
+    let password = match op {
+        Op::Password | Op::Srp => args.str("password")?,
+        _ => String::new(),
+    };
+    let client_id = match op {
+        Op::Create | Op::Get => String::new(),
+        _ => args.str("client-id")?,
+    };
+    let pool = args.str("pool")?;
+    let srp = (op == Op::Srp).then(|| SrpKit::new(&pool, &password));
     let start: u64 = args.num("start")?.unwrap_or(0);
     let server_pid = args.flags.get("server-pid").cloned();
     let rt = runtime()?;
@@ -484,7 +751,11 @@ fn run(args: &Args) -> Res<()> {
         let measure_from = t0 + Duration::from_secs_f64(warmup);
         let plan = Arc::new(Plan {
             op,
-            pool: args.str("pool")?,
+            pool,
+            client_id,
+            password,
+            tokens,
+            srp,
             prefix: args.str_or("prefix", "u"),
             start,
             keys,
@@ -508,14 +779,19 @@ fn run(args: &Args) -> Res<()> {
             cpu_seconds("self"),
             server_pid.as_deref().and_then(cpu_seconds),
         );
+        // CPU is sampled over the same window the calls are counted in.
+        let mut cpu1 = None;
+        if let Some(deadline) = plan.deadline {
+            tokio::time::sleep_until(deadline.into()).await;
+            cpu1 = Some((cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds)));
+        }
         let mut outcomes = Vec::with_capacity(clients);
         for h in handles {
             outcomes.push(h.await.map_err(|e| format!("a client failed: {e}"))?);
         }
-        let cpu1 = (
-            cpu_seconds("self"),
-            server_pid.as_deref().and_then(cpu_seconds),
-        );
+        let cpu1 = cpu1.unwrap_or_else(|| {
+            (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds))
+        });
         let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
         Ok::<_, String>((
             outcomes,
@@ -536,10 +812,10 @@ fn run(args: &Args) -> Res<()> {
             last_done = last_done.max(d);
         }
     }
-    // Over a fixed duration the window is the duration (calls in flight at the deadline finish
-    // and count: at most one per client); over a count, from the start to the last response.
+    // Over a fixed duration the window is the duration (calls still in flight at the deadline
+    // finish but do not count); over a count, from the start to the last response.
     let secs = match duration {
-        Some(d) => d.max((last_done - measure_from).as_secs_f64()),
+        Some(d) => d,
         None => (last_done - measure_from).as_secs_f64(),
     };
     latencies.sort_unstable();
@@ -555,13 +831,13 @@ fn run(args: &Args) -> Res<()> {
     let next = match (op, count) {
         (Op::Create, Some(c)) => start + issued.min(c),
         (Op::Create, None) => start + issued,
-        (Op::Get, _) => start,
+        _ => start,
     };
     let opt = |v: Option<f64>| v.map_or("NA".to_string(), |v| format!("{v:.2}"));
     println!(
         "RESULT op={} clients={clients} ok={ok} err={err_total} secs={secs:.3} ops_s={:.1} p50_ms={:.3} p99_ms={:.3} \
          max_ms={:.3} client_cpu_s={} server_cpu_s={} next={next}",
-        if op == Op::Create { "create" } else { "get" },
+        op.name(),
         ok as f64 / secs,
         pct(50),
         pct(99),
@@ -574,6 +850,191 @@ fn run(args: &Args) -> Res<()> {
     for (text, n) in errors {
         println!("ERROR count={n} {}", text.replace(['\n', '\r'], " "));
     }
+    Ok(())
+}
+
+/// `username access refresh` lines → (access, refresh).
+fn read_tokens(path: &str) -> Res<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let tokens: Vec<_> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let (_user, access, refresh) = (f.next()?, f.next()?, f.next()?);
+            Some((access.to_string(), refresh.to_string()))
+        })
+        .collect();
+    if tokens.is_empty() {
+        return Err(format!("{path}: no tokens"));
+    }
+    Ok(tokens)
+}
+
+/// One call that must answer 200; its body as JSON.
+async fn call_ok(conn: &mut Conn, target: &Target, action: &str, body: &Value, signed: bool) -> Res<Value> {
+    let body = body.to_string();
+    let request = if signed { target.request(action, &body)? } else { target.unsigned(action, &body) };
+    let (status, text) = conn.exchange(target.addr, &request).await?;
+    if status != 200 {
+        return Err(format!("{action}: {status} {text}"));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{action}: {e}: {text}"))
+}
+
+fn setup_signin(args: &Args) -> Res<()> {
+    let target = Arc::new(Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?);
+    let name = args.str_or("name", "bench-signin");
+    let users: u64 = args.num("users")?.unwrap_or(64);
+    let password = args.str("password")?;
+    let out = args.str("tokens-out")?;
+    let clients: usize = args.num("clients")?.unwrap_or(8);
+    let t0 = Instant::now();
+    let (pool, client_id, mut tokens) = runtime()?.block_on(async {
+        let mut conn = Conn { stream: None, buf: Vec::new() };
+        let v = call_ok(&mut conn, &target, "CreateUserPool", &json!({ "PoolName": name }), true).await?;
+        let pool = v["UserPool"]["Id"].as_str().ok_or("CreateUserPool: no UserPool.Id")?.to_string();
+        let v = call_ok(
+            &mut conn,
+            &target,
+            "CreateUserPoolClient",
+            &json!({
+                "UserPoolId": pool, "ClientName": "bench", "GenerateSecret": false,
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            }),
+            true,
+        )
+        .await?;
+        let client_id = v["UserPoolClient"]["ClientId"]
+            .as_str()
+            .ok_or("CreateUserPoolClient: no UserPoolClient.ClientId")?
+            .to_string();
+        let next = Arc::new(AtomicU64::new(0));
+        let mut handles = Vec::new();
+        for _ in 0..clients {
+            let (target, next, pool, client_id, password) =
+                (target.clone(), next.clone(), pool.clone(), client_id.clone(), password.clone());
+            handles.push(tokio::spawn(async move {
+                let mut conn = Conn { stream: None, buf: Vec::new() };
+                let mut got = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= users {
+                        return Ok::<_, String>(got);
+                    }
+                    let user = format!("u{i}");
+                    let create = json!({
+                        "UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
+                        "UserAttributes": [{ "Name": "email", "Value": format!("{user}@example.com") }],
+                    });
+                    call_ok(&mut conn, &target, "AdminCreateUser", &create, true).await?;
+                    let set = json!({ "UserPoolId": pool, "Username": user, "Password": password, "Permanent": true });
+                    call_ok(&mut conn, &target, "AdminSetUserPassword", &set, true).await?;
+                    let auth = json!({
+                        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                        "AuthParameters": { "USERNAME": user, "PASSWORD": password },
+                    });
+                    let v = call_ok(&mut conn, &target, "InitiateAuth", &auth, false).await?;
+                    let r = &v["AuthenticationResult"];
+                    let (Some(access), Some(refresh)) = (r["AccessToken"].as_str(), r["RefreshToken"].as_str()) else {
+                        return Err(format!("InitiateAuth {user}: no AccessToken and RefreshToken in {v}"));
+                    };
+                    got.push((i, format!("{user} {access} {refresh}")));
+                }
+            }));
+        }
+        let mut tokens = Vec::new();
+        for h in handles {
+            tokens.extend(h.await.map_err(|e| format!("a setup task failed: {e}"))??);
+        }
+        Ok::<_, String>((pool, client_id, tokens))
+    })?;
+    tokens.sort_by_key(|t| t.0);
+    let text: String = tokens.iter().map(|(_, l)| format!("{l}\n")).collect();
+    std::fs::write(&out, text).map_err(|e| format!("{out}: {e}"))?;
+    println!(
+        "SETUP pool={pool} client={client_id} users={} secs={:.2}",
+        tokens.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The raw argon2id rate at Janus's default parameters, on `--threads` threads.
+fn argon2_rate(args: &Args) -> Res<()> {
+    let threads: usize = args.num("threads")?.unwrap_or(2);
+    let duration: f64 = args.num("duration")?.unwrap_or(4.0);
+    let warmup: f64 = args.num("warmup")?.unwrap_or(0.5);
+    let mode = args.str_or("mode", "verify");
+    if mode != "verify" && mode != "hash" {
+        return Err(format!("--mode: {mode:?} is neither verify nor hash"));
+    }
+    let params = HashParams::default();
+    let hasher = PasswordHasher::new(params);
+    let password = "Bench-Passw0rd!";
+    let phc = hasher
+        .hash(password, &janus_crypto::OsRandom)
+        .map_err(|e| format!("hash: {e:?}"))?;
+    let measure_from = Instant::now() + Duration::from_secs_f64(warmup);
+    let deadline = measure_from + Duration::from_secs_f64(duration);
+    let cpu0 = std::cell::Cell::new(None);
+    // Count completions inside [measure_from, deadline]: for a steady stream that is unbiased
+    // (the hash in flight at the start counts, the one in flight at the end does not).
+    let (done, busy) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (hasher, phc, mode) = (&hasher, &phc, &mode);
+                scope.spawn(move || {
+                    let (mut done, mut busy) = (0u64, Duration::ZERO);
+                    loop {
+                        let began = Instant::now();
+                        if began >= deadline {
+                            return Ok::<_, String>((done, busy));
+                        }
+                        if mode == "verify" {
+                            if !hasher.verify(password, phc).map_err(|e| format!("verify: {e:?}"))? {
+                                return Err("verify: the password did not match".into());
+                            }
+                        } else {
+                            hasher
+                                .hash(password, &janus_crypto::OsRandom)
+                                .map_err(|e| format!("hash: {e:?}"))?;
+                        }
+                        let end = Instant::now();
+                        if end >= measure_from && end <= deadline {
+                            done += 1;
+                            busy += end - began;
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+        cpu0.set(cpu_seconds("self"));
+        let mut total = (0u64, Duration::ZERO);
+        for w in workers {
+            let (d, b) = w.join().map_err(|_| "an argon2 thread panicked".to_string())??;
+            total = (total.0 + d, total.1 + b);
+        }
+        Ok::<_, String>(total)
+    })?;
+    let cpu = cpu0.get().zip(cpu_seconds("self")).map(|(a, b)| b - a);
+    let rss_mib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or("NA".to_string(), |kib| format!("{:.1}", kib / 1024.0));
+    println!(
+        "ARGON2 mode={mode} m_kib={} t={} p={} threads={threads} ok={done} secs={duration:.3} hashes_s={:.2} \
+         mean_ms={:.2} cpu_s={} rss_mib={rss_mib}",
+        params.m_kib,
+        params.t,
+        params.p,
+        done as f64 / duration,
+        if done > 0 { busy.as_secs_f64() * 1000.0 / done as f64 } else { f64::NAN },
+        cpu.map_or("NA".to_string(), |c| format!("{c:.2}")),
+    );
     Ok(())
 }
 
@@ -669,7 +1130,7 @@ fn startup(args: &Args) -> Res<()> {
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
-        eprintln!("usage: loadgen create-pool|run|wait|startup --flag value ... (see the source's header)");
+        eprintln!("usage: loadgen create-pool|run|wait|startup|setup-signin|argon2 --flag value ... (see the source's header)");
         return ExitCode::from(2);
     };
     let result = Args::parse(rest).and_then(|args| match cmd.as_str() {
@@ -677,6 +1138,8 @@ fn main() -> ExitCode {
         "run" => run(&args),
         "wait" => wait(&args),
         "startup" => startup(&args),
+        "setup-signin" => setup_signin(&args),
+        "argon2" => argon2_rate(&args),
         other => Err(format!("unknown command {other:?}")),
     });
     match result {
