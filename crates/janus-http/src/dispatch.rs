@@ -48,15 +48,21 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         let replicator = st.replicator.clone();
         tokio::task::spawn_blocking(move || {
             let services = &replicator.services;
-            if op.access != Access::Global {
-                if let Some(pool) = services.pool_of_request(&input)? {
-                    services.check_access(&pool, op.name, op.access)?;
-                }
+            let pool = match op.access {
+                Access::Global => None,
+                _ => services.pool_of_request(&input)?,
+            };
+            if let Some(pool) = &pool {
+                services.check_access(pool, op.name, op.access)?;
             }
-            match op.handler {
-                Handler::Local(f) => f(services, input),
-                Handler::Replication(f) => f(&replicator, input),
+            let out = match op.handler {
+                Handler::Local(f) => f(services, input)?,
+                Handler::Replication(f) => f(&replicator, input)?,
+            };
+            if let (Some(pool), Access::AdminWrite | Access::UserWrite) = (&pool, op.access) {
+                replicator.await_replicas(&pool.id)?;
             }
+            Ok(out)
         })
             .await
             .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?

@@ -168,6 +168,8 @@ pub struct Description {
     pub primary: String,
     /// The epoch.
     pub epoch: u64,
+    /// `SYNC` or `ASYNC`.
+    pub mode: &'static str,
     /// The last committed (primary) or applied (secondary) `seq` here.
     pub seq: u64,
     /// Per replica (as the primary knows them).
@@ -192,6 +194,8 @@ pub struct ReplicaLag {
     pub lag_seconds: Option<f64>,
     /// Seconds since it last reported (the link's health).
     pub last_report_age_seconds: Option<f64>,
+    /// A synchronous write went ahead without it and it has not caught up since.
+    pub lagging: bool,
 }
 
 impl Replicator {
@@ -216,6 +220,7 @@ impl Replicator {
                 lag_changes: link.as_ref().map(|l| seq.0.saturating_sub(l.applied)),
                 lag_seconds,
                 last_report_age_seconds: link.as_ref().map(|l| (now - l.reported_ms) as f64 / 1000.0),
+                lagging: link.as_ref().is_some_and(|l| l.lagging),
             });
         }
         Ok(Description {
@@ -223,6 +228,7 @@ impl Replicator {
             role: if self.services.is_primary(&pool) { "PRIMARY" } else { "SECONDARY" },
             primary: pool.primary_region().to_owned(),
             epoch: epoch.0,
+            mode: if pool.replication.sync_timeout_ms.is_some() { "SYNC" } else { "ASYNC" },
             seq: seq.0,
             replicas,
             lost_changes: self.lost(pool_id),

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod applier;
 pub mod failover;
+pub mod sync;
 pub mod peer;
 pub mod puller;
 pub mod shipper;
@@ -49,6 +50,8 @@ pub struct LinkStatus {
     pub applied: u64,
     /// When it said so (ms since the epoch).
     pub reported_ms: i64,
+    /// A synchronous write timed out waiting for it, and it has not caught up since.
+    pub lagging: bool,
 }
 
 /// Replication state of one region.
@@ -60,12 +63,13 @@ pub struct Replicator {
     running: Mutex<HashSet<PoolId>>,
     links: Mutex<HashMap<(PoolId, RegionName), LinkStatus>>,
     lost: Mutex<HashMap<PoolId, failover::LostReport>>,
+    reported: std::sync::Condvar,
 }
 
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()) })
+        Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new() })
     }
 
     /// True when `secret` is this region's replication secret (constant time); false when

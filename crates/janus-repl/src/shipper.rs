@@ -66,10 +66,13 @@ impl Replicator {
     pub fn record_status(&self, pool: &PoolId, s: &Status) -> Result<()> {
         let region = RegionName::parse(&s.region)?;
         let now = self.services.now_ms();
-        self.links
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((pool.clone(), region.clone()), LinkStatus { applied: s.applied.0, reported_ms: now });
+        {
+            let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+            let link = links.entry((pool.clone(), region.clone())).or_insert_with(LinkStatus::default);
+            link.applied = link.applied.max(s.applied.0);
+            link.reported_ms = now;
+        }
+        self.reported.notify_all();
         let mut tx = self.services.store.write(now)?;
         let Some(mut p) = tx.pool(pool)? else { return Ok(()) };
         let (head, _) = tx.log_head(pool)?;

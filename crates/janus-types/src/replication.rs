@@ -51,4 +51,8 @@ pub struct Replication {
     /// after it never reached the new primary (the realised RPO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fence_seq: Option<u64>,
+    /// Synchronous mode: a write is acknowledged once every replica applied it, or after
+    /// this many milliseconds (then the replica is marked lagging). `None`: asynchronous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_timeout_ms: Option<u64>,
 }

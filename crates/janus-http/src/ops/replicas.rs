@@ -19,7 +19,22 @@ pub const OPS: &[Operation] = &[
     admin_replication("DeleteUserPoolReplica", Access::AdminWrite, delete_user_pool_replica),
     admin_replication("JanusAdmin.PromoteUserPool", Access::AnyRegion, promote_user_pool),
     admin_replication("JanusAdmin.DescribeReplication", Access::AdminRead, describe_replication),
+    admin_replication("JanusAdmin.SetReplicationMode", Access::AdminWrite, set_replication_mode),
 ];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Mode {
+    user_pool_id: PoolId,
+    mode: String,
+    timeout_ms: Option<u64>,
+}
+
+fn set_replication_mode(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let m: Mode = input(v)?;
+    r.set_mode(&m.user_pool_id, &m.mode, m.timeout_ms)?;
+    Ok(json!({}))
+}
 
 fn replica(v: &ReplicaView) -> Value {
     json!({"RegionName": v.region, "Status": v.status, "Role": v.role, "UserPoolArn": v.arn})

@@ -102,3 +102,46 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
     let d = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
     assert_eq!(d["LostChanges"]["changes"].as_array().map(Vec::len), Some(0), "a planned failback loses nothing");
 }
+
+#[test]
+fn synchronous_mode_loses_no_acknowledged_write_and_survives_a_dead_replica() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_b) = (free_port(), free_port());
+    let (url_a, url_b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
+    let b = region(dir_b.path(), "us-west-2", &format!("127.0.0.1:{port_b}"), ("us-east-1", &url_a));
+    let a = region(dir_a.path(), "us-east-1", &format!("127.0.0.1:{port_a}"), ("us-west-2", &url_b));
+    let pool = a.call("CreateUserPool", json!({"PoolName": "sync"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    a.call("JanusAdmin.SetReplicationMode", json!({"UserPoolId": pool, "Mode": "SYNC", "TimeoutMs": 5000})).unwrap();
+
+    // Every acknowledged write is on the replica before the acknowledgement: kill -9 the
+    // primary right after the last one and promote the replica; nothing is missing.
+    let mut acked = Vec::new();
+    for i in 0..30 {
+        let name = format!("sync{i}");
+        a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": name, "MessageAction": "SUPPRESS"})).unwrap();
+        acked.push(name);
+    }
+    kill9(&a);
+    drop(a);
+    b.call("JanusAdmin.PromoteUserPool", json!({"UserPoolId": pool})).unwrap();
+    for name in &acked {
+        assert!(b.call("AdminGetUser", json!({"UserPoolId": pool, "Username": name})).is_ok(), "acknowledged {name} is on the replica");
+    }
+
+    // The former primary comes back as a replica; then the new replica dies: a synchronous
+    // write waits for the timeout, goes through, and the replica is reported lagging.
+    let a = region(dir_a.path(), "us-east-1", &format!("127.0.0.1:{port_a}"), ("us-west-2", &url_b));
+    wait_until("the former primary to re-sync", || digest(&a, &pool) == digest(&b, &pool));
+    wait_until("INACTIVE", || b.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    b.call("JanusAdmin.SetReplicationMode", json!({"UserPoolId": pool, "Mode": "SYNC", "TimeoutMs": 300})).unwrap();
+    kill9(&a);
+    let started = Instant::now();
+    b.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "while-replica-down", "MessageAction": "SUPPRESS"}))
+        .expect("the primary keeps serving when its replica is gone");
+    assert!(started.elapsed() >= Duration::from_millis(250), "it waited for the replica first");
+    let d = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
+    assert_eq!(d["Mode"], "SYNC");
+    assert_eq!(d["Replicas"][0]["Lagging"], true, "{d}");
+}
