@@ -19,6 +19,7 @@ pub mod password_policy;
 pub mod placement;
 pub mod pools;
 pub mod recovery;
+pub mod security;
 pub mod signup;
 pub mod tags;
 pub mod users;
@@ -73,6 +74,7 @@ pub struct Services {
     srp: Arc<janus_crypto::srp::Group>,
     keys: Arc<keys::KeyCache>,
     decoy: Arc<std::sync::OnceLock<String>>,
+    upstream: Arc<std::sync::OnceLock<Arc<dyn security::Upstream>>>,
 }
 
 impl Services {
@@ -90,6 +92,7 @@ impl Services {
             srp: Arc::new(janus_crypto::srp::Group::new()),
             keys: Arc::new(keys::KeyCache::default()),
             decoy: Arc::new(std::sync::OnceLock::new()),
+            upstream: Arc::new(std::sync::OnceLock::new()),
         }
     }
 

@@ -10,6 +10,7 @@ use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User};
 
 use crate::attributes::{self, SetMode};
 use crate::codes::{self, Delivery};
+use crate::security::SecurityEvent;
 use crate::users::{self, AttributeInput};
 use crate::Services;
 
@@ -189,12 +190,8 @@ impl Services {
     }
 
     fn sign_out(&self, pool: &PoolId, user: &User) -> Result<()> {
-        let now = self.now_ms();
-        let mut tx = self.store.write(now)?;
-        let Some(mut u) = tx.user(pool, &user.key)? else { return Err(Error::user_not_found()) };
-        u.security.tokens_valid_from_ms = now;
-        tx.put(pool, Entity::User(u))?;
-        tx.commit()
+        let event = SecurityEvent::SignedOut { user: user.key.clone(), at_ms: self.now_ms() };
+        self.security_event(pool, &event)
     }
 
     /// GlobalSignOut: every token issued to the user so far stops working.
@@ -229,14 +226,7 @@ impl Services {
         if claims.client != ctx.client.id {
             return Err(Error::NotAuthorizedException("The token was not issued to this client.".into()));
         }
-        let now_s = self.now_ms() / 1000;
-        let mut tx = self.store.write(self.now_ms())?;
-        let Some(mut u) = tx.user(&ctx.pool.id, &claims.user)? else { return Ok(()) };
-        u.security.revoked.retain(|(_, exp)| *exp >= now_s);
-        if !u.security.revoked.iter().any(|(j, _)| *j == claims.origin_jti) {
-            u.security.revoked.push((claims.origin_jti, claims.exp));
-        }
-        tx.put(&ctx.pool.id, Entity::User(u))?;
-        tx.commit()
+        let event = SecurityEvent::Revoked { user: claims.user, origin_jti: claims.origin_jti, exp: claims.exp };
+        self.security_event(&ctx.pool.id, &event)
     }
 }

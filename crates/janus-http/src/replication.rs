@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use janus_repl::peer::SECRET_HEADER;
+use janus_core::security::SecurityEvent;
 use janus_repl::failover::Demote;
 use janus_repl::wire::{Host, Status};
 use janus_repl::Replicator;
@@ -34,6 +35,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/replication/v1/pools/{pool}/replica-status", post(replica_status))
         .route("/replication/v1/pools/{pool}/head", get(head))
         .route("/replication/v1/pools/{pool}/demote", post(demote))
+        .route("/replication/v1/pools/{pool}/security", post(security))
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -118,6 +120,10 @@ async fn replica_status(State(st): State<Arc<AppState>>, headers: HeaderMap, Pat
         r.update_replica(&p, &region, &status).map(|_| json!({}))
     })
     .await
+}
+
+async fn security(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(e): Json<SecurityEvent>) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.services.apply_security_event(&p, &e).map(|()| json!({}))).await
 }
 
 async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {

@@ -54,6 +54,23 @@ pub struct LinkStatus {
     pub lagging: bool,
 }
 
+/// A secondary's way to its pools' primaries, for security events (lockout, sign-out,
+/// revocation): the subscription says where the primary is.
+struct UpstreamLink(std::sync::Weak<Replicator>);
+
+impl janus_core::security::Upstream for UpstreamLink {
+    fn send(&self, pool: &PoolId, event: &janus_core::security::SecurityEvent) -> janus_types::Result<()> {
+        let me = self.0.upgrade().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("shutting down")))?;
+        let secret = me.peers.secret.clone().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("no replication secret")))?;
+        let subs = me.services.store.read()?.subscriptions()?;
+        let sub = subs.iter().find(|s| s.pool == *pool).ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
+        peer::Peer::new(&sub.url, &secret)
+            .post::<_, serde_json::Value>(pool, "security", event)
+            .map(drop)
+            .map_err(|e| janus_types::Error::internal(std::io::Error::other(format!("{e:#}"))))
+    }
+}
+
 /// Replication state of one region.
 pub struct Replicator {
     /// The region's services.
@@ -69,7 +86,9 @@ pub struct Replicator {
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new() })
+        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new() });
+        me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
+        me
     }
 
     /// True when `secret` is this region's replication secret (constant time); false when

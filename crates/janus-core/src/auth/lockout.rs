@@ -1,10 +1,12 @@
 //! Failed sign-in protection, as Cognito does it: after five consecutive failures the user is
 //! locked for a period that starts at one second and doubles with each further failure, up to
 //! fifteen minutes; a success clears the count. The state lives in the user entity, so it is
-//! replicated: a lockout earned in one region holds in the other.
+//! replicated: a lockout earned in one region holds in the other. A secondary never writes it
+//! itself: it sends the event to the primary ([`crate::security`]), whose write flows back.
 
-use janus_types::{Entity, Error, PoolId, Result, User};
+use janus_types::{Error, PoolId, Result, User};
 
+use crate::security::SecurityEvent;
 use crate::Services;
 
 const FREE_ATTEMPTS: u32 = 5;
@@ -18,7 +20,8 @@ pub fn check(user: &User, now_ms: i64) -> Result<()> {
     Ok(())
 }
 
-fn lock_ms(failures: u32) -> i64 {
+/// How long the `failures`-th consecutive failure locks the user for.
+pub fn lock_ms(failures: u32) -> i64 {
     if failures < FREE_ATTEMPTS {
         return 0;
     }
@@ -27,39 +30,17 @@ fn lock_ms(failures: u32) -> i64 {
 }
 
 impl Services {
-    /// Count a failed sign-in of `user` (re-read inside the write so concurrent failures all count).
+    /// Count a failed sign-in of `user`.
     pub fn record_failure(&self, pool: &PoolId, user: &User) -> Result<()> {
-        let now = self.now_ms();
-        let mut tx = self.store.write(now)?;
-        if !tx.pool(pool)?.is_some_and(|p| self.is_primary(&p)) {
-            return Ok(()); // a secondary writes no pool data (see DESIGN: security state flows back)
-        }
-        let Some(mut u) = tx.user(pool, &user.key)? else { return Ok(()) };
-        u.security.failed_sign_ins = u.security.failed_sign_ins.saturating_add(1);
-        let lock = lock_ms(u.security.failed_sign_ins);
-        if lock > 0 {
-            u.security.locked_until_ms = now + lock;
-        }
-        tx.put(pool, Entity::User(u))?;
-        tx.commit()
+        self.security_event(pool, &SecurityEvent::SignInFailed { user: user.key.clone() })
     }
 
-    /// Clear the failure count after a success (a write only when there is something to clear).
-    pub fn record_success(&self, pool: &PoolId, user: &mut User) -> Result<()> {
+    /// Clear the failure count after a success (nothing to send when there is none).
+    pub fn record_success(&self, pool: &PoolId, user: &User) -> Result<()> {
         if user.security.failed_sign_ins == 0 && user.security.locked_until_ms == 0 {
             return Ok(());
         }
-        let mut tx = self.store.write(self.now_ms())?;
-        if !tx.pool(pool)?.is_some_and(|p| self.is_primary(&p)) {
-            return Ok(());
-        }
-        if let Some(mut u) = tx.user(pool, &user.key)? {
-            u.security.failed_sign_ins = 0;
-            u.security.locked_until_ms = 0;
-            tx.put(pool, Entity::User(u.clone()))?;
-            *user = u;
-        }
-        tx.commit()
+        self.security_event(pool, &SecurityEvent::SignInSucceeded { user: user.key.clone() })
     }
 }
 

@@ -95,7 +95,7 @@ impl Services {
         let username = r.get("USERNAME").map_or(state.username.as_str(), String::as_str);
         client::check_secret_hash(&ctx.client, &[username, &state.username], r.get("SECRET_HASH"))?;
         let Some(key) = &state.user else { return Err(Error::bad_credentials()) };
-        let mut user = self.store.read()?.user(&ctx.pool.id, key)?.ok_or_else(Error::bad_credentials)?;
+        let user = self.store.read()?.user(&ctx.pool.id, key)?.ok_or_else(Error::bad_credentials)?;
         if !user.enabled {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
@@ -109,7 +109,7 @@ impl Services {
             return Err(Error::bad_credentials());
         }
         self.check_temporary_expiry(ctx, &user)?;
-        self.record_success(&ctx.pool.id, &mut user)?;
+        self.record_success(&ctx.pool.id, &user)?;
         self.after_authentication(ctx, &user)
     }
 }

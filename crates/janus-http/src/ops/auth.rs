@@ -9,7 +9,7 @@ use janus_core::auth::{Initiate, Outcome, Respond, Tokens};
 use janus_core::Services;
 use janus_types::{ClientId, Error};
 
-use super::{admin_user_read, empty, input, public, public_read, Operation};
+use super::{admin_user_read, empty, input, public_read, Operation};
 
 pub const OPS: &[Operation] = &[
     public_read("InitiateAuth", initiate_auth),
@@ -17,7 +17,7 @@ pub const OPS: &[Operation] = &[
     admin_user_read("AdminInitiateAuth", admin_initiate_auth),
     admin_user_read("AdminRespondToAuthChallenge", admin_respond_to_auth_challenge),
     public_read("GetTokensFromRefreshToken", get_tokens_from_refresh_token),
-    public("RevokeToken", revoke_token),
+    public_read("RevokeToken", revoke_token),
 ];
 
 /// `AuthenticationResultType`.

@@ -17,7 +17,7 @@ pub const OPS: &[Operation] = &[
     public("DeleteUserAttributes", delete_user_attributes),
     public("ChangePassword", change_password),
     public("DeleteUser", delete_user),
-    public("GlobalSignOut", global_sign_out),
+    public_read("GlobalSignOut", global_sign_out),
     admin("AdminUserGlobalSignOut", admin_user_global_sign_out),
 ];
 

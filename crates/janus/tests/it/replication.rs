@@ -196,3 +196,44 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
     }
     assert!(signed_in > 10, "enough users with passwords to mean something ({signed_in})");
 }
+
+#[test]
+fn lockout_and_sign_out_on_the_secondary_hold_in_both_regions() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let b = region(dir_b.path(), "us-west-2", None);
+    let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
+    let pool = a.call("CreateUserPool", json!({"PoolName": "shared-security"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let client = a
+        .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
+        .unwrap()["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
+    for name in ["locked", "leaver"] {
+        a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": name, "MessageAction": "SUPPRESS"})).unwrap();
+        a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": name, "Password": "Right-Passw0rd!", "Permanent": true})).unwrap();
+    }
+    a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+    in_step(&a, &b, &pool);
+    let sign_in = |j: &Janus, user: &str, pw: &str| {
+        j.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": user, "PASSWORD": pw}}))
+    };
+
+    // Five failures on the secondary lock the account on the primary too (AWS does not share this).
+    for _ in 0..5 {
+        assert_eq!(sign_in(&b, "locked", "wrong").unwrap_err().1["message"], "Incorrect username or password.");
+    }
+    let on_primary = sign_in(&a, "locked", "Right-Passw0rd!").unwrap_err();
+    assert_eq!(on_primary.1["message"], "Password attempts exceeded", "the lockout earned on the secondary holds on the primary");
+    in_step(&a, &b, &pool);
+    assert_eq!(sign_in(&b, "locked", "Right-Passw0rd!").unwrap_err().1["message"], "Password attempts exceeded");
+
+    // A global sign-out on the secondary revokes the tokens in both regions.
+    let t = sign_in(&a, "leaver", "Right-Passw0rd!").unwrap();
+    let access = t["AuthenticationResult"]["AccessToken"].as_str().unwrap();
+    let refresh = t["AuthenticationResult"]["RefreshToken"].as_str().unwrap();
+    b.call("GlobalSignOut", json!({"AccessToken": access})).expect("the secondary serves sign-out");
+    assert!(a.call("GetUser", json!({"AccessToken": access})).is_err(), "revoked on the primary");
+    in_step(&a, &b, &pool);
+    let again = b.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": refresh}}));
+    assert!(again.is_err(), "and its refresh token is dead on the secondary");
+}
