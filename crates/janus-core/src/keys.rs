@@ -51,13 +51,13 @@ impl LoadedKeys {
 pub struct KeyCache(Mutex<HashMap<PoolId, Arc<LoadedKeys>>>);
 
 /// Fresh key material for a new pool.
-pub fn generate(rng: &dyn Random, now_ms: i64) -> Result<PoolKeys> {
+pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKeys> {
     let mut seal = [0u8; 32];
     rng.fill(&mut seal);
     Ok(PoolKeys {
         signing: vec![StoredKey {
             kid: random::string_from(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22),
-            material: B64.encode(jwt::generate_pkcs8(rng)?),
+            material: B64.encode(jwt::generate_pkcs8(rng, rsa_bits)?),
             created_ms: now_ms,
         }],
         sealing: vec![StoredKey {

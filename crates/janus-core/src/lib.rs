@@ -50,7 +50,12 @@ pub struct Parts {
     pub outbox: Arc<dyn Outbox>,
     /// The base URL of token issuers: a pool's issuer is `<issuer_base>/<pool id>`.
     pub issuer_base: String,
+    /// Size of new pools' RSA signing keys: 2048 ([`RSA_BITS`]); tests may use less.
+    pub rsa_bits: usize,
 }
+
+/// The RSA key size of new pools' signing keys.
+pub const RSA_BITS: usize = 2048;
 
 /// Everything the operations need, passed down explicitly (no globals).
 #[derive(Clone)]
@@ -71,6 +76,7 @@ pub struct Services {
     pub outbox: Arc<dyn Outbox>,
     /// The base URL of token issuers.
     pub issuer_base: String,
+    rsa_bits: usize,
     srp: Arc<janus_crypto::srp::Group>,
     keys: Arc<keys::KeyCache>,
     decoy: Arc<std::sync::OnceLock<String>>,
@@ -89,6 +95,7 @@ impl Services {
             account: p.account,
             outbox: p.outbox,
             issuer_base: p.issuer_base.trim_end_matches('/').to_owned(),
+            rsa_bits: p.rsa_bits,
             srp: Arc::new(janus_crypto::srp::Group::new()),
             keys: Arc::new(keys::KeyCache::default()),
             decoy: Arc::new(std::sync::OnceLock::new()),

@@ -224,7 +224,7 @@ impl Services {
             tags: input.settings.user_pool_tags.unwrap_or_default(),
             replication: Default::default(),
         };
-        let keys = crate::keys::generate(&*self.rng, now)?;
+        let keys = crate::keys::generate(&*self.rng, now, self.rsa_bits)?;
         let mut tx = self.store.write(now)?;
         tx.put(&id, Entity::Pool(pool.clone()))?;
         tx.put(&id, Entity::Keys(keys))?;

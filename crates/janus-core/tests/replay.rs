@@ -33,6 +33,7 @@ fn services(dir: &std::path::Path, seed: u64) -> Services {
         account: "000000000000".into(),
         outbox: Arc::new(NoOutbox),
         issuer_base: "http://127.0.0.1:9229".into(),
+        rsa_bits: 1024,
     })
 }
 

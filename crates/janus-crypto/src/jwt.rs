@@ -37,9 +37,10 @@ pub struct PublicKey {
     public: RsaPublicKey,
 }
 
-/// Generate a new RSA-2048 key; returns its PKCS#8 DER encoding.
-pub fn generate_pkcs8(rng: &dyn Random) -> Result<Vec<u8>, Error> {
-    let key = RsaPrivateKey::new(&mut RngAdapter(rng), 2048).map_err(Error::internal)?;
+/// Generate a new RSA key of `bits` (2048 in service; tests may use less to run faster);
+/// returns its PKCS#8 DER encoding.
+pub fn generate_pkcs8(rng: &dyn Random, bits: usize) -> Result<Vec<u8>, Error> {
+    let key = RsaPrivateKey::new(&mut RngAdapter(rng), bits).map_err(Error::internal)?;
     Ok(key.to_pkcs8_der().map_err(Error::internal)?.as_bytes().to_vec())
 }
 
@@ -121,7 +122,7 @@ mod tests {
     #[test]
     fn signed_tokens_verify_and_tampering_fails() {
         let rng = SeededRandom::new(9);
-        let der = generate_pkcs8(&rng).unwrap();
+        let der = generate_pkcs8(&rng, 2048).unwrap();
         let key = SigningKey::from_pkcs8("k1", &der).unwrap();
         let token = key.sign(&json!({"sub": "s", "token_use": "access"}), &rng).unwrap();
         let claims = verify(&token, &[key.public()]).unwrap();
@@ -130,7 +131,7 @@ mod tests {
         let forged = B64URL.encode(br#"{"sub":"admin","token_use":"access"}"#);
         parts[1] = &forged;
         assert!(verify(&parts.join("."), &[key.public()]).is_err());
-        let other = SigningKey::from_pkcs8("k1", &generate_pkcs8(&rng).unwrap()).unwrap();
+        let other = SigningKey::from_pkcs8("k1", &generate_pkcs8(&rng, 1024).unwrap()).unwrap();
         assert!(verify(&token, &[other.public()]).is_err());
         assert_eq!(key.public().jwk()["e"], "AQAB");
     }

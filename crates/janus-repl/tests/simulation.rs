@@ -55,6 +55,7 @@ fn primary(dir: &std::path::Path, seed: u64) -> Services {
         account: "000000000000".into(),
         outbox: Arc::new(Quiet),
         issuer_base: "http://sim".into(),
+        rsa_bits: 1024,
     })
 }
 

@@ -61,6 +61,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         account: config.account_id.clone(),
         outbox: outbox(&config)?,
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
+        rsa_bits: janus_core::RSA_BITS,
     });
     let store = services.store.clone();
     let peers = Peers {
