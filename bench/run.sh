@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Janus benchmarks, one command: bash bench/run.sh
+# Janus benchmarks, one command: bash bench/run.sh   (sign-in benchmarks: bash bench/run.sh signin)
 #
 # Measures, on this machine:
 #   1. AdminCreateUser/s and AdminGetUser/s with 1, 8 and 64 concurrent clients, for Janus and
@@ -20,6 +20,11 @@
 # Everything it starts it stops (by pid), and it deletes its data dirs on exit. The summary is
 # printed and also written to bench/last-run.txt (the raw loadgen lines to bench/last-run.log).
 set -euo pipefail
+
+# `bash bench/run.sh signin`: the sign-in benchmarks instead (bench/signin.sh).
+if [[ "${1:-}" == signin ]]; then
+  exec bash "$(dirname "$0")/signin.sh"
+fi
 
 REPS=${REPS:-3}
 CREATE_COUNT=${CREATE_COUNT:-2000}

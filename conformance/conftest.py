@@ -87,10 +87,12 @@ def _wait_for_listening(stdout_path: Path, proc: subprocess.Popen, stderr_path: 
 
 
 def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True,
-                extra_env: dict | None = None) -> JanusServer:
+                extra_env: dict | None = None, listen: str = "127.0.0.1:0") -> JanusServer:
     """Start a janus process logging under `root`; returns once /health answers 200.
     With `admin_env`, the fixed administrator credentials are given through the environment;
-    otherwise janus uses (or generates) <data-dir>/admin-credentials.json."""
+    otherwise janus uses (or generates) <data-dir>/admin-credentials.json. `listen` is passed
+    as --listen (which overrides JANUS_LISTEN): a fixed address lets two regions name each
+    other before either starts. `extra_env` may set JANUS_REGION (the server's region)."""
     root.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or root / "data"
     n = len(list(root.glob("stdout*.log")))
@@ -106,7 +108,7 @@ def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True
     env.update(extra_env or {})
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
-            [str(JANUS_BIN), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir)],
+            [str(JANUS_BIN), "serve", "--listen", listen, "--data-dir", str(data_dir)],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,
@@ -138,7 +140,7 @@ def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True
         access_key_id=key_id,
         secret_access_key=secret,
         region=CLIENT_REGION,
-        server_region=SERVER_REGION,
+        server_region=env["JANUS_REGION"],
         account_id=ACCOUNT_ID,
         data_dir=data_dir,
         process=proc,

@@ -10,7 +10,8 @@
 //! janus-http's; the only janus crate it uses is janus-crypto, for the client side of SRP and
 //! the raw argon2id rate. The `RESULT` line
 //! reports the generator's own CPU time (`client_cpu_s`) and, with `--server-pid`, the
-//! server's (`server_cpu_s`), so a reader can see how the two cores were shared.
+//! server's (`server_cpu_s`, of which `server_sys_s` in the kernel, and its minor page faults
+//! `server_minflt`), so a reader can see how the two cores were shared.
 //!
 //! Commands (flags are `--name value`; credentials come from JANUS_ADMIN_ACCESS_KEY_ID and
 //! JANUS_ADMIN_SECRET_ACCESS_KEY, as for the server):
@@ -46,7 +47,7 @@
 //!   `SrpKit`); `refresh`: InitiateAuth REFRESH_TOKEN_AUTH and `getuser`: GetUser, both with
 //!   the tokens of a random line of `--tokens FILE`. A 200 counts only if it carries tokens
 //!   (or, for GetUser, the user).
-//! * `argon2 --threads T --duration S [--warmup S] [--mode verify|hash]` runs argon2id at
+//! * `argon2 --threads T --duration S [--warmup-hashes N] [--mode verify|hash]` runs argon2id at
 //!   Janus's default parameters (`janus_crypto::PasswordHasher::new(HashParams::default())`)
 //!   on T threads and prints `ARGON2 ... hashes_s=R`: the machine's raw rate, the ceiling for
 //!   USER_PASSWORD_AUTH. `verify` (the default) is exactly the call a sign-in makes.
@@ -403,6 +404,12 @@ fn create_pool(args: &Args) -> Res<()> {
     Ok(())
 }
 
+/// This process's minor page faults so far (field 10 of /proc/self/stat).
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(7)?.parse().ok()
+}
+
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat (100 ticks a second).
 fn cpu_seconds(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -411,6 +418,15 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     // Fields 14 and 15 of the line (utime, stime) are 12 and 13 after the command.
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// (CPU seconds, of which system, minor page faults) of a process, from /proc/PID/stat.
+fn proc_counters(pid: &str) -> Option<(f64, f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    // Fields 10 (minflt), 14 (utime) and 15 (stime) of the line are 7, 11 and 12 after the command.
+    Some(((num(11)? + num(12)?) / 100.0, num(12)? / 100.0, num(7)?))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -777,27 +793,24 @@ fn run(args: &Args) -> Res<()> {
         tokio::time::sleep_until(measure_from.into()).await;
         let cpu0 = (
             cpu_seconds("self"),
-            server_pid.as_deref().and_then(cpu_seconds),
+            server_pid.as_deref().and_then(proc_counters),
         );
         // CPU is sampled over the same window the calls are counted in.
         let mut cpu1 = None;
         if let Some(deadline) = plan.deadline {
             tokio::time::sleep_until(deadline.into()).await;
-            cpu1 = Some((cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds)));
+            cpu1 = Some((cpu_seconds("self"), server_pid.as_deref().and_then(proc_counters)));
         }
         let mut outcomes = Vec::with_capacity(clients);
         for h in handles {
             outcomes.push(h.await.map_err(|e| format!("a client failed: {e}"))?);
         }
         let cpu1 = cpu1.unwrap_or_else(|| {
-            (cpu_seconds("self"), server_pid.as_deref().and_then(cpu_seconds))
+            (cpu_seconds("self"), server_pid.as_deref().and_then(proc_counters))
         });
         let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
-        Ok::<_, String>((
-            outcomes,
-            measure_from,
-            (diff(cpu0.0, cpu1.0), diff(cpu0.1, cpu1.1)),
-        ))
+        let server = cpu0.1.zip(cpu1.1).map(|(a, b)| (b.0 - a.0, b.1 - a.1, b.2 - a.2));
+        Ok::<_, String>((outcomes, measure_from, (diff(cpu0.0, cpu1.0), server)))
     })?;
 
     let mut latencies = Vec::new();
@@ -836,14 +849,16 @@ fn run(args: &Args) -> Res<()> {
     let opt = |v: Option<f64>| v.map_or("NA".to_string(), |v| format!("{v:.2}"));
     println!(
         "RESULT op={} clients={clients} ok={ok} err={err_total} secs={secs:.3} ops_s={:.1} p50_ms={:.3} p99_ms={:.3} \
-         max_ms={:.3} client_cpu_s={} server_cpu_s={} next={next}",
+         max_ms={:.3} client_cpu_s={} server_cpu_s={} server_sys_s={} server_minflt={} next={next}",
         op.name(),
         ok as f64 / secs,
         pct(50),
         pct(99),
         latencies.last().map_or(f64::NAN, |v| *v as f64 / 1000.0),
         opt(cpu.0),
-        opt(cpu.1),
+        opt(cpu.1.map(|c| c.0)),
+        opt(cpu.1.map(|c| c.1)),
+        cpu.1.map_or("NA".to_string(), |c| format!("{:.0}", c.2)),
     );
     let mut errors: Vec<_> = errors.into_iter().collect();
     errors.sort_by_key(|e| std::cmp::Reverse(e.1));
@@ -963,7 +978,7 @@ fn setup_signin(args: &Args) -> Res<()> {
 fn argon2_rate(args: &Args) -> Res<()> {
     let threads: usize = args.num("threads")?.unwrap_or(2);
     let duration: f64 = args.num("duration")?.unwrap_or(4.0);
-    let warmup: f64 = args.num("warmup")?.unwrap_or(0.5);
+    let warmup_hashes: u64 = args.num("warmup-hashes")?.unwrap_or(16);
     let mode = args.str_or("mode", "verify");
     if mode != "verify" && mode != "hash" {
         return Err(format!("--mode: {mode:?} is neither verify nor hash"));
@@ -974,31 +989,45 @@ fn argon2_rate(args: &Args) -> Res<()> {
     let phc = hasher
         .hash(password, &janus_crypto::OsRandom)
         .map_err(|e| format!("hash: {e:?}"))?;
-    let measure_from = Instant::now() + Duration::from_secs_f64(warmup);
-    let deadline = measure_from + Duration::from_secs_f64(duration);
+    let one = |hasher: &PasswordHasher| -> Res<()> {
+        if mode == "verify" {
+            if !hasher.verify(password, &phc).map_err(|e| format!("verify: {e:?}"))? {
+                return Err("verify: the password did not match".into());
+            }
+        } else {
+            hasher
+                .hash(password, &janus_crypto::OsRandom)
+                .map_err(|e| format!("hash: {e:?}"))?;
+        }
+        Ok(())
+    };
+    // Warm-up: every thread first does `warmup_hashes` hashes. A fresh process's allocator
+    // hands out (and the kernel faults in) new 19 MiB buffers for the first couple of dozen
+    // hashes before it settles into reusing them, as a server that has been running has.
+    let warm = std::sync::Barrier::new(threads + 1);
+    let window: std::sync::OnceLock<(Instant, Instant)> = std::sync::OnceLock::new();
+    let go = std::sync::Barrier::new(threads + 1);
     let cpu0 = std::cell::Cell::new(None);
+    let faults0 = std::cell::Cell::new(None);
     // Count completions inside [measure_from, deadline]: for a steady stream that is unbiased
     // (the hash in flight at the start counts, the one in flight at the end does not).
     let (done, busy) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let (hasher, phc, mode) = (&hasher, &phc, &mode);
+                let (hasher, one, warm, go, window) = (&hasher, &one, &warm, &go, &window);
                 scope.spawn(move || {
+                    let warmed = (0..warmup_hashes).try_for_each(|_| one(hasher));
+                    warm.wait();
+                    go.wait();
+                    warmed?;
+                    let &(measure_from, deadline) = window.get().expect("set before go");
                     let (mut done, mut busy) = (0u64, Duration::ZERO);
                     loop {
                         let began = Instant::now();
                         if began >= deadline {
                             return Ok::<_, String>((done, busy));
                         }
-                        if mode == "verify" {
-                            if !hasher.verify(password, phc).map_err(|e| format!("verify: {e:?}"))? {
-                                return Err("verify: the password did not match".into());
-                            }
-                        } else {
-                            hasher
-                                .hash(password, &janus_crypto::OsRandom)
-                                .map_err(|e| format!("hash: {e:?}"))?;
-                        }
+                        one(hasher)?;
                         let end = Instant::now();
                         if end >= measure_from && end <= deadline {
                             done += 1;
@@ -1008,8 +1037,12 @@ fn argon2_rate(args: &Args) -> Res<()> {
                 })
             })
             .collect();
-        std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+        warm.wait();
+        let now = Instant::now();
+        let _ = window.set((now, now + Duration::from_secs_f64(duration)));
         cpu0.set(cpu_seconds("self"));
+        faults0.set(minor_faults());
+        go.wait();
         let mut total = (0u64, Duration::ZERO);
         for w in workers {
             let (d, b) = w.join().map_err(|_| "an argon2 thread panicked".to_string())??;
@@ -1017,6 +1050,7 @@ fn argon2_rate(args: &Args) -> Res<()> {
         }
         Ok::<_, String>(total)
     })?;
+    let faults = faults0.get().zip(minor_faults()).map_or("NA".to_string(), |(a, b)| (b - a).to_string());
     let cpu = cpu0.get().zip(cpu_seconds("self")).map(|(a, b)| b - a);
     let rss_mib = std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -1027,7 +1061,7 @@ fn argon2_rate(args: &Args) -> Res<()> {
         .map_or("NA".to_string(), |kib| format!("{:.1}", kib / 1024.0));
     println!(
         "ARGON2 mode={mode} m_kib={} t={} p={} threads={threads} ok={done} secs={duration:.3} hashes_s={:.2} \
-         mean_ms={:.2} cpu_s={} rss_mib={rss_mib}",
+         mean_ms={:.2} cpu_s={} minflt={faults} rss_mib={rss_mib}",
         params.m_kib,
         params.t,
         params.p,

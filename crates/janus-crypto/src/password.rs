@@ -3,8 +3,10 @@
 //! At most one hash per CPU runs at a time (each holds 19 MiB by default): a flood of
 //! sign-ins queues here instead of exhausting memory or starving other requests.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use base64::Engine;
 use janus_types::{Error, Random};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -26,38 +28,50 @@ impl Default for HashParams {
     }
 }
 
-/// Hashes and verifies passwords with fixed parameters.
+/// Hashes and verifies passwords with fixed parameters. Each hash borrows one of a fixed set
+/// of working memories (one per CPU), so at most that many run at once and their 19 MiB
+/// buffers are reused instead of allocated and faulted in on every call.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: HashParams,
-    permits: Arc<(Mutex<usize>, Condvar)>,
+    memories: Arc<(Mutex<Vec<Vec<Block>>>, Condvar)>,
 }
 
-struct Permit<'a>(&'a (Mutex<usize>, Condvar));
+/// A borrowed working memory, returned on drop.
+struct Memory<'a> {
+    pool: &'a (Mutex<Vec<Vec<Block>>>, Condvar),
+    blocks: Vec<Block>,
+}
 
-impl Drop for Permit<'_> {
+impl Drop for Memory<'_> {
     fn drop(&mut self) {
-        let mut free = self.0 .0.lock().unwrap_or_else(|p| p.into_inner());
-        *free += 1;
-        self.0 .1.notify_one();
+        let mut free = self.pool.0.lock().unwrap_or_else(|p| p.into_inner());
+        free.push(std::mem::take(&mut self.blocks));
+        self.pool.1.notify_one();
     }
+}
+
+fn err(e: impl std::fmt::Display) -> Error {
+    Error::internal(std::io::Error::other(e.to_string()))
 }
 
 impl PasswordHasher {
     /// A hasher using `params`, running at most one hash per available CPU at once.
     pub fn new(params: HashParams) -> Self {
         let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
-        Self { params, permits: Arc::new((Mutex::new(cpus), Condvar::new())) }
+        Self { params, memories: Arc::new((Mutex::new(vec![Vec::new(); cpus]), Condvar::new())) }
     }
 
-    fn permit(&self) -> Permit<'_> {
-        let (lock, cv) = &*self.permits;
+    fn memory(&self, blocks: usize) -> Memory<'_> {
+        let (lock, cv) = &*self.memories;
         let mut free = lock.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
+        while free.is_empty() {
             free = cv.wait(free).unwrap_or_else(|p| p.into_inner());
         }
-        *free -= 1;
-        Permit(&self.permits)
+        let mut mem = free.pop().unwrap_or_default();
+        drop(free);
+        mem.resize(blocks, Block::default());
+        Memory { pool: &self.memories, blocks: mem }
     }
 
     /// True when `phc` was hashed with other parameters than this hasher's (upgrade it).
@@ -66,36 +80,36 @@ impl PasswordHasher {
         !phc.starts_with(&format!("$argon2id$v=19$m={},t={},p={}$", p.m_kib, p.t, p.p))
     }
 
-    fn argon2(&self) -> Result<Argon2<'static>, Error> {
-        let p = Params::new(self.params.m_kib, self.params.t, self.params.p, None)
-            .map_err(|e| Error::internal(anyhow_msg(e)))?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
+    fn compute(&self, params: Params, password: &str, salt: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut mem = self.memory(params.block_count());
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut mem.blocks[..]).map_err(err)
     }
 
     /// Hash `password` with a fresh 16-byte salt into a PHC string.
     pub fn hash(&self, password: &str, rng: &dyn Random) -> Result<String, Error> {
         let mut salt = [0u8; 16];
         rng.fill(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal(anyhow_msg(e)))?;
-        use argon2::password_hash::PasswordHasher as _;
-        let _permit = self.permit();
-        let hash = self
-            .argon2()?
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| Error::internal(anyhow_msg(e)))?;
-        Ok(hash.to_string())
+        let p = self.params;
+        let params = Params::new(p.m_kib, p.t, p.p, Some(32)).map_err(err)?;
+        let mut out = [0u8; 32];
+        self.compute(params, password, &salt, &mut out)?;
+        let salt = SaltString::encode_b64(&salt).map_err(err)?;
+        Ok(format!("$argon2id$v=19$m={},t={},p={}${}${}", p.m_kib, p.t, p.p, salt.as_str(), B64.encode(out)))
     }
 
-    /// True when `password` matches the PHC string `phc`.
+    /// True when `password` matches the PHC string `phc` (compared in constant time).
     pub fn verify(&self, password: &str, phc: &str) -> Result<bool, Error> {
-        let parsed = PasswordHash::new(phc).map_err(|e| Error::internal(anyhow_msg(e)))?;
-        let _permit = self.permit();
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        let parsed = PasswordHash::new(phc).map_err(err)?;
+        let expected = parsed.hash.ok_or_else(|| err("PHC string without a hash"))?;
+        let params = Params::try_from(&parsed).map_err(err)?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt.ok_or_else(|| err("PHC string without a salt"))?.decode_b64(&mut salt).map_err(err)?;
+        let mut out = vec![0u8; expected.len()];
+        self.compute(params, password, salt, &mut out)?;
+        let diff = out.iter().zip(expected.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        Ok(diff == 0 && out.len() == expected.len())
     }
-}
-
-fn anyhow_msg(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(e.to_string())
 }
 
 #[cfg(test)]
@@ -109,6 +123,10 @@ mod tests {
         let rng = SeededRandom::new(7);
         let phc = h.hash("Correct-Horse-1", &rng).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
+        // Standard PHC: another implementation verifies it.
+        use argon2::password_hash::PasswordVerifier;
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(Argon2::default().verify_password(b"Correct-Horse-1", &parsed).is_ok());
         assert!(h.verify("Correct-Horse-1", &phc).unwrap());
         assert!(!h.verify("correct-horse-1", &phc).unwrap());
         assert!(!h.needs_rehash(&phc));

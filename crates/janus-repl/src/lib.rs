@@ -81,12 +81,13 @@ pub struct Replicator {
     links: Mutex<HashMap<(PoolId, RegionName), LinkStatus>>,
     lost: Mutex<HashMap<PoolId, failover::LostReport>>,
     reported: std::sync::Condvar,
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new() });
+        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new(), stopping: Default::default() });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         me
     }
@@ -96,6 +97,16 @@ impl Replicator {
     pub fn authorized(&self, secret: &str) -> bool {
         let Some(ours) = &self.peers.secret else { return false };
         ours.len() == secret.len() && ours.bytes().zip(secret.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+    }
+
+    /// The process is shutting down: long polls return at once.
+    pub fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// True once [`Replicator::stop`] was called.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The last status `region` reported for `pool`.

@@ -75,6 +75,7 @@ impl Replicator {
             (if present { head } else { Seq(0) }, epoch)
         };
         if head == Seq(0) || *need_snapshot {
+            // (A fenced former primary keeps its rows with head 0 until this replaces them.)
             self.load_snapshot(peer, pool)?;
             *need_snapshot = false;
             return Ok(());

@@ -42,10 +42,10 @@ impl Replicator {
             let changes = r.changes(pool, after, BATCH)?;
             drop(r);
             let now = Instant::now();
-            if !changes.is_empty() || now >= deadline {
+            if !changes.is_empty() || now >= deadline || self.stopping() {
                 return Ok(Changes { v: wire::VERSION, head, changes });
             }
-            self.services.store.wait_commit(seen, deadline - now);
+            self.services.store.wait_commit(seen, (deadline - now).min(Duration::from_millis(200)));
         }
     }
 

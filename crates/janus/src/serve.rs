@@ -38,7 +38,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     // Blocking threads run store transactions and password hashes; 64 bounds the memory a
     // burst can take (hashing is further limited to one per CPU inside the hasher).
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?;
-    runtime.block_on(serve(config))
+    let result = runtime.block_on(serve(config));
+    // Blocking tasks still running (a long poll's last slice) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -73,10 +76,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let starting = replicator.clone();
     tokio::task::spawn_blocking(move || starting.start_all()).await??;
     replicator.start_fencing(std::time::Duration::from_secs(2));
-    let app = janus_http::router(Arc::new(AppState::new(replicator, admin)?));
+    let app = janus_http::router(Arc::new(AppState::new(replicator.clone(), admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
-    janus_http::server::serve(listener, app, shutdown_signal(), SHUTDOWN_GRACE).await;
+    let stopping = replicator.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopping.stop();
+    };
+    janus_http::server::serve(listener, app, shutdown, SHUTDOWN_GRACE).await;
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())

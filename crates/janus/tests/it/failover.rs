@@ -53,6 +53,7 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
         a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": format!("kept{i}"), "MessageAction": "SUPPRESS"})).unwrap();
     }
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
     wait_until("the replica to catch up", || digest(&a, &pool) == digest(&b, &pool));
 
     // The link is cut (the replica is down) while the primary commits three more changes,
