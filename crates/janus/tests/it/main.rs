@@ -3,6 +3,7 @@
 
 mod durability;
 mod failover;
+mod proxy;
 mod replication;
 mod serve;
 mod support;

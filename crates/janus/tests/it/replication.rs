@@ -237,3 +237,37 @@ fn lockout_and_sign_out_on_the_secondary_hold_in_both_regions() {
     let again = b.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": refresh}}));
     assert!(again.is_err(), "and its refresh token is dead on the secondary");
 }
+
+#[test]
+fn a_cut_link_delays_but_loses_and_duplicates_nothing() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let b = region(dir_b.path(), "us-west-2", None);
+    // The replica reaches the primary only through the relay (the primary advertises it).
+    let port_a = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy = super::proxy::Proxy::start(format!("127.0.0.1:{port_a}"));
+    let mut o = super::support::Options::new(dir_a.path());
+    o.listen = format!("127.0.0.1:{port_a}");
+    o.args = vec![
+        "--region".into(), "us-east-1".into(), "--issuer-url".into(), "http://issuer.test".into(),
+        "--peer".into(), format!("us-west-2={}", b.endpoint),
+        "--advertise-url".into(), format!("http://127.0.0.1:{}", proxy.port),
+    ];
+    o.env = vec![("JANUS_REPLICATION_SECRET", SECRET.into())];
+    let a = start_with(o);
+    let pool = a.call("CreateUserPool", json!({"PoolName": "partitioned"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    in_step(&a, &b, &pool);
+
+    for round in 0..3 {
+        proxy.cut();
+        workload(&a, &pool, 10 + round, 40);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_ne!(digest(&a, &pool), digest(&b, &pool), "round {round}: the partition holds the replica back");
+        proxy.restore();
+        in_step(&a, &b, &pool);
+    }
+    let d = a.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
+    assert_eq!(d["Replicas"][0]["LagChanges"], 0, "{d}");
+    assert_eq!(d["Replicas"][0]["AppliedSeq"], d["Seq"], "{d}");
+}
