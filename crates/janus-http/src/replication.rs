@@ -91,10 +91,11 @@ struct ChangesQuery {
     after: u64,
     #[serde(default)]
     wait_ms: u64,
+    region: Option<String>,
 }
 
 async fn changes(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Query(q): Query<ChangesQuery>) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.changes(&p, Seq(q.after), Duration::from_millis(q.wait_ms))).await
+    call(&st, &headers, &pool, move |r, p| r.changes(&p, Seq(q.after), Duration::from_millis(q.wait_ms), q.region.as_deref())).await
 }
 
 async fn digest(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {

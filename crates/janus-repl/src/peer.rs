@@ -66,8 +66,8 @@ impl Peer {
     }
 
     /// The changes after `after`, waiting up to `wait` for some to appear.
-    pub fn changes(&self, pool: &PoolId, after: u64, wait: Duration) -> anyhow::Result<Changes> {
-        let url = format!("{}?after={after}&wait_ms={}", self.url(pool, "changes"), wait.as_millis());
+    pub fn changes(&self, pool: &PoolId, after: u64, wait: Duration, region: &str) -> anyhow::Result<Changes> {
+        let url = format!("{}?after={after}&wait_ms={}&region={region}", self.url(pool, "changes"), wait.as_millis());
         let mut resp = self.agent.get(url).header(SECRET_HEADER, &self.secret).call()?;
         Self::check(&resp, "changes")?;
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)

@@ -80,20 +80,19 @@ impl Replicator {
             *need_snapshot = false;
             return Ok(());
         }
-        let batch = peer.changes(pool, head.0, LONG_POLL)?;
+        let batch = peer.changes(pool, head.0, LONG_POLL, self.services.region.as_str())?;
         let check = |r: &dyn janus_store::Read| {
             ensure_still_replica(r, pool).map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
         };
-        let applied = match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
-            Applied::Advanced(seq) => seq,
-            Applied::Stale => head,
+        match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
+            // No separate report: the next long poll, sent at once, asks for the changes
+            // after the new head and so tells the primary (a synchronous writer waits on it).
+            Applied::Advanced(_) | Applied::Stale => {}
             Applied::Gap { have, next } => {
                 tracing::warn!(pool = %pool, have = have.0, next = next.0, "log does not reach back; re-snapshotting");
                 *need_snapshot = true;
-                return Ok(());
             }
-        };
-        self.report(peer, pool, applied);
+        }
         Ok(())
     }
 

@@ -32,8 +32,13 @@ impl Replicator {
         Ok(lines)
     }
 
-    /// Changes after `after`, waiting up to `wait` for the first one.
-    pub fn changes(&self, pool: &PoolId, after: Seq, wait: Duration) -> Result<Changes> {
+    /// Changes after `after`, waiting up to `wait` for the first one. A replica names its
+    /// `region`: asking for the changes after `after` reports that it applied `after`, so the
+    /// stream carries the status without a round trip of its own.
+    pub fn changes(&self, pool: &PoolId, after: Seq, wait: Duration, region: Option<&str>) -> Result<Changes> {
+        if let Some(region) = region {
+            self.record_status(pool, &Status { v: wire::VERSION, region: region.to_owned(), applied: after })?;
+        }
         let deadline = Instant::now() + wait.min(Duration::from_secs(30));
         loop {
             let seen = self.services.store.wait_commit(u64::MAX, Duration::ZERO);
@@ -68,11 +73,17 @@ impl Replicator {
         let now = self.services.now_ms();
         {
             let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-            let link = links.entry((pool.clone(), region.clone())).or_insert_with(LinkStatus::default);
+            let link = links.entry((pool.clone(), region.clone())).or_default();
             link.applied = link.applied.max(s.applied.0);
             link.reported_ms = now;
         }
         self.reported.notify_all();
+        let creating = self.services.store.read()?.pool(pool)?.is_some_and(|p| {
+            p.replication.replicas.iter().any(|r| r.region == region && r.status == ReplicaStatus::Creating)
+        });
+        if !creating {
+            return Ok(());
+        }
         let mut tx = self.services.store.write(now)?;
         let Some(mut p) = tx.pool(pool)? else { return Ok(()) };
         let (head, _) = tx.log_head(pool)?;
