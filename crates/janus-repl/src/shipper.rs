@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use janus_types::{Entity, Error, PoolId, RegionName, ReplicaStatus, Result, Seq};
 
 use crate::wire::{self, Changes, Digest, SnapshotHead, Status};
-use crate::{LinkStatus, Replicator};
+use crate::Replicator;
 
 /// Most changes sent in one batch.
 pub const BATCH: usize = 1000;
