@@ -176,6 +176,20 @@ pub struct Description {
     pub replicas: Vec<ReplicaLag>,
     /// Changes this region committed as primary that a promotion superseded.
     pub lost_changes: Option<crate::failover::LostReport>,
+    /// On a secondary: the last initial copy (snapshot) it loaded or is loading.
+    pub initial_copy: Option<CopyProgress>,
+}
+
+/// Progress of an initial copy on the replica.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyProgress {
+    /// Entities received so far.
+    pub received: u64,
+    /// Entities in the snapshot.
+    pub total: u64,
+    /// True once the snapshot is applied (the replica then streams changes).
+    pub applied: bool,
 }
 
 /// One replica's position.
@@ -202,7 +216,23 @@ impl Replicator {
     /// Describe `pool`'s replication from here.
     pub fn describe(&self, pool_id: &PoolId) -> Result<Description> {
         let r = self.services.store.read()?;
-        let pool = r.pool(pool_id)?.ok_or_else(|| Error::pool_not_found(pool_id.as_str()))?;
+        let copy = self.copies.lock().unwrap_or_else(|e| e.into_inner()).get(pool_id).copied();
+        let Some(pool) = r.pool(pool_id)? else {
+            // A replica whose initial copy is still arriving: report just that.
+            let sub = r.subscriptions()?.into_iter().find(|s| s.pool == *pool_id);
+            let (Some(sub), Some(_)) = (sub, copy) else { return Err(Error::pool_not_found(pool_id.as_str())) };
+            return Ok(Description {
+                user_pool_id: pool_id.to_string(),
+                role: "SECONDARY",
+                primary: sub.source,
+                epoch: 0,
+                mode: "ASYNC",
+                seq: 0,
+                replicas: vec![],
+                lost_changes: None,
+                initial_copy: copy,
+            });
+        };
         let (seq, epoch) = r.log_head(pool_id)?;
         let now = self.services.now_ms();
         let mut replicas = Vec::new();
@@ -232,6 +262,7 @@ impl Replicator {
             seq: seq.0,
             replicas,
             lost_changes: self.lost(pool_id),
+            initial_copy: copy,
         })
     }
 }

@@ -82,12 +82,13 @@ pub struct Replicator {
     lost: Mutex<HashMap<PoolId, failover::LostReport>>,
     reported: std::sync::Condvar,
     stopping: std::sync::atomic::AtomicBool,
+    copies: Mutex<HashMap<PoolId, admin::CopyProgress>>,
 }
 
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new(), stopping: Default::default() });
+        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new(), stopping: Default::default(), copies: Default::default() });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         me
     }

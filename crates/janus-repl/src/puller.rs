@@ -100,11 +100,14 @@ impl Replicator {
         tracing::info!(pool = %pool, "initial copy: fetching snapshot");
         let (head, entities) = peer.snapshot(pool, |done, total| {
             tracing::info!(pool = %pool, done, total, "initial copy: {done}/{total} entities received");
+            self.set_copy(pool, crate::admin::CopyProgress { received: done, total, applied: false });
         })?;
         let mut tx = self.services.store.write(self.services.now_ms())?;
         ensure_still_replica(&*tx, pool)?;
         tx.load_snapshot(pool, head.seq, head.epoch, &entities)?;
         tx.commit()?;
+        let total = entities.len() as u64;
+        self.set_copy(pool, crate::admin::CopyProgress { received: total, total, applied: true });
         tracing::info!(pool = %pool, seq = head.seq.0, entities = entities.len(), "initial copy applied");
         self.report(peer, pool, head.seq);
         Ok(())
@@ -115,6 +118,10 @@ impl Replicator {
         if let Err(e) = peer.post::<_, serde_json::Value>(pool, "status", &status) {
             tracing::debug!(pool = %pool, error = %e, "status report failed");
         }
+    }
+
+    fn set_copy(&self, pool: &PoolId, p: crate::admin::CopyProgress) {
+        self.copies.lock().unwrap_or_else(|e| e.into_inner()).insert(pool.clone(), p);
     }
 
     /// This region's name.

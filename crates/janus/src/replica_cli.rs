@@ -12,8 +12,15 @@ use janus_http::sigv4::{self, AdminCredentials};
 /// `janus replica …`.
 #[derive(clap::Subcommand)]
 pub enum ReplicaCommand {
-    /// Show a pool's role, epoch, seq and each replica's lag as this region sees them.
-    Status(Target),
+    /// Show a pool's role, epoch, seq and each replica's lag as this region sees them; with
+    /// --watch (on a replica), a progress bar of the initial copy until it is applied.
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// Follow the initial copy with a progress bar.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Make this region the pool's primary (failover, or failback in the other direction).
     Promote(Target),
 }
@@ -74,10 +81,33 @@ fn call(t: &Target, op: &str) -> anyhow::Result<Value> {
     Ok(v)
 }
 
+/// Draw the initial copy's progress until it is applied, then print the status.
+fn watch(t: &Target) -> anyhow::Result<()> {
+    use std::io::Write;
+    loop {
+        let v = call(t, "DescribeReplication").or_else(|e| {
+            // The pool appears on the replica only once the copy is applied.
+            if e.to_string().starts_with("ResourceNotFoundException") { Ok(Value::Null) } else { Err(e) }
+        })?;
+        let copy = &v["InitialCopy"];
+        let (received, total) = (copy["Received"].as_u64().unwrap_or(0), copy["Total"].as_u64().unwrap_or(0));
+        let filled = if total == 0 { 0 } else { (received * 40 / total) as usize };
+        eprint!("\r[{}{}] {received}/{total} entities", "#".repeat(filled), " ".repeat(40 - filled));
+        std::io::stderr().flush()?;
+        if copy["Applied"] == true {
+            eprintln!(" — applied");
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
 /// Run a `janus replica` command.
 pub fn run(cmd: ReplicaCommand) -> anyhow::Result<()> {
     let (t, op) = match &cmd {
-        ReplicaCommand::Status(t) => (t, "DescribeReplication"),
+        ReplicaCommand::Status { target, watch: true } => return watch(target),
+        ReplicaCommand::Status { target, .. } => (target, "DescribeReplication"),
         ReplicaCommand::Promote(t) => (t, "PromoteUserPool"),
     };
     let v = call(t, op)?;

@@ -80,6 +80,17 @@ fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
         let list = a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap();
         list["UserPoolReplicas"][1]["Status"] == "INACTIVE"
     });
+    let copy = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap()["InitialCopy"].clone();
+    assert_eq!(copy["Applied"], true, "the replica reports its initial copy: {copy}");
+    assert!(copy["Total"].as_u64().unwrap() > 60, "{copy}");
+    let watched = Command::new(env!("CARGO_BIN_EXE_janus"))
+        .args(["replica", "status", "--watch", "--pool", &pool, "--endpoint", &b.endpoint])
+        .env("JANUS_ADMIN_ACCESS_KEY_ID", super::support::KEY_ID)
+        .env("JANUS_ADMIN_SECRET_ACCESS_KEY", super::support::SECRET)
+        .output()
+        .unwrap();
+    assert!(watched.status.success());
+    assert!(String::from_utf8_lossy(&watched.stderr).contains("] "), "a progress bar");
     let sign_in = |j: &Janus, pw: &str| {
         j.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
             "AuthParameters": {"USERNAME": "alice", "PASSWORD": pw}}))
