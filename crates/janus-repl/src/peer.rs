@@ -26,7 +26,12 @@ impl Peer {
     pub fn new(base: &str, secret: &str) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_global(Some(Duration::from_secs(120)))
+            // No overall limit: a large snapshot may take minutes to arrive. A response must
+            // start within a minute (a long poll answers within 30 s), and a body may take an
+            // hour.
+            .timeout_global(None)
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .timeout_recv_body(Some(Duration::from_secs(3600)))
             .http_status_as_error(false)
             .build()
             .into();
