@@ -47,7 +47,7 @@ fn world() -> World {
         account: "000000000000".into(),
         outbox: outbox.clone(),
         issuer_base: "http://127.0.0.1:9229".into(),
-        rsa_bits: 1024,
+        rsa_bits: janus_core::RSA_BITS, // ring signs only with 2048-bit keys and up
     });
     let pool = s
         .create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AutoVerifiedAttributes": ["email"]})).unwrap())

@@ -138,7 +138,7 @@ mod tests {
         let forged = B64URL.encode(br#"{"sub":"admin","token_use":"access"}"#);
         parts[1] = &forged;
         assert!(verify(&parts.join("."), &[key.public()]).is_err());
-        let other = SigningKey::from_pkcs8("k1", &generate_pkcs8(&rng, 1024).unwrap()).unwrap();
+        let other = SigningKey::from_pkcs8("k1", &generate_pkcs8(&rng, 2048).unwrap()).unwrap();
         assert!(verify(&token, &[other.public()]).is_err());
         assert_eq!(key.public().jwk()["e"], "AQAB");
     }
