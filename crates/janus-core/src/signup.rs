@@ -5,12 +5,12 @@
 use serde::Deserialize;
 
 use janus_crypto::random;
-use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserKey, UserStatus};
+use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserStatus};
 
 use crate::attributes::{self, SetMode};
 use crate::auth::{client, password, Ctx};
 use crate::codes::{self, Delivery};
-use crate::users::{self, claim_aliases, create::username_for, pairs, to_map, AttributeInput};
+use crate::users::{self, claim_aliases, create::username_for, new_user, pairs, to_map, AttributeInput};
 use crate::Services;
 
 const SIGNUP_CODE_MS: i64 = 24 * 3600 * 1000;
@@ -81,20 +81,7 @@ impl Services {
         let password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
         let credential = self.credential(pool, &username, password, false)?;
         let now = self.now_ms();
-        let mut user = User {
-            key: UserKey::of(&username, pool.config.case_sensitive()),
-            username,
-            sub,
-            attributes,
-            enabled: true,
-            status: UserStatus::Unconfirmed,
-            created_ms: now,
-            modified_ms: now,
-            password: Some(credential),
-            aliases: vec![],
-            security: Default::default(),
-            codes: Default::default(),
-        };
+        let mut user = new_user(pool, username, sub, attributes, UserStatus::Unconfirmed, Some(credential), now);
         let delivery = auto_verified_destination(&ctx, &user);
         let code = match &delivery {
             Some(_) => Some(self.new_code(pool, &mut user, "signup", SIGNUP_CODE_MS)?),

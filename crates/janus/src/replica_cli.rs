@@ -91,7 +91,7 @@ fn watch(t: &Target) -> anyhow::Result<()> {
         })?;
         let copy = &v["InitialCopy"];
         let (received, total) = (copy["Received"].as_u64().unwrap_or(0), copy["Total"].as_u64().unwrap_or(0));
-        let filled = if total == 0 { 0 } else { (received * 40 / total) as usize };
+        let filled = (received * 40).checked_div(total).unwrap_or(0) as usize;
         eprint!("\r[{}{}] {received}/{total} entities", "#".repeat(filled), " ".repeat(40 - filled));
         std::io::stderr().flush()?;
         if copy["Applied"] == true {

@@ -8,9 +8,9 @@
 use serde::Deserialize;
 
 use janus_crypto::random;
-use janus_types::{Entity, Error, PasswordCredential, Pool, PoolId, Result, Sub, User, UserKey, UserStatus};
+use janus_types::{Entity, Error, PasswordCredential, Pool, PoolId, Result, Sub, User, UserStatus};
 
-use super::{claim_aliases, find, pairs, pool_of, to_map, AttributeInput};
+use super::{claim_aliases, find, new_user, pairs, pool_of, to_map, AttributeInput};
 use crate::attributes::{self, is_email, is_phone, SetMode};
 use crate::outbox::Message;
 use crate::Services;
@@ -85,20 +85,7 @@ impl Services {
         }
         let (password, invite) = self.initial_password(&pool, &username, &input)?;
         let now = self.now_ms();
-        let mut user = User {
-            key: UserKey::of(&username, pool.config.case_sensitive()),
-            username,
-            sub,
-            attributes,
-            enabled: true,
-            status: UserStatus::ForceChangePassword,
-            created_ms: now,
-            modified_ms: now,
-            password,
-            aliases: vec![],
-            security: Default::default(),
-            codes: Default::default(),
-        };
+        let mut user = new_user(&pool, username, sub, attributes, UserStatus::ForceChangePassword, password, now);
         let mut tx = self.store.write(now)?;
         if tx.user(&pool.id, &user.key)?.is_some() {
             return Err(Error::UsernameExistsException("User account already exists".into()));

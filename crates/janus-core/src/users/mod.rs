@@ -80,6 +80,32 @@ pub fn claim_aliases(
     Ok(displaced)
 }
 
+/// A new user of `pool` with nothing sent, locked or revoked yet.
+pub fn new_user(
+    pool: &Pool,
+    username: String,
+    sub: janus_types::Sub,
+    attributes: BTreeMap<String, String>,
+    status: janus_types::UserStatus,
+    password: Option<janus_types::PasswordCredential>,
+    now_ms: i64,
+) -> User {
+    User {
+        key: UserKey::of(&username, pool.config.case_sensitive()),
+        username,
+        sub,
+        attributes,
+        enabled: true,
+        status,
+        created_ms: now_ms,
+        modified_ms: now_ms,
+        password,
+        aliases: vec![],
+        security: Default::default(),
+        codes: Default::default(),
+    }
+}
+
 /// Attributes as a map, for building a user.
 pub fn to_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
     pairs.into_iter().collect()
