@@ -83,62 +83,37 @@ impl Args {
         while i < args.len() {
             let a = &args[i];
             if a == "--" {
-                return Ok(Self {
-                    flags,
-                    rest: args[i + 1..].to_vec(),
-                });
+                return Ok(Self { flags, rest: args[i + 1..].to_vec() });
             }
-            let name = a
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected argument {a:?}"))?;
-            let value = args
-                .get(i + 1)
-                .ok_or_else(|| format!("--{name} needs a value"))?;
+            let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            let value = args.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
             flags.insert(name.to_string(), value.clone());
             i += 2;
         }
-        Ok(Self {
-            flags,
-            rest: Vec::new(),
-        })
+        Ok(Self { flags, rest: Vec::new() })
     }
     fn str(&self, name: &str) -> Res<String> {
-        self.flags
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("--{name} is required"))
+        self.flags.get(name).cloned().ok_or_else(|| format!("--{name} is required"))
     }
     fn str_or(&self, name: &str, default: &str) -> String {
-        self.flags
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+        self.flags.get(name).cloned().unwrap_or_else(|| default.to_string())
     }
     fn num<T: std::str::FromStr>(&self, name: &str) -> Res<Option<T>> {
         match self.flags.get(name) {
             None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("--{name}: bad number {v:?}")),
+            Some(v) => v.parse().map(Some).map_err(|_| format!("--{name}: bad number {v:?}")),
         }
     }
 }
 
 /// `http://HOST:PORT[/path]` → (socket address, `HOST:PORT`, path).
 fn parse_url(url: &str) -> Res<(SocketAddr, String, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http://HOST:PORT URLs"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http://HOST:PORT URLs"))?;
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let host = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    };
+    let host = if host.contains(':') { host.to_string() } else { format!("{host}:80") };
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&host.replace("localhost", "127.0.0.1"))
         .map_err(|e| format!("{url}: {e}"))?
         .next()
@@ -163,18 +138,10 @@ fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
 
 /// `YYYYMMDDTHHMMSSZ` for now (Howard Hinnant's civil-from-days).
 fn amz_date_now() -> Res<String> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs() as i64;
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);
-    Ok(format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    ))
+    Ok(format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
 }
 
 impl Target {
@@ -203,14 +170,9 @@ impl Target {
             hex::encode(Sha256::digest(body.as_bytes()))
         );
         let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
-        let key = hmac(
-            format!("AWS4{}", self.secret_access_key).as_bytes(),
-            date.as_bytes(),
-        );
+        let string_to_sign =
+            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+        let key = hmac(format!("AWS4{}", self.secret_access_key).as_bytes(), date.as_bytes());
         let key = hmac(&key, self.region.as_bytes());
         let key = hmac(&key, b"cognito-idp");
         let key = hmac(&key, b"aws4_request");
@@ -258,15 +220,11 @@ fn civil(days: i64) -> (i64, i64, i64) {
 
 /// The SRP TIMESTAMP, as amazon-cognito-identity-js writes it: `Sat Nov 21 13:34:13 UTC 2026`.
 fn srp_timestamp_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MO: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
         "{} {} {d} {:02}:{:02}:{:02} UTC {y}",
         WD[days.rem_euclid(7) as usize],
@@ -304,11 +262,7 @@ fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
             _ => {}
         }
     }
-    Ok((
-        status,
-        length.ok_or("response without Content-Length")?,
-        close,
-    ))
+    Ok((status, length.ok_or("response without Content-Length")?, close))
 }
 
 /// One client's keep-alive connection.
@@ -319,9 +273,7 @@ struct Conn {
 
 impl Conn {
     async fn connect(addr: SocketAddr) -> Res<TcpStream> {
-        let s = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+        let s = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
         s.set_nodelay(true).map_err(|e| e.to_string())?;
         Ok(s)
     }
@@ -387,19 +339,13 @@ fn create_pool(args: &Args) -> Res<()> {
     let target = Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?;
     let body = serde_json::json!({ "PoolName": args.str_or("name", "bench") }).to_string();
     let request = target.request("CreateUserPool", &body)?;
-    let mut conn = Conn {
-        stream: None,
-        buf: Vec::new(),
-    };
+    let mut conn = Conn { stream: None, buf: Vec::new() };
     let (status, text) = runtime()?.block_on(conn.exchange(target.addr, &request))?;
     if status != 200 {
         return Err(format!("CreateUserPool: {status} {text}"));
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("CreateUserPool: {e}: {text}"))?;
-    let id = v["UserPool"]["Id"]
-        .as_str()
-        .ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("CreateUserPool: {e}: {text}"))?;
+    let id = v["UserPool"]["Id"].as_str().ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
     println!("{id}");
     Ok(())
 }
@@ -475,9 +421,7 @@ impl SrpKit {
     fn new(pool_id: &str, password: &str) -> Self {
         let group = Arc::new(Group::new());
         let pool_name = pool_id.rsplit_once('_').map_or("", |(_, s)| s).to_string();
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let ephemerals = (0..EPHEMERALS)
             .map(|i| {
                 let bytes: [u8; 32] = Sha256::digest(format!("{seed}/{i}")).into();
@@ -486,8 +430,7 @@ impl SrpKit {
                     (group.clone(), pool_name.clone(), password.to_string(), a_hex.clone());
                 let signer: Signer = Arc::new(move |b_hex, salt_hex, user_id, block, timestamp| {
                     srp_client::signature(
-                        &g, &a, &a_hex2, b_hex, salt_hex, &pool_name, user_id, &password, block,
-                        timestamp,
+                        &g, &a, &a_hex2, b_hex, salt_hex, &pool_name, user_id, &password, block, timestamp,
                     )
                     .map_err(|e| format!("SRP signature: {e:?}"))
                 });
@@ -530,10 +473,9 @@ async fn signed_call(conn: &mut Conn, target: &Target, action: &str, body: &str)
 /// A 200 counts only if its body has `needle` (a sign-in can also answer 200 with a challenge).
 fn expect_tokens(r: Res<(u16, String)>, needle: &str) -> Res<(u16, String)> {
     match r {
-        Ok((200, text)) if !text.contains(needle) => Err(format!(
-            "200 without {needle}: {}",
-            text.chars().take(300).collect::<String>()
-        )),
+        Ok((200, text)) if !text.contains(needle) => {
+            Err(format!("200 without {needle}: {}", text.chars().take(300).collect::<String>()))
+        }
         other => other,
     }
 }
@@ -562,15 +504,11 @@ async fn srp_sign_in(
     }
     let p = &v["ChallengeParameters"];
     let get = |k: &str| {
-        p[k].as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("InitiateAuth: no ChallengeParameters.{k}: {text}"))
+        p[k].as_str().map(str::to_string).ok_or_else(|| format!("InitiateAuth: no ChallengeParameters.{k}: {text}"))
     };
     let (salt, b_hex, block_b64, user_id) =
         (get("SALT")?, get("SRP_B")?, get("SECRET_BLOCK")?, get("USER_ID_FOR_SRP")?);
-    let block = B64
-        .decode(&block_b64)
-        .map_err(|e| format!("SECRET_BLOCK is not base64: {e}"))?;
+    let block = B64.decode(&block_b64).map_err(|e| format!("SECRET_BLOCK is not base64: {e}"))?;
     let timestamp = srp_timestamp_now();
     let (signer, ts, uid) = (signer.clone(), timestamp.clone(), user_id.clone());
     let signature = tokio::task::spawn_blocking(move || signer(&b_hex, &salt, &uid, &block, &ts))
@@ -586,9 +524,7 @@ async fn srp_sign_in(
     if let Some(session) = v.get("Session").filter(|s| s.is_string()) {
         body["Session"] = session.clone();
     }
-    let r = conn
-        .exchange(target.addr, &target.unsigned("RespondToAuthChallenge", &body.to_string()))
-        .await;
+    let r = conn.exchange(target.addr, &target.unsigned("RespondToAuthChallenge", &body.to_string())).await;
     match expect_tokens(r, "\"AccessToken\"") {
         Ok((200, text)) => Ok((200, text)),
         Ok((status, text)) => Ok((status, format!("(RespondToAuthChallenge) {text}"))),
@@ -596,21 +532,9 @@ async fn srp_sign_in(
     }
 }
 
-async fn client(
-    n: usize,
-    plan: Arc<Plan>,
-    target: Arc<Target>,
-    counter: Arc<AtomicU64>,
-    stream: TcpStream,
-) -> Outcome {
-    let mut out = Outcome {
-        latencies_us: Vec::with_capacity(1 << 14),
-        ..Default::default()
-    };
-    let mut conn = Conn {
-        stream: Some(stream),
-        buf: Vec::with_capacity(4096),
-    };
+async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<AtomicU64>, stream: TcpStream) -> Outcome {
+    let mut out = Outcome { latencies_us: Vec::with_capacity(1 << 14), ..Default::default() };
+    let mut conn = Conn { stream: Some(stream), buf: Vec::with_capacity(4096) };
     // xorshift64*, seeded per client.
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
     let mut srp_round = n;
@@ -649,10 +573,7 @@ async fn client(
             }
             Op::Get => {
                 let k = pick(plan.keys);
-                let body = format!(
-                    r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#,
-                    plan.start + k
-                );
+                let body = format!(r#"{{"UserPoolId":"{pool}","Username":"{prefix}{}"}}"#, plan.start + k);
                 signed_call(&mut conn, &target, "AdminGetUser", &body).await
             }
             Op::Password => {
@@ -703,9 +624,7 @@ async fn client(
         }
         out.last_done = Some(done);
         match result {
-            Ok((200, _)) => out
-                .latencies_us
-                .push((done - began).as_micros().min(u32::MAX as u128) as u32),
+            Ok((200, _)) => out.latencies_us.push((done - began).as_micros().min(u32::MAX as u128) as u32),
             Ok((status, text)) => {
                 let text: String = text.chars().take(300).collect();
                 *out.errors.entry(format!("{status} {text}")).or_default() += 1;
@@ -717,10 +636,7 @@ async fn client(
 }
 
 fn run(args: &Args) -> Res<()> {
-    let target = Arc::new(Target::new(
-        &args.str("endpoint")?,
-        &args.str_or("region", "us-east-1"),
-    )?);
+    let target = Arc::new(Target::new(&args.str("endpoint")?, &args.str_or("region", "us-east-1"))?);
     let op_name = args.str("op")?;
     let op = Op::ALL
         .iter()
@@ -782,19 +698,10 @@ fn run(args: &Args) -> Res<()> {
         });
         let mut handles = Vec::with_capacity(clients);
         for (n, stream) in streams.into_iter().enumerate() {
-            handles.push(tokio::spawn(client(
-                n,
-                plan.clone(),
-                target.clone(),
-                counter.clone(),
-                stream,
-            )));
+            handles.push(tokio::spawn(client(n, plan.clone(), target.clone(), counter.clone(), stream)));
         }
         tokio::time::sleep_until(measure_from.into()).await;
-        let cpu0 = (
-            cpu_seconds("self"),
-            server_pid.as_deref().and_then(proc_counters),
-        );
+        let cpu0 = (cpu_seconds("self"), server_pid.as_deref().and_then(proc_counters));
         // CPU is sampled over the same window the calls are counted in.
         let mut cpu1 = None;
         if let Some(deadline) = plan.deadline {
@@ -805,9 +712,7 @@ fn run(args: &Args) -> Res<()> {
         for h in handles {
             outcomes.push(h.await.map_err(|e| format!("a client failed: {e}"))?);
         }
-        let cpu1 = cpu1.unwrap_or_else(|| {
-            (cpu_seconds("self"), server_pid.as_deref().and_then(proc_counters))
-        });
+        let cpu1 = cpu1.unwrap_or_else(|| (cpu_seconds("self"), server_pid.as_deref().and_then(proc_counters)));
         let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
         let server = cpu0.1.zip(cpu1.1).map(|(a, b)| (b.0 - a.0, b.1 - a.1, b.2 - a.2));
         Ok::<_, String>((outcomes, measure_from, (diff(cpu0.0, cpu1.0), server)))
@@ -966,11 +871,7 @@ fn setup_signin(args: &Args) -> Res<()> {
     tokens.sort_by_key(|t| t.0);
     let text: String = tokens.iter().map(|(_, l)| format!("{l}\n")).collect();
     std::fs::write(&out, text).map_err(|e| format!("{out}: {e}"))?;
-    println!(
-        "SETUP pool={pool} client={client_id} users={} secs={:.2}",
-        tokens.len(),
-        t0.elapsed().as_secs_f64()
-    );
+    println!("SETUP pool={pool} client={client_id} users={} secs={:.2}", tokens.len(), t0.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -986,18 +887,14 @@ fn argon2_rate(args: &Args) -> Res<()> {
     let params = HashParams::default();
     let hasher = PasswordHasher::new(params);
     let password = "Bench-Passw0rd!";
-    let phc = hasher
-        .hash(password, &janus_crypto::OsRandom)
-        .map_err(|e| format!("hash: {e:?}"))?;
+    let phc = hasher.hash(password, &janus_crypto::OsRandom).map_err(|e| format!("hash: {e:?}"))?;
     let one = |hasher: &PasswordHasher| -> Res<()> {
         if mode == "verify" {
             if !hasher.verify(password, &phc).map_err(|e| format!("verify: {e:?}"))? {
                 return Err("verify: the password did not match".into());
             }
         } else {
-            hasher
-                .hash(password, &janus_crypto::OsRandom)
-                .map_err(|e| format!("hash: {e:?}"))?;
+            hasher.hash(password, &janus_crypto::OsRandom).map_err(|e| format!("hash: {e:?}"))?;
         }
         Ok(())
     };
@@ -1076,10 +973,7 @@ fn argon2_rate(args: &Args) -> Res<()> {
 fn probe(addr: SocketAddr, host: &str, path: &str) -> Option<u16> {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
     let mut head = [0u8; 64];
     let mut got = 0;
     while got < 12 {
@@ -1134,10 +1028,7 @@ fn startup(args: &Args) -> Res<()> {
             }
             std::thread::sleep(Duration::from_micros(200));
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let status = child.wait().map_err(|e| e.to_string())?;
         let up = up.ok_or_else(|| format!("{host}{path} gave no 200 within 30 s"))?;
         if status.code().is_some_and(|c| c != 0) {
@@ -1152,11 +1043,7 @@ fn startup(args: &Args) -> Res<()> {
         (sorted[(sorted.len() - 1) / 2] + sorted[sorted.len() / 2]) / 2.0,
         sorted[0],
         sorted[sorted.len() - 1],
-        times
-            .iter()
-            .map(|t| format!("{t:.1}"))
-            .collect::<Vec<_>>()
-            .join(",")
+        times.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(",")
     );
     Ok(())
 }

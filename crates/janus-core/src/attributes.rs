@@ -75,8 +75,7 @@ pub struct SchemaInput {
 
 /// The schema of a new pool: the standard attributes, adjusted and extended by `input`.
 pub fn build_schema(input: &[SchemaInput]) -> Result<Vec<SchemaAttribute>> {
-    let mut schema: Vec<SchemaAttribute> =
-        STANDARD.iter().map(|(n, t, m)| standard_entry(n, t, *m)).collect();
+    let mut schema: Vec<SchemaAttribute> = STANDARD.iter().map(|(n, t, m)| standard_entry(n, t, *m)).collect();
     for item in input {
         let name = item.name.as_deref().unwrap_or_default();
         if let Some(existing) = schema.iter_mut().find(|a| a.name == name) {
@@ -165,9 +164,7 @@ pub fn validate(config: &PoolConfig, attrs: &[(String, String)], mode: SetMode) 
 
 fn check_value(schema: &SchemaAttribute, value: &str) -> std::result::Result<(), String> {
     match schema.attribute_data_type.as_str() {
-        "Boolean" if value != "true" && value != "false" => {
-            return Err("Attribute value must be true or false.".into())
-        }
+        "Boolean" if value != "true" && value != "false" => return Err("Attribute value must be true or false.".into()),
         "Number" => {
             let n: f64 = value.parse().map_err(|_| "Number expected.".to_string())?;
             let c = schema.number_attribute_constraints.clone().unwrap_or_default();
@@ -205,8 +202,7 @@ pub fn is_email(v: &str) -> bool {
 
 /// An E.164 phone number: `+` and 2–15 digits.
 pub fn is_phone(v: &str) -> bool {
-    v.strip_prefix('+')
-        .is_some_and(|d| (2..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
+    v.strip_prefix('+').is_some_and(|d| (2..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The required attributes missing from `attrs` (for a new user).
@@ -235,8 +231,7 @@ pub fn aliases_of(config: &PoolConfig, attrs: &BTreeMap<String, String>) -> Vec<
         let Some(value) = attrs.get(name) else { continue };
         let as_username = config.username_attributes.iter().any(|a| a == name);
         let as_alias = config.alias_attributes.iter().any(|a| a == name)
-            && (name == "preferred_username"
-                || attrs.get(&format!("{name}_verified")).is_some_and(|v| v == "true"));
+            && (name == "preferred_username" || attrs.get(&format!("{name}_verified")).is_some_and(|v| v == "true"));
         if as_username || as_alias {
             out.push(alias_key(name, value));
         }

@@ -39,7 +39,14 @@ fn client_not_found(id: &ClientId) -> Error {
 
 impl Services {
     /// CreateUserPoolClient. `request` is the whole input; its configuration members are kept.
-    pub fn create_client(&self, pool_id: &PoolId, name: String, generate_secret: bool, secret: Option<String>, request: Map<String, Value>) -> Result<Client> {
+    pub fn create_client(
+        &self,
+        pool_id: &PoolId,
+        name: String,
+        generate_secret: bool,
+        secret: Option<String>,
+        request: Map<String, Value>,
+    ) -> Result<Client> {
         let now = self.now_ms();
         let secret = match secret {
             Some(s) => Some(s),
@@ -70,7 +77,13 @@ impl Services {
 
     /// UpdateUserPoolClient: as on Cognito, configuration that is not sent returns to its
     /// default; the name is kept when omitted; the secret never changes.
-    pub fn update_client(&self, pool_id: &PoolId, id: &ClientId, name: Option<String>, request: Map<String, Value>) -> Result<Client> {
+    pub fn update_client(
+        &self,
+        pool_id: &PoolId,
+        id: &ClientId,
+        name: Option<String>,
+        request: Map<String, Value>,
+    ) -> Result<Client> {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, pool_id)?;
@@ -95,7 +108,12 @@ impl Services {
     }
 
     /// ListUserPoolClients.
-    pub fn list_clients(&self, pool_id: &PoolId, limit: usize, token: Option<&str>) -> Result<(Vec<Client>, Option<String>)> {
+    pub fn list_clients(
+        &self,
+        pool_id: &PoolId,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<(Vec<Client>, Option<String>)> {
         let after = token.map(page::key).transpose()?.map(|k| ClientId::parse(&k)).transpose()?;
         let r = self.store.read()?;
         pool_of(&*r, pool_id)?;

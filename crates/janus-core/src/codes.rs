@@ -67,13 +67,20 @@ impl Services {
     pub fn new_code(&self, pool: &Pool, user: &mut User, purpose: &str, valid_ms: i64) -> Result<String> {
         let code = random::string_from(&*self.rng, b"0123456789", 6);
         let digest = self.code_digest(pool, user, purpose, &code)?;
-        user.codes.insert(purpose.to_owned(), PendingCode { digest, expires_ms: self.now_ms() + valid_ms, attempts: 0 });
+        user.codes
+            .insert(purpose.to_owned(), PendingCode { digest, expires_ms: self.now_ms() + valid_ms, attempts: 0 });
         Ok(code)
     }
 
     /// Check `code` for `purpose`. On success the code is consumed; on a wrong guess the
     /// attempt is counted. Either way the caller must store `user`; the result says which.
-    pub fn check_code(&self, pool: &Pool, user: &mut User, purpose: &str, code: &str) -> Result<std::result::Result<(), Error>> {
+    pub fn check_code(
+        &self,
+        pool: &Pool,
+        user: &mut User,
+        purpose: &str,
+        code: &str,
+    ) -> Result<std::result::Result<(), Error>> {
         let expired = || Error::ExpiredCodeException("Invalid code provided, please request a code again.".into());
         let Some(pending) = user.codes.get(purpose).cloned() else { return Ok(Err(expired())) };
         if pending.expires_ms < self.now_ms() {
@@ -81,7 +88,9 @@ impl Services {
             return Ok(Err(expired()));
         }
         if pending.attempts >= MAX_ATTEMPTS {
-            return Ok(Err(Error::LimitExceededException("Attempt limit exceeded, please try after some time.".into())));
+            return Ok(Err(Error::LimitExceededException(
+                "Attempt limit exceeded, please try after some time.".into(),
+            )));
         }
         let digest = self.code_digest(pool, user, purpose, code)?;
         let equal = digest.len() == pending.digest.len()
@@ -90,7 +99,9 @@ impl Services {
             if let Some(p) = user.codes.get_mut(purpose) {
                 p.attempts += 1;
             }
-            return Ok(Err(Error::CodeMismatchException("Invalid verification code provided, please try again.".into())));
+            return Ok(Err(Error::CodeMismatchException(
+                "Invalid verification code provided, please try again.".into(),
+            )));
         }
         user.codes.remove(purpose);
         Ok(Ok(()))

@@ -8,7 +8,13 @@ use crate::{password_policy, Services};
 
 impl Services {
     /// A credential for `password` of the user stored as `username` in `pool`.
-    pub fn credential(&self, pool: &Pool, username: &str, password: &str, temporary: bool) -> Result<PasswordCredential> {
+    pub fn credential(
+        &self,
+        pool: &Pool,
+        username: &str,
+        password: &str,
+        temporary: bool,
+    ) -> Result<PasswordCredential> {
         password_policy::check(&pool.config.password_policy, password)?;
         let phc = self.hasher.hash(password, &*self.rng)?;
         let v = self.srp.verifier(pool.id.suffix(), username, password, &*self.rng)?;

@@ -87,7 +87,12 @@ impl Services {
     }
 
     /// ListGroups.
-    pub fn list_groups(&self, pool: &PoolId, limit: usize, token: Option<&str>) -> Result<(Vec<Group>, Option<String>)> {
+    pub fn list_groups(
+        &self,
+        pool: &PoolId,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<(Vec<Group>, Option<String>)> {
         let after = token.map(page::key).transpose()?.map(|k| GroupName::parse(&k)).transpose()?;
         let r = self.store.read()?;
         pool_of(&*r, pool)?;
@@ -111,7 +116,13 @@ impl Services {
     }
 
     /// AdminListGroupsForUser.
-    pub fn groups_for_user(&self, pool: &PoolId, username: &str, limit: usize, token: Option<&str>) -> Result<(Vec<Group>, Option<String>)> {
+    pub fn groups_for_user(
+        &self,
+        pool: &PoolId,
+        username: &str,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<(Vec<Group>, Option<String>)> {
         let after = token.map(page::key).transpose()?.map(|k| GroupName::parse(&k)).transpose()?;
         let r = self.store.read()?;
         let p = pool_of(&*r, pool)?;
@@ -121,7 +132,13 @@ impl Services {
     }
 
     /// ListUsersInGroup.
-    pub fn users_in_group(&self, pool: &PoolId, group: &GroupName, limit: usize, token: Option<&str>) -> Result<(Vec<User>, Option<String>)> {
+    pub fn users_in_group(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<(Vec<User>, Option<String>)> {
         let after = token.map(page::key).transpose()?.map(UserKey::from_stored);
         let r = self.store.read()?;
         pool_of(&*r, pool)?;

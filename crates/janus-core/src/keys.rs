@@ -79,8 +79,10 @@ fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
         .sealing
         .iter()
         .map(|s| {
-            let key: [u8; 32] = decode(s)?.try_into().map_err(|_| Error::internal(std::io::Error::other("bad sealing key")))?;
-            let id: [u8; 8] = s.kid.as_bytes().try_into().map_err(|_| Error::internal(std::io::Error::other("bad key id")))?;
+            let key: [u8; 32] =
+                decode(s)?.try_into().map_err(|_| Error::internal(std::io::Error::other("bad sealing key")))?;
+            let id: [u8; 8] =
+                s.kid.as_bytes().try_into().map_err(|_| Error::internal(std::io::Error::other("bad key id")))?;
             Ok(SealKey { id, key })
         })
         .collect::<Result<Vec<_>>>()?;

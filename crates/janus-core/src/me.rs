@@ -46,7 +46,9 @@ impl Services {
             return Err(Error::NotAuthorizedException("Access Token has expired".into()));
         }
         let sub = janus_types::Sub::new(claims["sub"].as_str().ok_or_else(invalid)?.to_owned());
-        let user = r.user_by_sub(&pool_id, &sub)?.ok_or_else(|| Error::NotAuthorizedException("User does not exist.".into()))?;
+        let user = r
+            .user_by_sub(&pool_id, &sub)?
+            .ok_or_else(|| Error::NotAuthorizedException("User does not exist.".into()))?;
         let issued_ms = claims["jti"].as_str().and_then(janus_crypto::random::uuid_v7_ms).unwrap_or(0);
         let origin = claims["origin_jti"].as_str().unwrap_or_default();
         if issued_ms < user.security.tokens_valid_from_ms || user.security.revoked.iter().any(|(j, _)| j == origin) {
@@ -88,7 +90,9 @@ impl Services {
             attributes::validate(&pool.config, &pairs, SetMode::Update)?;
             for (name, value) in &pairs {
                 if name.ends_with("_verified") {
-                    return Err(Error::NotAuthorizedException(format!("A client attempted to write unauthorized attribute {name}")));
+                    return Err(Error::NotAuthorizedException(format!(
+                        "A client attempted to write unauthorized attribute {name}"
+                    )));
                 }
                 let changed = user.attributes.get(name) != Some(value);
                 user.attributes.insert(name.clone(), value.clone());
@@ -150,7 +154,10 @@ impl Services {
     pub fn delete_my_attributes(&self, token: &str, names: &[String]) -> Result<(Pool, User)> {
         self.modify_me(token, |pool, user| {
             for name in names {
-                let schema = pool.config.schema(name).ok_or_else(|| Error::invalid(format!("{name}: Attribute does not exist in the schema.")))?;
+                let schema = pool
+                    .config
+                    .schema(name)
+                    .ok_or_else(|| Error::invalid(format!("{name}: Attribute does not exist in the schema.")))?;
                 if name == "sub" || schema.required || !schema.mutable {
                     return Err(Error::invalid(format!("{name}: The attribute is required or cannot be deleted.")));
                 }
@@ -210,7 +217,12 @@ impl Services {
     }
 
     /// RevokeToken: the refresh token and every token issued from it stop working.
-    pub fn revoke_token(&self, token: &str, client_id: &janus_types::ClientId, client_secret: Option<&str>) -> Result<()> {
+    pub fn revoke_token(
+        &self,
+        token: &str,
+        client_id: &janus_types::ClientId,
+        client_secret: Option<&str>,
+    ) -> Result<()> {
         let ctx = self.auth_ctx(client_id, None, false)?;
         if let Some(secret) = &ctx.client.secret {
             if client_secret != Some(secret.as_str()) {
@@ -218,7 +230,9 @@ impl Services {
             }
         }
         if ctx.client.config.get("EnableTokenRevocation").and_then(Value::as_bool) == Some(false) {
-            return Err(Error::UnsupportedOperationException("Token revocation is not enabled for this app client.".into()));
+            return Err(Error::UnsupportedOperationException(
+                "Token revocation is not enabled for this app client.".into(),
+            ));
         }
         let claims = crate::auth::sealed::open_refresh(&ctx.keys, token)
             .filter(|c| c.pool == ctx.pool.id)

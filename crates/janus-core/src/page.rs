@@ -21,10 +21,8 @@ pub fn key(token: &str) -> Result<String> {
     if hex.len() % 2 != 0 {
         return Err(bad());
     }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
     String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())
 }
 

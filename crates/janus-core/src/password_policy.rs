@@ -9,11 +9,8 @@ const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 
 /// Check `password` against `policy`.
 pub fn check(policy: &PasswordPolicy, password: &str) -> Result<()> {
-    let fail = |what: &str| {
-        Err(Error::InvalidPasswordException(format!(
-            "Password does not conform to policy: {what}"
-        )))
-    };
+    let fail =
+        |what: &str| Err(Error::InvalidPasswordException(format!("Password does not conform to policy: {what}")));
     if password.chars().count() < policy.minimum_length as usize {
         return fail("Password not long enough");
     }

@@ -171,9 +171,7 @@ fn apply_settings(config: &mut PoolConfig, s: &MutableSettings, creating: bool) 
 
 fn check_sign_in_attributes(username_attrs: &[String], alias_attrs: &[String]) -> Result<()> {
     if !username_attrs.is_empty() && !alias_attrs.is_empty() {
-        return Err(Error::invalid(
-            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
-        ));
+        return Err(Error::invalid("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."));
     }
     for a in username_attrs {
         if a != "email" && a != "phone_number" {

@@ -76,7 +76,10 @@ impl Services {
         let attributes = to_map(attrs);
         let missing = attributes::missing_required(&pool.config, &attributes);
         if !missing.is_empty() {
-            return Err(Error::invalid(format!("Attributes did not conform to the schema: {} is required", missing.join(", "))));
+            return Err(Error::invalid(format!(
+                "Attributes did not conform to the schema: {} is required",
+                missing.join(", ")
+            )));
         }
         let password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
         let credential = self.credential(pool, &username, password, false)?;
@@ -132,10 +135,12 @@ impl Services {
     /// ConfirmSignUp.
     pub fn confirm_sign_up(&self, input: CodeInput) -> Result<()> {
         let (ctx, user) = self.code_ctx(&input)?;
-        let user = user.ok_or_else(|| if password::prevents_existence_errors(&ctx) {
-            Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
-        } else {
-            Error::user_not_found()
+        let user = user.ok_or_else(|| {
+            if password::prevents_existence_errors(&ctx) {
+                Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
+            } else {
+                Error::user_not_found()
+            }
         })?;
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::NotAuthorizedException(format!(

@@ -50,7 +50,10 @@ fn world() -> World {
         rsa_bits: janus_core::RSA_BITS, // ring signs only with 2048-bit keys and up
     });
     let pool = s
-        .create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AutoVerifiedAttributes": ["email"]})).unwrap())
+        .create_pool(
+            serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AutoVerifiedAttributes": ["email"]}))
+                .unwrap(),
+        )
         .unwrap();
     let mut cfg = Map::new();
     cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
@@ -75,8 +78,14 @@ impl World {
     }
 
     fn sign_in(&self, name: &str, password: &str) -> Result<Outcome, String> {
-        let params = BTreeMap::from([("USERNAME".to_owned(), name.to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
-        let input = Initiate { auth_flow: "USER_PASSWORD_AUTH".into(), auth_parameters: params, client_id: self.client.clone(), user_pool_id: None };
+        let params =
+            BTreeMap::from([("USERNAME".to_owned(), name.to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
+        let input = Initiate {
+            auth_flow: "USER_PASSWORD_AUTH".into(),
+            auth_parameters: params,
+            client_id: self.client.clone(),
+            user_pool_id: None,
+        };
         self.s.initiate_auth(input, false).map_err(|e| format!("{}: {e}", e.code()))
     }
 
@@ -127,7 +136,8 @@ fn codes_expire_are_single_use_and_limited() {
             secret_hash: None,
             username: name.into(),
             password: Some("Right-Passw0rd!".into()),
-            user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": format!("{name}@example.com")}])).unwrap(),
+            user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": format!("{name}@example.com")}]))
+                .unwrap(),
         })
         .unwrap()
     };

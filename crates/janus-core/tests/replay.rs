@@ -96,10 +96,14 @@ fn run(s: &Services, pool: &PoolId, arn: &str, op: &Op) {
             })
             .map(drop),
         Op::UpdateEmail(u, e, verified) => s
-            .admin_update_attributes(pool, &user(u), &[
-                attr("email", &format!("{e}@example.com")),
-                attr("email_verified", if *verified { "true" } else { "false" }),
-            ])
+            .admin_update_attributes(
+                pool,
+                &user(u),
+                &[
+                    attr("email", &format!("{e}@example.com")),
+                    attr("email_verified", if *verified { "true" } else { "false" }),
+                ],
+            )
             .map(drop),
         Op::DeleteAttr(u) => s.admin_delete_attributes(pool, &user(u), &["given_name".into()]).map(drop),
         Op::SetPassword(u, permanent) => s.admin_set_password(pool, &user(u), "Perm-Passw0rd!", *permanent).map(drop),
@@ -135,7 +139,9 @@ fn replay_matches(ops: &[Op], seed: u64) {
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = services(a_dir.path(), seed);
     let pool = a
-        .create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AliasAttributes": ["email"]})).unwrap())
+        .create_pool(
+            serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AliasAttributes": ["email"]})).unwrap(),
+        )
         .unwrap();
     for op in ops {
         run(&a, &pool.id, &pool.arn, op);

@@ -63,7 +63,11 @@ impl SigningKey {
 
     /// The public half.
     pub fn public(&self) -> PublicKey {
-        PublicKey { kid: self.kid.clone(), verifier: VerifyingKey::new(self.public.clone()), public: self.public.clone() }
+        PublicKey {
+            kid: self.kid.clone(),
+            verifier: VerifyingKey::new(self.public.clone()),
+            public: self.public.clone(),
+        }
     }
 
     /// Sign `claims` into a compact JWT with header `{"kid", "alg": "RS256"}`.
@@ -76,7 +80,12 @@ impl SigningKey {
         );
         let mut sig = vec![0u8; self.signer.public().modulus_len()];
         self.signer
-            .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signing_input.as_bytes(), &mut sig)
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut sig,
+            )
             .map_err(|_| Error::internal(std::io::Error::other("RSA signing failed")))?;
         Ok(format!("{signing_input}.{}", B64URL.encode(sig)))
     }

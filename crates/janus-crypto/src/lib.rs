@@ -10,5 +10,5 @@ pub mod random;
 pub mod seal;
 pub mod srp;
 
-pub use password::{PasswordHasher, HashParams};
+pub use password::{HashParams, PasswordHasher};
 pub use random::{OsRandom, SeededRandom};

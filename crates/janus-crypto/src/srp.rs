@@ -103,7 +103,13 @@ impl Group {
     }
 
     /// The verifier for a password set for `user_id` (USER_ID_FOR_SRP) in pool `pool_name`.
-    pub fn verifier(&self, pool_name: &str, user_id: &str, password: &str, rng: &dyn Random) -> Result<Verifier, Error> {
+    pub fn verifier(
+        &self,
+        pool_name: &str,
+        user_id: &str,
+        password: &str,
+        rng: &dyn Random,
+    ) -> Result<Verifier, Error> {
         let mut salt = [0u8; 16];
         rng.fill(&mut salt);
         let s = BigUint::from_bytes_be(&salt);
@@ -213,7 +219,10 @@ mod tests {
 
     #[test]
     fn k_matches_cognito() {
-        assert_eq!(Group::new().k().to_str_radix(16), "538282c4354742d7cbbde2359fcf67f9f5b3a6b08791e5011b43b8a5b66d9ee6");
+        assert_eq!(
+            Group::new().k().to_str_radix(16),
+            "538282c4354742d7cbbde2359fcf67f9f5b3a6b08791e5011b43b8a5b66d9ee6"
+        );
     }
 
     #[test]

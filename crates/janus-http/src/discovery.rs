@@ -13,7 +13,11 @@ use janus_types::{Error, PoolId};
 
 use crate::AppState;
 
-async fn serve(st: Arc<AppState>, pool: String, f: fn(&janus_core::Services, &PoolId) -> Result<Value, Error>) -> Response {
+async fn serve(
+    st: Arc<AppState>,
+    pool: String,
+    f: fn(&janus_core::Services, &PoolId) -> Result<Value, Error>,
+) -> Response {
     let Ok(pool) = PoolId::parse(&pool) else {
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
     };

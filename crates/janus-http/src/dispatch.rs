@@ -15,8 +15,8 @@ use janus_crypto::random;
 use janus_types::Error;
 
 use crate::ops::{Auth, Handler};
-use janus_core::placement::Access;
 use crate::{sigv4, AppState, MAX_BODY};
+use janus_core::placement::Access;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 /// Janus's own operations (failover, replication status), same protocol and SigV4.
@@ -64,8 +64,8 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
             }
             Ok(out)
         })
-            .await
-            .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
     }
     .await;
     respond(&request_id, &op_name, result)
@@ -85,16 +85,20 @@ async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes,
 
 fn resolve(st: &AppState, target: &str) -> Result<crate::ops::Operation, Error> {
     if target.starts_with(JANUS_PREFIX) {
-        return st.ops.get(target).copied().ok_or_else(|| Error::UnknownOperationException(format!("Unknown operation: {target}")));
+        return st
+            .ops
+            .get(target)
+            .copied()
+            .ok_or_else(|| Error::UnknownOperationException(format!("Unknown operation: {target}")));
     }
     let Some(name) = target.strip_prefix(TARGET_PREFIX) else {
         return Err(Error::UnknownOperationException(format!("Unknown target: {target:?}")));
     };
     match st.ops.get(name) {
         Some(op) => Ok(*op),
-        None if st.model.has_operation(name) => Err(Error::UnknownOperationException(format!(
-            "Janus does not implement {name} yet."
-        ))),
+        None if st.model.has_operation(name) => {
+            Err(Error::UnknownOperationException(format!("Janus does not implement {name} yet.")))
+        }
         None => Err(Error::UnknownOperationException(format!("Unknown operation: {name}"))),
     }
 }
@@ -103,8 +107,8 @@ fn parse_json(body: &[u8]) -> Result<Value, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| Error::SerializationException(format!("Malformed JSON body: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| Error::SerializationException(format!("Malformed JSON body: {e}")))?;
     if v.is_object() {
         Ok(v)
     } else {

@@ -103,7 +103,11 @@ fn camel(name: &str) -> String {
 }
 
 fn join(path: &str, part: &str) -> String {
-    if path.is_empty() { part.to_owned() } else { format!("{path}.{part}") }
+    if path.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{path}.{part}")
+    }
 }
 
 fn type_error(expected: &str) -> Error {
@@ -205,9 +209,8 @@ impl Walk<'_> {
                 self.problem(shape, value, path, format!("Member must satisfy enum value set: [{set}]"));
             }
         }
-        let regex = shape.regex.get_or_init(|| {
-            shape.pattern.as_ref().and_then(|p| Regex::new(&format!("^(?:{p})$")).ok())
-        });
+        let regex =
+            shape.regex.get_or_init(|| shape.pattern.as_ref().and_then(|p| Regex::new(&format!("^(?:{p})$")).ok()));
         if let (Some(re), Some(p)) = (regex, &shape.pattern) {
             if !re.is_match(s) {
                 self.problem(shape, value, path, format!("Member must satisfy regular expression pattern: {p}"));

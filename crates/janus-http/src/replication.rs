@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-use janus_repl::peer::SECRET_HEADER;
 use janus_core::security::SecurityEvent;
 use janus_repl::failover::Demote;
+use janus_repl::peer::SECRET_HEADER;
 use janus_repl::wire::{Host, Status};
 use janus_repl::Replicator;
 use janus_types::{Error, PoolId, Seq};
@@ -94,19 +94,37 @@ struct ChangesQuery {
     region: Option<String>,
 }
 
-async fn changes(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Query(q): Query<ChangesQuery>) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.changes(&p, Seq(q.after), Duration::from_millis(q.wait_ms), q.region.as_deref())).await
+async fn changes(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Query(q): Query<ChangesQuery>,
+) -> Response {
+    call(&st, &headers, &pool, move |r, p| {
+        r.changes(&p, Seq(q.after), Duration::from_millis(q.wait_ms), q.region.as_deref())
+    })
+    .await
 }
 
 async fn digest(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
     call(&st, &headers, &pool, |r, p| r.digest(&p)).await
 }
 
-async fn status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(s): Json<Status>) -> Response {
+async fn status(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(s): Json<Status>,
+) -> Response {
     call(&st, &headers, &pool, move |r, p| r.record_status(&p, &s).map(|()| json!({}))).await
 }
 
-async fn host(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(h): Json<Host>) -> Response {
+async fn host(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(h): Json<Host>,
+) -> Response {
     call(&st, &headers, &pool, move |r, p| r.host(&p, &h).map(|()| json!({}))).await
 }
 
@@ -114,7 +132,12 @@ async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool):
     call(&st, &headers, &pool, |r, p| r.unhost(&p).map(|()| json!({}))).await
 }
 
-async fn replica_status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(v): Json<Value>) -> Response {
+async fn replica_status(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(v): Json<Value>,
+) -> Response {
     call(&st, &headers, &pool, move |r, p| {
         let region = v["region"].as_str().unwrap_or_default().to_owned();
         let status = v["status"].as_str().unwrap_or_default().to_owned();
@@ -123,7 +146,12 @@ async fn replica_status(State(st): State<Arc<AppState>>, headers: HeaderMap, Pat
     .await
 }
 
-async fn security(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(e): Json<SecurityEvent>) -> Response {
+async fn security(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(e): Json<SecurityEvent>,
+) -> Response {
     call(&st, &headers, &pool, move |r, p| r.services.apply_security_event(&p, &e).map(|()| json!({}))).await
 }
 
@@ -131,6 +159,11 @@ async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): P
     call(&st, &headers, &pool, |r, p| r.head(&p)).await
 }
 
-async fn demote(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, Json(d): Json<Demote>) -> Response {
+async fn demote(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(d): Json<Demote>,
+) -> Response {
     call(&st, &headers, &pool, move |r, p| r.demote(&p, &d)).await
 }

@@ -93,17 +93,25 @@ fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
 
 /// Verify the request's SigV4 signature against `creds` at time `now_ms`.
 pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Result<(), Error> {
-    let header = req.headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(|| {
-        Error::MissingAuthenticationTokenException("Missing Authentication Token".into())
-    })?;
+    let header = req
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::MissingAuthenticationTokenException("Missing Authentication Token".into()))?;
     let auth = parse_authorization(header).ok_or_else(|| {
-        Error::IncompleteSignatureException("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.".into())
+        Error::IncompleteSignatureException(
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.".into(),
+        )
     })?;
     if auth.access_key_id != creds.access_key_id {
-        return Err(Error::UnrecognizedClientException("The security token included in the request is invalid.".into()));
+        return Err(Error::UnrecognizedClientException(
+            "The security token included in the request is invalid.".into(),
+        ));
     }
     if auth.service != "cognito-idp" {
-        return Err(Error::InvalidSignatureException("Credential should be scoped to correct service: 'cognito-idp'.".into()));
+        return Err(Error::InvalidSignatureException(
+            "Credential should be scoped to correct service: 'cognito-idp'.".into(),
+        ));
     }
     let amz_date = header_value(req.headers, "x-amz-date").ok_or_else(invalid_signature)?;
     let signed_at = parse_amz_date(amz_date).ok_or_else(invalid_signature)?;
@@ -116,11 +124,8 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
         )));
     }
     let canonical = canonical_request(req, &auth.signed_headers);
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}",
-        auth.scope,
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
+    let string_to_sign =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}", auth.scope, hex::encode(Sha256::digest(canonical.as_bytes())));
     let key = signing_key(&creds.secret_access_key, auth.date, auth.region);
     let expected = hex::decode(auth.signature).map_err(|_| invalid_signature())?;
     let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| invalid_signature())?;
@@ -167,15 +172,16 @@ fn canonical_request(req: &Request<'_>, signed_headers: &[&str]) -> String {
 }
 
 fn canonical_path(path: &str) -> &str {
-    if path.is_empty() { "/" } else { path }
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
 }
 
 fn canonical_query(query: &str) -> String {
-    let mut pairs: Vec<(&str, &str)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .collect();
+    let mut pairs: Vec<(&str, &str)> =
+        query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
     pairs.sort();
     pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
@@ -248,7 +254,10 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn creds() -> AdminCredentials {
-        AdminCredentials { access_key_id: "AKIDEXAMPLE".into(), secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into() }
+        AdminCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        }
     }
 
     #[test]

@@ -27,7 +27,12 @@ pub struct ReplicaView {
 }
 
 fn view(pool: &Pool, r: &Replica) -> ReplicaView {
-    ReplicaView { region: r.region.to_string(), status: r.status.as_str(), role: "SECONDARY", arn: pool.arn_in(r.region.as_str()) }
+    ReplicaView {
+        region: r.region.to_string(),
+        status: r.status.as_str(),
+        role: "SECONDARY",
+        arn: pool.arn_in(r.region.as_str()),
+    }
 }
 
 impl Replicator {
@@ -35,7 +40,11 @@ impl Replicator {
         let secret = self.peers.secret.as_deref().ok_or_else(|| {
             Error::invalid("Replication is not configured in this region: set JANUS_REPLICATION_SECRET and --peer.")
         })?;
-        let url = self.peers.urls.get(region).ok_or_else(|| Error::invalid(format!("No peer is configured for region {region}.")))?;
+        let url = self
+            .peers
+            .urls
+            .get(region)
+            .ok_or_else(|| Error::invalid(format!("No peer is configured for region {region}.")))?;
         Ok(Peer::new(url, secret))
     }
 
@@ -45,7 +54,9 @@ impl Replicator {
         let pool = self.services.load_pool(pool_id)?;
         self.services.ensure_primary(&pool, "CreateUserPoolReplica")?;
         if pool.config.user_pool_tier == Tier::Lite {
-            return Err(Error::FeatureUnavailableInTierException("Replication requires the ESSENTIALS or PLUS tier.".into()));
+            return Err(Error::FeatureUnavailableInTierException(
+                "Replication requires the ESSENTIALS or PLUS tier.".into(),
+            ));
         }
         if region == self.services.region || pool.replication.replicas.iter().any(|r| r.region == region) {
             return Err(Error::invalid(format!("The user pool already exists in {region}.")));
@@ -53,7 +64,8 @@ impl Replicator {
         let peer = self.peer(region.as_str())?;
         let replica = Replica { region: region.clone(), status: ReplicaStatus::Creating };
         self.set_replicas(pool_id, |list| list.push(replica.clone()))?;
-        let host = Host { v: wire::VERSION, source: self.services.region.to_string(), url: self.peers.advertise.clone() };
+        let host =
+            Host { v: wire::VERSION, source: self.services.region.to_string(), url: self.peers.advertise.clone() };
         if let Err(e) = peer.post::<_, serde_json::Value>(pool_id, "host", &host) {
             self.set_replicas(pool_id, |list| list.retain(|r| r.region != region))?;
             return Err(Error::invalid(format!("Region {region} could not host the replica: {e:#}")));
@@ -77,7 +89,8 @@ impl Replicator {
     pub fn list_replicas(&self, pool_id: &PoolId) -> Result<Vec<ReplicaView>> {
         let pool = self.services.load_pool(pool_id)?;
         let primary = pool.primary_region().to_owned();
-        let mut out = vec![ReplicaView { arn: pool.arn_in(&primary), region: primary, status: "ACTIVE", role: "PRIMARY" }];
+        let mut out =
+            vec![ReplicaView { arn: pool.arn_in(&primary), region: primary, status: "ACTIVE", role: "PRIMARY" }];
         out.extend(pool.replication.replicas.iter().map(|r| view(&pool, r)));
         Ok(out)
     }
@@ -95,7 +108,12 @@ impl Replicator {
             let body = serde_json::json!({"v": wire::VERSION, "region": region, "status": status.as_str()});
             peer.post::<_, serde_json::Value>(pool_id, "replica-status", &body)
                 .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
-            let mut r = pool.replication.replicas.iter().find(|r| r.region.as_str() == region).cloned()
+            let mut r = pool
+                .replication
+                .replicas
+                .iter()
+                .find(|r| r.region.as_str() == region)
+                .cloned()
                 .ok_or_else(|| Error::ResourceNotFoundException(format!("No replica in {region}.")))?;
             r.status = status;
             return Ok(view(&pool, &r));
@@ -120,7 +138,12 @@ impl Replicator {
     pub fn delete_replica(&self, pool_id: &PoolId, region: &str) -> Result<ReplicaView> {
         let pool = self.services.load_pool(pool_id)?;
         self.services.ensure_primary(&pool, "DeleteUserPoolReplica")?;
-        let r = pool.replication.replicas.iter().find(|r| r.region.as_str() == region).cloned()
+        let r = pool
+            .replication
+            .replicas
+            .iter()
+            .find(|r| r.region.as_str() == region)
+            .cloned()
             .ok_or_else(|| Error::ResourceNotFoundException(format!("No replica in {region}.")))?;
         if r.status != ReplicaStatus::Inactive {
             return Err(Error::invalid("Only an INACTIVE replica can be deleted."));
@@ -240,7 +263,9 @@ impl Replicator {
             let link = self.link(pool_id, &rep.region);
             let lag_seconds = match &link {
                 Some(l) if l.applied >= seq.0 => Some(0.0),
-                Some(l) => r.changes(pool_id, janus_types::Seq(l.applied), 1)?.first().map(|c| (now - c.at_ms) as f64 / 1000.0),
+                Some(l) => {
+                    r.changes(pool_id, janus_types::Seq(l.applied), 1)?.first().map(|c| (now - c.at_ms) as f64 / 1000.0)
+                }
                 None => None,
             };
             replicas.push(ReplicaLag {

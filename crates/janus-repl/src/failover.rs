@@ -83,7 +83,10 @@ impl Replicator {
         let mut tx = self.services.store.write(now)?;
         let mut pool = tx.pool(pool_id)?.ok_or_else(|| Error::pool_not_found(pool_id.as_str()))?;
         if self.services.is_primary(&pool) {
-            return Err(Error::invalid(format!("{} is already the primary region of this user pool.", self.services.region)));
+            return Err(Error::invalid(format!(
+                "{} is already the primary region of this user pool.",
+                self.services.region
+            )));
         }
         let former = RegionName::parse(pool.primary_region())?;
         let (fence_seq, _) = tx.log_head(pool_id)?;
@@ -103,7 +106,13 @@ impl Replicator {
 
     fn tell_former(&self, pool: &PoolId, former: &str, epoch: Epoch, fence_seq: Seq) -> bool {
         let (Some(secret), Some(url)) = (&self.peers.secret, self.peers.urls.get(former)) else { return false };
-        let d = Demote { v: wire::VERSION, epoch, fence_seq, primary: self.services.region.to_string(), url: self.peers.advertise.clone() };
+        let d = Demote {
+            v: wire::VERSION,
+            epoch,
+            fence_seq,
+            primary: self.services.region.to_string(),
+            url: self.peers.advertise.clone(),
+        };
         match Peer::new(url, secret).post::<_, serde_json::Value>(pool, "demote", &d) {
             Ok(_) => true,
             Err(e) => {
@@ -121,7 +130,11 @@ impl Replicator {
             return Err(Error::invalid(format!("stale demotion: epoch {} is not newer than {}", d.epoch.0, epoch.0)));
         }
         let lost = tx.changes(pool_id, d.fence_seq, usize::MAX >> 1)?;
-        let report = LostReport { epoch: d.epoch, fence_seq: d.fence_seq, changes: lost.iter().map(|c| (c.seq, c.key.clone())).collect() };
+        let report = LostReport {
+            epoch: d.epoch,
+            fence_seq: d.fence_seq,
+            changes: lost.iter().map(|c| (c.seq, c.key.clone())).collect(),
+        };
         let sub = Subscription { pool: pool_id.clone(), source: d.primary.clone(), url: d.url.clone() };
         tx.set_subscription(pool_id, Some(&sub))?;
         // Keep serving the pool read-only while the new primary's snapshot arrives: the local
@@ -132,7 +145,9 @@ impl Replicator {
             if let Entity::Pool(p) = e {
                 p.replication.primary = Some(RegionName::parse(&d.primary)?);
                 p.replication.replicas.retain(|r| r.region != self.services.region);
-                p.replication.replicas.push(Replica { region: self.services.region.clone(), status: ReplicaStatus::Creating });
+                p.replication
+                    .replicas
+                    .push(Replica { region: self.services.region.clone(), status: ReplicaStatus::Creating });
             }
         }
         tx.load_snapshot(pool_id, Seq(0), d.epoch, &entities)?;
@@ -156,7 +171,9 @@ impl Replicator {
                 let page = r.pools(after.as_ref(), 100)?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.id.clone());
-                out.extend(page.into_iter().filter(|p| self.services.is_primary(p) && !p.replication.replicas.is_empty()));
+                out.extend(
+                    page.into_iter().filter(|p| self.services.is_primary(p) && !p.replication.replicas.is_empty()),
+                );
             }
             out
         };

@@ -14,10 +14,10 @@
 pub mod admin;
 pub mod applier;
 pub mod failover;
-pub mod sync;
 pub mod peer;
 pub mod puller;
 pub mod shipper;
+pub mod sync;
 pub mod wire;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -60,10 +60,18 @@ struct UpstreamLink(std::sync::Weak<Replicator>);
 
 impl janus_core::security::Upstream for UpstreamLink {
     fn send(&self, pool: &PoolId, event: &janus_core::security::SecurityEvent) -> janus_types::Result<()> {
-        let me = self.0.upgrade().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("shutting down")))?;
-        let secret = me.peers.secret.clone().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("no replication secret")))?;
+        let me =
+            self.0.upgrade().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("shutting down")))?;
+        let secret = me
+            .peers
+            .secret
+            .clone()
+            .ok_or_else(|| janus_types::Error::internal(std::io::Error::other("no replication secret")))?;
         let subs = me.services.store.read()?.subscriptions()?;
-        let sub = subs.iter().find(|s| s.pool == *pool).ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
+        let sub = subs
+            .iter()
+            .find(|s| s.pool == *pool)
+            .ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
         peer::Peer::new(&sub.url, &secret)
             .post::<_, serde_json::Value>(pool, "security", event)
             .map(drop)
@@ -88,7 +96,16 @@ pub struct Replicator {
 impl Replicator {
     /// A replicator for `services`.
     pub fn new(services: Services, peers: Peers) -> Arc<Self> {
-        let me = Arc::new(Self { services, peers, running: Mutex::new(HashSet::new()), links: Mutex::new(HashMap::new()), lost: Mutex::new(HashMap::new()), reported: std::sync::Condvar::new(), stopping: Default::default(), copies: Default::default() });
+        let me = Arc::new(Self {
+            services,
+            peers,
+            running: Mutex::new(HashSet::new()),
+            links: Mutex::new(HashMap::new()),
+            lost: Mutex::new(HashMap::new()),
+            reported: std::sync::Condvar::new(),
+            stopping: Default::default(),
+            copies: Default::default(),
+        });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         me
     }

@@ -79,11 +79,16 @@ impl Peer {
     }
 
     /// A consistent snapshot, read line by line; `progress` sees every entity count.
-    pub fn snapshot(&self, pool: &PoolId, mut progress: impl FnMut(u64, u64)) -> anyhow::Result<(SnapshotHead, Vec<Entity>)> {
+    pub fn snapshot(
+        &self,
+        pool: &PoolId,
+        mut progress: impl FnMut(u64, u64),
+    ) -> anyhow::Result<(SnapshotHead, Vec<Entity>)> {
         let mut resp = self.agent.get(self.url(pool, "snapshot")).header(SECRET_HEADER, &self.secret).call()?;
         Self::check(&resp, "snapshot")?;
         let mut lines = BufReader::new(resp.body_mut().as_reader()).lines();
-        let head: SnapshotHead = serde_json::from_str(&lines.next().ok_or_else(|| anyhow::anyhow!("empty snapshot"))??)?;
+        let head: SnapshotHead =
+            serde_json::from_str(&lines.next().ok_or_else(|| anyhow::anyhow!("empty snapshot"))??)?;
         let mut entities = Vec::with_capacity(head.entities as usize);
         for line in lines {
             entities.push(serde_json::from_str(&line?)?);
@@ -91,7 +96,12 @@ impl Peer {
                 progress(entities.len() as u64, head.entities);
             }
         }
-        anyhow::ensure!(entities.len() as u64 == head.entities, "snapshot cut short: {} of {}", entities.len(), head.entities);
+        anyhow::ensure!(
+            entities.len() as u64 == head.entities,
+            "snapshot cut short: {} of {}",
+            entities.len(),
+            head.entities
+        );
         progress(entities.len() as u64, head.entities);
         Ok((head, entities))
     }

@@ -82,7 +82,8 @@ impl Replicator {
         }
         let batch = peer.changes(pool, head.0, LONG_POLL, self.services.region.as_str())?;
         let check = |r: &dyn janus_store::Read| {
-            ensure_still_replica(r, pool).map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
+            ensure_still_replica(r, pool)
+                .map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
         };
         match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
             // No separate report: the next long poll, sent at once, asks for the changes

@@ -39,7 +39,13 @@ impl Replicator {
         }
         let (head, _) = r.log_head(pool_id)?;
         drop(r);
-        let regions: Vec<_> = pool.replication.replicas.iter().filter(|x| x.status != ReplicaStatus::Creating).map(|x| x.region.clone()).collect();
+        let regions: Vec<_> = pool
+            .replication
+            .replicas
+            .iter()
+            .filter(|x| x.status != ReplicaStatus::Creating)
+            .map(|x| x.region.clone())
+            .collect();
         let deadline = Instant::now() + Duration::from_millis(timeout_ms);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         loop {

@@ -76,11 +76,21 @@ fn workload(s: &Services, pool: &PoolId, dice: &mut Dice, n: usize) {
                 })
                 .map(drop),
             2 => s
-                .admin_update_attributes(pool, &u, &[AttributeInput { name: "name".into(), value: Some(format!("n{}", dice.next())) }])
+                .admin_update_attributes(
+                    pool,
+                    &u,
+                    &[AttributeInput { name: "name".into(), value: Some(format!("n{}", dice.next())) }],
+                )
                 .map(drop),
             3 => s.admin_delete_user(pool, &u),
             4 => s
-                .create_group(GroupInput { user_pool_id: pool.clone(), group_name: g, description: None, role_arn: None, precedence: None })
+                .create_group(GroupInput {
+                    user_pool_id: pool.clone(),
+                    group_name: g,
+                    description: None,
+                    role_arn: None,
+                    precedence: None,
+                })
                 .map(drop),
             5 => s.set_membership(pool, &u, &g, dice.chance(70)),
             _ => s.delete_group(pool, &g),
@@ -110,8 +120,8 @@ fn simulate(seed: u64) {
         // A delivery: a window of the log, usually from near the replica's head, sometimes
         // stale, early (a gap), repeated, or shuffled.
         let start = match dice.below(10) {
-            0 => dice.below(last.0),                               // stale or repeated
-            1 => (head.0 + 1 + dice.below(5)).min(last.0 - 1),     // early: leaves a gap
+            0 => dice.below(last.0),                           // stale or repeated
+            1 => (head.0 + 1 + dice.below(5)).min(last.0 - 1), // early: leaves a gap
             _ => head.0,
         } as usize;
         let len = 1 + dice.below(8) as usize;

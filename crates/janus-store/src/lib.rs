@@ -10,8 +10,8 @@ pub mod filter;
 pub mod sqlite;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, Result,
-    Seq, Sub, User, UserKey,
+    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, Result, Seq, Sub,
+    User, UserKey,
 };
 
 pub use filter::{FilterAttr, FilterOp, UserFilter};

@@ -10,8 +10,8 @@ use crate::change::EntityKey;
 use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
 
 pub use crate::entity_pool::{
-    AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute,
-    StringConstraints, Tier, UsernameConfiguration,
+    AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute, StringConstraints, Tier,
+    UsernameConfiguration,
 };
 
 /// A user pool: identity, configuration and tags.
@@ -119,10 +119,7 @@ pub struct PasswordCredential {
 
 impl std::fmt::Debug for PasswordCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordCredential")
-            .field("phc", &"<redacted>")
-            .field("temporary", &self.temporary)
-            .finish()
+        f.debug_struct("PasswordCredential").field("phc", &"<redacted>").field("temporary", &self.temporary).finish()
     }
 }
 
@@ -205,7 +202,10 @@ pub struct PoolKeys {
 impl std::fmt::Debug for PoolKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kids = |v: &Vec<StoredKey>| v.iter().map(|k| k.kid.clone()).collect::<Vec<_>>();
-        f.debug_struct("PoolKeys").field("signing", &kids(&self.signing)).field("sealing", &kids(&self.sealing)).finish()
+        f.debug_struct("PoolKeys")
+            .field("signing", &kids(&self.signing))
+            .field("sealing", &kids(&self.sealing))
+            .finish()
     }
 }
 
@@ -272,10 +272,7 @@ impl Entity {
             Entity::Client(c) => EntityKey::Client { id: c.id.clone() },
             Entity::User(u) => EntityKey::User { key: u.key.clone() },
             Entity::Group(g) => EntityKey::Group { name: g.name.clone() },
-            Entity::Membership(m) => EntityKey::Membership {
-                group: m.group.clone(),
-                user: m.user.clone(),
-            },
+            Entity::Membership(m) => EntityKey::Membership { group: m.group.clone(), user: m.user.clone() },
             Entity::Keys(_) => EntityKey::Keys,
         }
     }

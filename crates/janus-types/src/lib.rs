@@ -7,18 +7,17 @@
 pub mod change;
 pub mod entity;
 mod entity_pool;
+pub mod env;
 pub mod error;
 pub mod ids;
-pub mod env;
 pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Tier,
-    Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, User,
+    Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, Tier, User,
     UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};
-pub use replication::{Replica, ReplicaStatus, Replication};
 pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};
+pub use replication::{Replica, ReplicaStatus, Replication};

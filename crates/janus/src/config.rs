@@ -71,8 +71,18 @@ struct HashConfig {
     parallelism: Option<u32>,
 }
 
-const KNOWN_KEYS: &[&str] =
-    &["listen", "data_dir", "region", "account_id", "log_format", "issuer_url", "password_hash", "smtp", "peers", "advertise_url"];
+const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "region",
+    "account_id",
+    "log_format",
+    "issuer_url",
+    "password_hash",
+    "smtp",
+    "peers",
+    "advertise_url",
+];
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -94,7 +104,10 @@ pub struct Config {
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
-fn peers(file: Option<std::collections::BTreeMap<String, String>>, flags: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+fn peers(
+    file: Option<std::collections::BTreeMap<String, String>>,
+    flags: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut out = file.unwrap_or_default();
     let from_env = env("JANUS_PEERS").map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default();
     for item in from_env.iter().chain(flags) {
@@ -187,6 +200,18 @@ impl Config {
         let peers = peers(file.peers, &flags.peers)?;
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
-        Ok(Self { listen, data_dir, region, account_id, log_format, issuer_url, hash, smtp, peers, advertise_url, replication_secret })
+        Ok(Self {
+            listen,
+            data_dir,
+            region,
+            account_id,
+            log_format,
+            issuer_url,
+            hash,
+            smtp,
+            peers,
+            advertise_url,
+            replication_secret,
+        })
     }
 }

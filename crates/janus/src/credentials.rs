@@ -31,7 +31,10 @@ pub fn resolve(data_dir: &Path, region: &str, endpoint: &str) -> anyhow::Result<
         let s: Stored = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         return Ok(AdminCredentials { access_key_id: s.access_key_id, secret_access_key: s.secret_access_key });
     }
-    let s = Stored { access_key_id: random::access_key_id(&OsRandom), secret_access_key: random::secret_access_key(&OsRandom) };
+    let s = Stored {
+        access_key_id: random::access_key_id(&OsRandom),
+        secret_access_key: random::secret_access_key(&OsRandom),
+    };
     write_private(&path, &serde_json::to_string_pretty(&s)?)?;
     println!(
         "Janus generated administrator credentials, kept in {}.\n\

@@ -46,7 +46,8 @@ fn credentials(t: &Target) -> anyhow::Result<AdminCredentials> {
         return Ok(AdminCredentials { access_key_id, secret_access_key });
     }
     let path = t.data_dir.join("admin-credentials.json");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?)?;
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?)?;
     Ok(AdminCredentials {
         access_key_id: v["access_key_id"].as_str().unwrap_or_default().to_owned(),
         secret_access_key: v["secret_access_key"].as_str().unwrap_or_default().to_owned(),
@@ -77,7 +78,12 @@ fn call(t: &Target, op: &str) -> anyhow::Result<Value> {
         .with_context(|| format!("calling {}", t.endpoint))?;
     let status = resp.status();
     let v: Value = serde_json::from_str(&resp.body_mut().read_to_string()?)?;
-    anyhow::ensure!(status.is_success(), "{}: {}", v["__type"].as_str().unwrap_or("error"), v["message"].as_str().unwrap_or(""));
+    anyhow::ensure!(
+        status.is_success(),
+        "{}: {}",
+        v["__type"].as_str().unwrap_or("error"),
+        v["message"].as_str().unwrap_or("")
+    );
     Ok(v)
 }
 
@@ -87,7 +93,11 @@ fn watch(t: &Target) -> anyhow::Result<()> {
     loop {
         let v = call(t, "DescribeReplication").or_else(|e| {
             // The pool appears on the replica only once the copy is applied.
-            if e.to_string().starts_with("ResourceNotFoundException") { Ok(Value::Null) } else { Err(e) }
+            if e.to_string().starts_with("ResourceNotFoundException") {
+                Ok(Value::Null)
+            } else {
+                Err(e)
+            }
         })?;
         let copy = &v["InitialCopy"];
         let (received, total) = (copy["Received"].as_u64().unwrap_or(0), copy["Total"].as_u64().unwrap_or(0));

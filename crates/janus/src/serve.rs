@@ -49,9 +49,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let _lock = lock_data_dir(&config)?;
     let store = SqliteStore::open(&config.data_dir).context("opening the store")?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
     let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
@@ -106,9 +105,7 @@ fn outbox(config: &Config) -> anyhow::Result<Arc<dyn Outbox>> {
 fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     let path = config.data_dir.join("janus.lock");
     let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
-    f.try_lock().map_err(|_| {
-        anyhow::anyhow!("{} is in use by another janus process", config.data_dir.display())
-    })?;
+    f.try_lock().map_err(|_| anyhow::anyhow!("{} is in use by another janus process", config.data_dir.display()))?;
     Ok(f)
 }
 

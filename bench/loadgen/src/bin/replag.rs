@@ -55,19 +55,14 @@ impl Args {
         let mut m = HashMap::new();
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let name = a
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
             let v = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
             m.insert(name.to_string(), v.clone());
         }
         Ok(Self(m))
     }
     fn str(&self, n: &str) -> Res<String> {
-        self.0
-            .get(n)
-            .cloned()
-            .ok_or_else(|| format!("--{n} is required"))
+        self.0.get(n).cloned().ok_or_else(|| format!("--{n} is required"))
     }
     fn str_or(&self, n: &str, d: &str) -> String {
         self.0.get(n).cloned().unwrap_or_else(|| d.to_string())
@@ -88,9 +83,7 @@ fn env(n: &str) -> Res<String> {
 
 /// `http://HOST:PORT[/...]` → (address, `HOST:PORT`).
 fn parse_url(url: &str) -> Res<(SocketAddr, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// URLs"))?;
     let host = rest.split('/').next().unwrap_or_default().to_string();
     let addr = host
         .to_socket_addrs()
@@ -110,12 +103,7 @@ struct Http {
 impl Http {
     fn new(url: &str) -> Res<Self> {
         let (addr, host) = parse_url(url)?;
-        Ok(Self {
-            addr,
-            host,
-            stream: None,
-            buf: Vec::new(),
-        })
+        Ok(Self { addr, host, stream: None, buf: Vec::new() })
     }
 
     /// Send a complete request; return status and body. One retry on a stale keep-alive.
@@ -133,8 +121,7 @@ impl Http {
 
     fn exchange_once(&mut self, request: &[u8]) -> Res<(u16, Vec<u8>)> {
         if self.stream.is_none() {
-            let s =
-                TcpStream::connect(self.addr).map_err(|e| format!("connect {}: {e}", self.addr))?;
+            let s = TcpStream::connect(self.addr).map_err(|e| format!("connect {}: {e}", self.addr))?;
             s.set_nodelay(true).map_err(|e| e.to_string())?;
             self.stream = Some(s);
         }
@@ -179,20 +166,15 @@ fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
     let text = std::str::from_utf8(head).map_err(|_| "response head is not UTF-8")?;
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
-    let status = first
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {first:?}"))?;
+    let status =
+        first.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("bad status line {first:?}"))?;
     let (mut len, mut close) = (None, false);
     for line in lines {
         if let Some((k, v)) = line.split_once(':') {
             match k.trim().to_ascii_lowercase().as_str() {
                 "content-length" => len = v.trim().parse().ok(),
                 "connection" => close = v.trim().eq_ignore_ascii_case("close"),
-                "transfer-encoding" => {
-                    return Err(format!("unsupported Transfer-Encoding {}", v.trim()))
-                }
+                "transfer-encoding" => return Err(format!("unsupported Transfer-Encoding {}", v.trim())),
                 _ => {}
             }
         }
@@ -221,9 +203,7 @@ fn civil(days: i64) -> (i64, i64, i64) {
 }
 
 fn wall_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
 struct Signer {
@@ -248,12 +228,7 @@ impl Signer {
         let secs = wall_us() / 1_000_000;
         let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (y, m, d) = civil(days);
-        let amz_date = format!(
-            "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        );
+        let amz_date = format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60);
         let date = &amz_date[..8];
         let signed_headers = "content-type;host;x-amz-date;x-amz-target";
         let canonical = format!(
@@ -262,10 +237,8 @@ impl Signer {
             hex::encode(Sha256::digest(body.as_bytes()))
         );
         let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
-        let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
+        let to_sign =
+            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
         let mut key = hmac(format!("AWS4{}", self.secret).as_bytes(), date.as_bytes());
         for part in [self.region.as_bytes(), b"cognito-idp", b"aws4_request"] {
             key = hmac(&key, part);
@@ -333,11 +306,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 fn summary(name: &str, v: &mut [f64]) -> String {
     v.sort_by(|a, b| a.total_cmp(b));
-    let mean = if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    };
+    let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
     format!(
         "{name}_min={:.2} {name}_p50={:.2} {name}_p90={:.2} {name}_p99={:.2} {name}_p999={:.2} {name}_max={:.2} {name}_mean={:.2}",
         v.first().copied().unwrap_or(f64::NAN),
@@ -376,13 +345,8 @@ fn cmd_load(a: &Args) -> Res<()> {
     let t0 = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (endpoint, pool, prefix, next, errors) = (
-                endpoint.clone(),
-                pool.clone(),
-                prefix.clone(),
-                next.clone(),
-                errors.clone(),
-            );
+            let (endpoint, pool, prefix, next, errors) =
+                (endpoint.clone(), pool.clone(), prefix.clone(), next.clone(), errors.clone());
             std::thread::spawn(move || -> Res<u64> {
                 let mut c = Client::new(&endpoint, "us-east-1")?;
                 let mut ok = 0;
@@ -391,17 +355,10 @@ fn cmd_load(a: &Args) -> Res<()> {
                     if i >= count {
                         return Ok(ok);
                     }
-                    match c.call(
-                        "AdminCreateUser",
-                        &create_body(&pool, &format!("{prefix}{}", start + i)),
-                    ) {
+                    match c.call("AdminCreateUser", &create_body(&pool, &format!("{prefix}{}", start + i))) {
                         Ok((200, _)) => ok += 1,
                         Ok((s, t)) => {
-                            *errors
-                                .lock()
-                                .unwrap()
-                                .entry(format!("{s} {}", &t[..t.len().min(200)]))
-                                .or_default() += 1
+                            *errors.lock().unwrap().entry(format!("{s} {}", &t[..t.len().min(200)])).or_default() += 1
                         }
                         Err(e) => *errors.lock().unwrap().entry(e).or_default() += 1,
                     }
@@ -415,11 +372,7 @@ fn cmd_load(a: &Args) -> Res<()> {
     }
     let secs = t0.elapsed().as_secs_f64();
     let errors = errors.lock().unwrap();
-    println!(
-        "LOAD ok={ok} err={} secs={secs:.2} ops_s={:.0}",
-        errors.values().sum::<u64>(),
-        ok as f64 / secs
-    );
+    println!("LOAD ok={ok} err={} secs={secs:.2} ops_s={:.0}", errors.values().sum::<u64>(), ok as f64 / secs);
     for (e, n) in errors.iter() {
         println!("ERROR count={n} {e}");
     }
@@ -446,24 +399,17 @@ fn username_of(state: &Value) -> Option<&str> {
     if let Some(u) = state.get("username").and_then(Value::as_str) {
         return Some(u);
     }
-    state
-        .as_object()?
-        .values()
-        .find_map(|v| v.get("username").and_then(Value::as_str))
+    state.as_object()?.values().find_map(|v| v.get("username").and_then(Value::as_str))
 }
 
 fn replica_head(http: &mut Http, pool: &str, secret: &str) -> Res<u64> {
-    let (status, body) = http.get(
-        &format!("/replication/v1/pools/{pool}/head"),
-        &[("x-janus-replication-secret", secret)],
-    )?;
+    let (status, body) =
+        http.get(&format!("/replication/v1/pools/{pool}/head"), &[("x-janus-replication-secret", secret)])?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
     if status != 200 {
         return Err(format!("head: HTTP {status}: {v}"));
     }
-    v["seq"]
-        .as_u64()
-        .ok_or_else(|| format!("head without seq: {v}"))
+    v["seq"].as_u64().ok_or_else(|| format!("head without seq: {v}"))
 }
 
 fn cmd_lag(a: &Args) -> Res<()> {
@@ -486,29 +432,19 @@ fn cmd_lag(a: &Args) -> Res<()> {
     let seen = Arc::new(Mutex::new(HashMap::<String, Seen>::new()));
     let polls = Arc::new(AtomicU64::new(0));
     let watcher = {
-        let (stop, seen, pool, secret, polls) = (
-            stop.clone(),
-            seen.clone(),
-            pool.clone(),
-            secret.clone(),
-            polls.clone(),
-        );
+        let (stop, seen, pool, secret, polls) =
+            (stop.clone(), seen.clone(), pool.clone(), secret.clone(), polls.clone());
         std::thread::spawn(move || -> Res<()> {
             while !stop.load(Ordering::Relaxed) {
-                let path =
-                    format!("/replication/v1/pools/{pool}/changes?after={after}&wait_ms=1000");
+                let path = format!("/replication/v1/pools/{pool}/changes?after={after}&wait_ms=1000");
                 let (status, body) = http.get(&path, &[("x-janus-replication-secret", &secret)])?;
                 let at = epoch.elapsed();
                 let wall = wall_us();
                 polls.fetch_add(1, Ordering::Relaxed);
                 if status != 200 {
-                    return Err(format!(
-                        "replica changes: HTTP {status}: {}",
-                        String::from_utf8_lossy(&body)
-                    ));
+                    return Err(format!("replica changes: HTTP {status}: {}", String::from_utf8_lossy(&body)));
                 }
-                let v: Value =
-                    serde_json::from_slice(&body).map_err(|e| format!("replica changes: {e}"))?;
+                let v: Value = serde_json::from_slice(&body).map_err(|e| format!("replica changes: {e}"))?;
                 let mut s = seen.lock().unwrap();
                 for c in v["changes"].as_array().into_iter().flatten() {
                     after = after.max(c["seq"].as_u64().unwrap_or(0));
@@ -531,8 +467,7 @@ fn cmd_lag(a: &Args) -> Res<()> {
     let next = Arc::new(AtomicU64::new(0));
     let writers: Vec<_> = (0..clients)
         .map(|_| {
-            let (primary, pool, prefix, next) =
-                (primary.clone(), pool.clone(), prefix.clone(), next.clone());
+            let (primary, pool, prefix, next) = (primary.clone(), pool.clone(), prefix.clone(), next.clone());
             std::thread::spawn(move || -> Res<Vec<(u64, Write1)>> {
                 let mut c = Client::new(&primary, "us-east-1")?;
                 let mut out = Vec::new();
@@ -547,22 +482,11 @@ fn cmd_lag(a: &Args) -> Res<()> {
                         std::thread::sleep(due - now);
                     }
                     let sent = epoch.elapsed();
-                    let status = match c.call(
-                        "AdminCreateUser",
-                        &create_body(&pool, &format!("{prefix}{i}")),
-                    ) {
+                    let status = match c.call("AdminCreateUser", &create_body(&pool, &format!("{prefix}{i}"))) {
                         Ok((s, _)) => s,
                         Err(_) => 0,
                     };
-                    out.push((
-                        i,
-                        Write1 {
-                            due,
-                            sent,
-                            acked: epoch.elapsed(),
-                            status,
-                        },
-                    ));
+                    out.push((i, Write1 { due, sent, acked: epoch.elapsed(), status }));
                 }
             })
         })
@@ -580,9 +504,7 @@ fn cmd_lag(a: &Args) -> Res<()> {
     loop {
         let missing = {
             let s = seen.lock().unwrap();
-            ok.iter()
-                .filter(|(i, _)| !s.contains_key(&format!("{prefix}{i}")))
-                .count()
+            ok.iter().filter(|(i, _)| !s.contains_key(&format!("{prefix}{i}"))).count()
         };
         if missing == 0 || Instant::now() > deadline || watcher.is_finished() {
             break;
@@ -594,12 +516,10 @@ fn cmd_lag(a: &Args) -> Res<()> {
 
     let seen = seen.lock().unwrap();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let (mut lag, mut lag_commit, mut ack_lat, mut send_late) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut lag, mut lag_commit, mut ack_lat, mut send_late) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut per_second: Vec<f64> = Vec::new();
     let mut unseen = 0;
-    let mut csv =
-        String::from("i,due_ms,sent_ms,acked_ms,visible_ms,status,commit_at_ms,visible_wall_us\n");
+    let mut csv = String::from("i,due_ms,sent_ms,acked_ms,visible_ms,status,commit_at_ms,visible_wall_us\n");
     for (i, w) in &writes {
         let s = seen.get(&format!("{prefix}{i}"));
         csv.push_str(&format!(
@@ -657,12 +577,7 @@ fn cmd_lag(a: &Args) -> Res<()> {
 
 fn rss_kib(pid: &str, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    s.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn cmd_copy(a: &Args) -> Res<()> {
@@ -671,34 +586,21 @@ fn cmd_copy(a: &Args) -> Res<()> {
     let region = a.str("region")?;
     let users: u64 = a.num("users", 0)?;
     let poll = Duration::from_millis(a.num("poll-ms", 20)?);
-    let pids: Vec<String> = a
-        .str_or("pids", "")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let pids: Vec<String> = a.str_or("pids", "").split(',').filter(|s| !s.is_empty()).map(String::from).collect();
     let mut peak = vec![0u64; pids.len()];
     let mut c = Client::new(&endpoint, "us-east-1")?;
     let t0 = Instant::now();
-    let created = c.ok(
-        "CreateUserPoolReplica",
-        &serde_json::json!({"UserPoolId": pool, "RegionName": region}).to_string(),
-    )?;
+    let created =
+        c.ok("CreateUserPoolReplica", &serde_json::json!({"UserPoolId": pool, "RegionName": region}).to_string())?;
     let create_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let first = created["UserPoolReplica"]["Status"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
+    let first = created["UserPoolReplica"]["Status"].as_str().unwrap_or("?").to_string();
     let mut last_status = first.clone();
     let mut polls = 0u64;
     loop {
         for (k, pid) in pids.iter().enumerate() {
             peak[k] = peak[k].max(rss_kib(pid, "VmRSS:").unwrap_or(0));
         }
-        let list = c.ok(
-            "ListUserPoolReplicas",
-            &serde_json::json!({"UserPoolId": pool}).to_string(),
-        )?;
+        let list = c.ok("ListUserPoolReplicas", &serde_json::json!({"UserPoolId": pool}).to_string())?;
         polls += 1;
         let status = list["UserPoolReplicas"]
             .as_array()
@@ -725,10 +627,7 @@ fn cmd_copy(a: &Args) -> Res<()> {
         .iter()
         .map(|p| rss_kib(p, "VmHWM:").map_or("NA".into(), |k| format!("{:.0}", k as f64 / 1024.0)))
         .collect();
-    let peak: Vec<String> = peak
-        .iter()
-        .map(|k| format!("{:.0}", *k as f64 / 1024.0))
-        .collect();
+    let peak: Vec<String> = peak.iter().map(|k| format!("{:.0}", *k as f64 / 1024.0)).collect();
     println!(
         "COPY users={users} first_status={first} create_call_ms={create_ms:.1} secs={secs:.2} users_s={:.0} polls={polls} peak_rss_mib={} hwm_mib={}",
         users as f64 / secs,
@@ -749,10 +648,7 @@ fn delayed_pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if tx
-                        .send((Instant::now() + delay, buf[..n].to_vec()))
-                        .is_err()
-                    {
+                    if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
                         break;
                     }
                 }
@@ -779,10 +675,7 @@ fn delayed_pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
 
 fn cmd_proxy(a: &Args) -> Res<()> {
     let listen = TcpListener::bind(a.str("listen")?).map_err(|e| e.to_string())?;
-    let upstream: SocketAddr = a
-        .str("upstream")?
-        .parse()
-        .map_err(|e| format!("--upstream: {e}"))?;
+    let upstream: SocketAddr = a.str("upstream")?.parse().map_err(|e| format!("--upstream: {e}"))?;
     let delay = Duration::from_millis(a.num("delay-ms", 35)?);
     for conn in listen.incoming() {
         let Ok(down) = conn else { continue };

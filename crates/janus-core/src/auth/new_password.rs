@@ -67,9 +67,10 @@ impl Services {
             .collect();
         attributes::validate(&ctx.pool.config, &attrs, SetMode::Update)?;
         let current = self.store.read()?.user(&ctx.pool.id, &s.user)?.ok_or_else(invalid)?;
-        if let Some((name, _)) = attrs.iter().find(|(n, _)| {
-            current.attributes.contains_key(n) && ctx.pool.config.schema(n).is_some_and(|a| a.required)
-        }) {
+        if let Some((name, _)) = attrs
+            .iter()
+            .find(|(n, _)| current.attributes.contains_key(n) && ctx.pool.config.schema(n).is_some_and(|a| a.required))
+        {
             return Err(Error::invalid(format!("Cannot modify an already provided {name}")));
         }
         let username = r.get("USERNAME").map_or(current.username.as_str(), String::as_str);

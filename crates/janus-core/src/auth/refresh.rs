@@ -37,7 +37,13 @@ impl Services {
     /// Refresh: new ID and access tokens (and a new refresh token when `rotate` and the
     /// client rotates refresh tokens). `secret_hash` is `None` when the caller already
     /// checked the client's secret itself.
-    pub fn refresh(&self, ctx: &Ctx, token: &str, secret_hash: Option<Option<&String>>, rotate: bool) -> Result<Tokens> {
+    pub fn refresh(
+        &self,
+        ctx: &Ctx,
+        token: &str,
+        secret_hash: Option<Option<&String>>,
+        rotate: bool,
+    ) -> Result<Tokens> {
         let c = self.open_refresh(ctx, token)?;
         let user = self.store.read()?.user(&ctx.pool.id, &c.user)?.ok_or_else(invalid)?;
         if user.sub != c.sub {
@@ -77,7 +83,13 @@ impl Services {
         if !self.is_primary(&ctx.pool) {
             return Ok(()); // a secondary writes nothing; the token family stays valid until expiry
         }
-        let grace = ctx.client.config.get("RefreshTokenRotation").and_then(|r| r.get("RetryGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0);
+        let grace = ctx
+            .client
+            .config
+            .get("RefreshTokenRotation")
+            .and_then(|r| r.get("RetryGracePeriodSeconds"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         let now_s = self.now_ms() / 1000;
         let mut tx = self.store.write(self.now_ms())?;
         let Some(mut u) = tx.user(&ctx.pool.id, &user.key)? else { return Ok(()) };
@@ -91,7 +103,10 @@ impl Services {
     pub fn tokens_from_refresh(&self, ctx: &Ctx, token: &str, client_secret: Option<&str>) -> Result<Tokens> {
         if let Some(secret) = &ctx.client.secret {
             if client_secret != Some(secret.as_str()) {
-                return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {}", ctx.client.id)));
+                return Err(Error::NotAuthorizedException(format!(
+                    "Unable to verify secret for client {}",
+                    ctx.client.id
+                )));
             }
         }
         self.refresh(ctx, token, None, true)

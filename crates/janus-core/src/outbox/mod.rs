@@ -53,11 +53,7 @@ impl Outbox for FileOutbox {
     fn send(&self, msg: &Message) -> Result<()> {
         let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let line = serde_json::to_string(msg).map_err(Error::internal)?;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(Error::internal)?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(Error::internal)?;
         writeln!(f, "{line}").map_err(Error::internal)?;
         if msg.kind == "code" {
             tracing::info!(pool = %msg.pool, user = %msg.username, outbox = %self.path.display(),

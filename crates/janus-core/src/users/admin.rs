@@ -56,7 +56,8 @@ impl Services {
             for (name, value) in &pairs {
                 let changed = user.attributes.get(name) != Some(value);
                 let verified = format!("{name}_verified");
-                if changed && (name == "email" || name == "phone_number") && !pairs.iter().any(|(n, _)| *n == verified) {
+                if changed && (name == "email" || name == "phone_number") && !pairs.iter().any(|(n, _)| *n == verified)
+                {
                     user.attributes.insert(verified, "false".into());
                 }
                 user.attributes.insert(name.clone(), value.clone());
@@ -83,7 +84,13 @@ impl Services {
     }
 
     /// AdminSetUserPassword: permanent (CONFIRMED) or temporary (FORCE_CHANGE_PASSWORD).
-    pub fn admin_set_password(&self, pool_id: &PoolId, username: &str, password: &str, permanent: bool) -> Result<User> {
+    pub fn admin_set_password(
+        &self,
+        pool_id: &PoolId,
+        username: &str,
+        password: &str,
+        permanent: bool,
+    ) -> Result<User> {
         let pool = self.load_pool(pool_id)?;
         password_policy::check(&pool.config.password_policy, password)?;
         let stored_name = self.admin_get_user(pool_id, username)?.username;
@@ -131,7 +138,9 @@ impl Services {
                 return Err(Error::NotAuthorizedException("User is disabled.".into()));
             }
             if user.status == UserStatus::ForceChangePassword {
-                return Err(Error::NotAuthorizedException("User password cannot be reset in the current state.".into()));
+                return Err(Error::NotAuthorizedException(
+                    "User password cannot be reset in the current state.".into(),
+                ));
             }
             sent = Some(self.reset_code(pool, user)?);
             user.status = UserStatus::ResetRequired;

@@ -33,15 +33,24 @@ pub struct CreateUser {
 }
 
 /// The user name stored for `requested` and the attributes implied by it.
-pub(crate) fn username_for(pool: &Pool, requested: &str, attrs: &mut Vec<(String, String)>, sub: &Sub) -> Result<String> {
+pub(crate) fn username_for(
+    pool: &Pool,
+    requested: &str,
+    attrs: &mut Vec<(String, String)>,
+    sub: &Sub,
+) -> Result<String> {
     let ua = &pool.config.username_attributes;
     if ua.is_empty() {
         let alias = &pool.config.alias_attributes;
         if alias.iter().any(|a| a == "email") && is_email(requested) {
-            return Err(Error::invalid("Username cannot be of email format, since user pool is configured for email alias."));
+            return Err(Error::invalid(
+                "Username cannot be of email format, since user pool is configured for email alias.",
+            ));
         }
         if alias.iter().any(|a| a == "phone_number") && is_phone(requested) {
-            return Err(Error::invalid("Username cannot be of phone format, since user pool is configured for phone_number alias."));
+            return Err(Error::invalid(
+                "Username cannot be of phone format, since user pool is configured for phone_number alias.",
+            ));
         }
         return Ok(requested.to_owned());
     }
@@ -103,12 +112,19 @@ impl Services {
     }
 
     /// The credential to store and the password to send, per the module docs.
-    fn initial_password(&self, pool: &Pool, username: &str, input: &CreateUser) -> Result<(Option<PasswordCredential>, Option<String>)> {
+    fn initial_password(
+        &self,
+        pool: &Pool,
+        username: &str,
+        input: &CreateUser,
+    ) -> Result<(Option<PasswordCredential>, Option<String>)> {
         let suppress = input.message_action.as_deref() == Some("SUPPRESS");
         let temp = match (&input.temporary_password, suppress) {
             (Some(p), _) => p.clone(),
             (None, true) => return Ok((None, None)),
-            (None, false) => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
+            (None, false) => {
+                random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize)
+            }
         };
         let cred = self.credential(pool, username, &temp, true)?;
         Ok((Some(cred), (!suppress).then_some(temp)))
@@ -120,7 +136,9 @@ impl Services {
         let pool = pool_of(&*tx, &input.user_pool_id)?;
         let mut user = find(&*tx, &pool, &input.username)?.ok_or_else(Error::user_not_found)?;
         if user.status != UserStatus::ForceChangePassword {
-            return Err(Error::UnsupportedUserStateException("Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into()));
+            return Err(Error::UnsupportedUserStateException(
+                "Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into(),
+            ));
         }
         let temp = match &input.temporary_password {
             Some(p) => p.clone(),
@@ -136,11 +154,8 @@ impl Services {
 
     fn invite(&self, pool: &Pool, user: &User, temp: &str, mediums: &[String]) -> Result<()> {
         let email = mediums.iter().any(|m| m == "EMAIL");
-        let (medium, destination) = if email {
-            ("EMAIL", user.attributes.get("email"))
-        } else {
-            ("SMS", user.attributes.get("phone_number"))
-        };
+        let (medium, destination) =
+            if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
             username: user.username.clone(),

@@ -24,14 +24,9 @@ pub fn parse_filter(text: &str) -> Result<Option<UserFilter>> {
         }
     };
     let name = name.trim();
-    let attr = FilterAttr::parse(name)
-        .ok_or_else(|| Error::invalid(format!("Invalid search attribute: {name}")))?;
+    let attr = FilterAttr::parse(name).ok_or_else(|| Error::invalid(format!("Invalid search attribute: {name}")))?;
     let quoted = rest.trim();
-    let value = quoted
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .ok_or_else(bad)?
-        .replace("\\\"", "\"");
+    let value = quoted.strip_prefix('"').and_then(|v| v.strip_suffix('"')).ok_or_else(bad)?.replace("\\\"", "\"");
     if attr == FilterAttr::Status && !(value == "Enabled" || value == "Disabled") {
         return Err(Error::invalid("status must be Enabled or Disabled."));
     }

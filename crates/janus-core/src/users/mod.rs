@@ -52,12 +52,7 @@ pub fn get(r: &dyn Read, pool: &Pool, name: &str) -> Result<User> {
 /// Recompute `user.aliases` and check none is held by another user. With `force`, an alias
 /// attribute held by someone else is taken from them (ForceAliasCreation): the displaced
 /// users are returned, already updated, for the caller to store.
-pub fn claim_aliases(
-    r: &dyn Read,
-    pool: &Pool,
-    user: &mut User,
-    force: bool,
-) -> Result<Vec<User>> {
+pub fn claim_aliases(r: &dyn Read, pool: &Pool, user: &mut User, force: bool) -> Result<Vec<User>> {
     user.aliases = attributes::aliases_of(&pool.config, &user.attributes);
     let mut displaced = Vec::new();
     for alias in &user.aliases {

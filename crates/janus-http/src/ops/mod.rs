@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use janus_core::placement::Access;
 use janus_core::Services;
 use janus_repl::Replicator;
-use std::sync::Arc;
 use janus_types::Error;
+use std::sync::Arc;
 
 /// How a caller of an operation authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,11 @@ pub(crate) const fn admin_global(name: &'static str, handler: Local) -> Operatio
 }
 
 /// An administrator operation that involves other regions.
-pub(crate) const fn admin_replication(name: &'static str, access: Access, handler: fn(&Arc<Replicator>, Value) -> Result<Value, Error>) -> Operation {
+pub(crate) const fn admin_replication(
+    name: &'static str,
+    access: Access,
+    handler: fn(&Arc<Replicator>, Value) -> Result<Value, Error>,
+) -> Operation {
     Operation { name, auth: Auth::Admin, access, handler: Handler::Replication(handler) }
 }
 

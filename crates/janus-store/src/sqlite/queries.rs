@@ -7,9 +7,8 @@ use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
-    Result,
-    Seq, Sub, User, UserKey,
+    Change, Client, ClientId, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, PoolKeys, Result, Seq, Sub,
+    User, UserKey,
 };
 
 use super::{db_err, json_err, HasConn};
@@ -71,10 +70,7 @@ impl<C: HasConn> Read for C {
     }
 
     fn client(&self, pool: &PoolId, id: &ClientId) -> Result<Option<Client>> {
-        self.one(
-            "SELECT body FROM clients WHERE pool = ?1 AND id = ?2",
-            params![pool.as_str(), id.as_str()],
-        )
+        self.one("SELECT body FROM clients WHERE pool = ?1 AND id = ?2", params![pool.as_str(), id.as_str()])
     }
 
     fn client_by_id(&self, id: &ClientId) -> Result<Option<(PoolId, Client)>> {
@@ -98,10 +94,7 @@ impl<C: HasConn> Read for C {
     }
 
     fn user(&self, pool: &PoolId, key: &UserKey) -> Result<Option<User>> {
-        self.one(
-            "SELECT body FROM users WHERE pool = ?1 AND ukey = ?2",
-            params![pool.as_str(), key.as_str()],
-        )
+        self.one("SELECT body FROM users WHERE pool = ?1 AND ukey = ?2", params![pool.as_str(), key.as_str()])
     }
 
     fn user_by_alias(&self, pool: &PoolId, alias: &str) -> Result<Option<User>> {
@@ -113,10 +106,7 @@ impl<C: HasConn> Read for C {
     }
 
     fn user_by_sub(&self, pool: &PoolId, sub: &Sub) -> Result<Option<User>> {
-        self.one(
-            "SELECT body FROM users WHERE pool = ?1 AND sub = ?2",
-            params![pool.as_str(), sub.as_str()],
-        )
+        self.one("SELECT body FROM users WHERE pool = ?1 AND sub = ?2", params![pool.as_str(), sub.as_str()])
     }
 
     fn users(
@@ -127,10 +117,8 @@ impl<C: HasConn> Read for C {
         limit: usize,
     ) -> Result<Vec<User>> {
         let mut sql = String::from("SELECT body FROM users WHERE pool = ?1 AND ukey > ?2");
-        let mut args: Vec<SqlValue> = vec![
-            pool.as_str().to_owned().into(),
-            after_key(after.map(UserKey::as_str)).to_owned().into(),
-        ];
+        let mut args: Vec<SqlValue> =
+            vec![pool.as_str().to_owned().into(), after_key(after.map(UserKey::as_str)).to_owned().into()];
         if let Some(f) = filter {
             let col = column(f.attr);
             if f.attr == FilterAttr::Status {
@@ -149,19 +137,13 @@ impl<C: HasConn> Read for C {
     }
 
     fn user_count(&self, pool: &PoolId) -> Result<u64> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT count(*) FROM users WHERE pool = ?1")
-            .map_err(db_err)?;
+        let mut stmt = self.conn().prepare_cached("SELECT count(*) FROM users WHERE pool = ?1").map_err(db_err)?;
         let n: i64 = stmt.query_row(params![pool.as_str()], |r| r.get(0)).map_err(db_err)?;
         Ok(n as u64)
     }
 
     fn group(&self, pool: &PoolId, name: &GroupName) -> Result<Option<Group>> {
-        self.one(
-            "SELECT body FROM groups WHERE pool = ?1 AND name = ?2",
-            params![pool.as_str(), name.as_str()],
-        )
+        self.one("SELECT body FROM groups WHERE pool = ?1 AND name = ?2", params![pool.as_str(), name.as_str()])
     }
 
     fn groups(&self, pool: &PoolId, after: Option<&GroupName>, limit: usize) -> Result<Vec<Group>> {
@@ -181,12 +163,7 @@ impl<C: HasConn> Read for C {
         self.many(
             "SELECT g.body FROM members m JOIN groups g ON g.pool = m.pool AND g.name = m.grp \
              WHERE m.pool = ?1 AND m.ukey = ?2 AND m.grp > ?3 ORDER BY m.grp LIMIT ?4",
-            params![
-                pool.as_str(),
-                user.as_str(),
-                after_key(after.map(GroupName::as_str)),
-                limit as i64
-            ],
+            params![pool.as_str(), user.as_str(), after_key(after.map(GroupName::as_str)), limit as i64],
         )
     }
 
@@ -200,24 +177,14 @@ impl<C: HasConn> Read for C {
         self.many(
             "SELECT u.body FROM members m JOIN users u ON u.pool = m.pool AND u.ukey = m.ukey \
              WHERE m.pool = ?1 AND m.grp = ?2 AND m.ukey > ?3 ORDER BY m.ukey LIMIT ?4",
-            params![
-                pool.as_str(),
-                group.as_str(),
-                after_key(after.map(UserKey::as_str)),
-                limit as i64
-            ],
+            params![pool.as_str(), group.as_str(), after_key(after.map(UserKey::as_str)), limit as i64],
         )
     }
 
     fn log_head(&self, pool: &PoolId) -> Result<(Seq, Epoch)> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT seq, epoch FROM log_head WHERE pool = ?1")
-            .map_err(db_err)?;
-        let row: Option<(i64, i64)> = stmt
-            .query_row(params![pool.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(db_err)?;
+        let mut stmt = self.conn().prepare_cached("SELECT seq, epoch FROM log_head WHERE pool = ?1").map_err(db_err)?;
+        let row: Option<(i64, i64)> =
+            stmt.query_row(params![pool.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err)?;
         let (s, e) = row.unwrap_or((0, 0));
         Ok((Seq(s as u64), Epoch(e as u64)))
     }
@@ -234,7 +201,8 @@ impl<C: HasConn> Read for C {
     }
 
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
-        let mut stmt = self.conn().prepare_cached("SELECT pool, source, url FROM subscriptions ORDER BY pool").map_err(db_err)?;
+        let mut stmt =
+            self.conn().prepare_cached("SELECT pool, source, url FROM subscriptions ORDER BY pool").map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
             .map_err(db_err)?;
@@ -256,22 +224,18 @@ impl<C: HasConn> Read for C {
         if let Some(keys) = self.keys(pool)? {
             out.push(Entity::Keys(keys));
         }
-        let clients: Vec<Client> =
-            self.many("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", params![p])?;
+        let clients: Vec<Client> = self.many("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", params![p])?;
         out.extend(clients.into_iter().map(Entity::Client));
-        let users: Vec<User> =
-            self.many("SELECT body FROM users WHERE pool = ?1 ORDER BY ukey", params![p])?;
+        let users: Vec<User> = self.many("SELECT body FROM users WHERE pool = ?1 ORDER BY ukey", params![p])?;
         out.extend(users.into_iter().map(Entity::User));
-        let groups: Vec<Group> =
-            self.many("SELECT body FROM groups WHERE pool = ?1 ORDER BY name", params![p])?;
+        let groups: Vec<Group> = self.many("SELECT body FROM groups WHERE pool = ?1 ORDER BY name", params![p])?;
         out.extend(groups.into_iter().map(Entity::Group));
         let mut stmt = self
             .conn()
             .prepare_cached("SELECT grp, ukey FROM members WHERE pool = ?1 ORDER BY grp, ukey")
             .map_err(db_err)?;
-        let rows = stmt
-            .query_map(params![p], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(db_err)?;
+        let rows =
+            stmt.query_map(params![p], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_err)?;
         for row in rows {
             let (g, u) = row.map_err(db_err)?;
             let group = GroupName::parse(&g).map_err(|_| db_err(rusqlite::Error::InvalidQuery))?;

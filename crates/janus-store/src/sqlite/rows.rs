@@ -26,7 +26,9 @@ pub fn apply(conn: &Connection, change: &Change) -> Result<()> {
 /// Store one entity's rows (insert or replace).
 pub fn put_entity(conn: &Connection, pool: &str, entity: &Entity) -> Result<()> {
     match entity {
-        Entity::Pool(p) => exec(conn, "INSERT OR REPLACE INTO pools (id, body) VALUES (?1, ?2)", params![pool, to_json(p)?]),
+        Entity::Pool(p) => {
+            exec(conn, "INSERT OR REPLACE INTO pools (id, body) VALUES (?1, ?2)", params![pool, to_json(p)?])
+        }
         Entity::Client(c) => exec(
             conn,
             "INSERT OR REPLACE INTO clients (pool, id, body) VALUES (?1, ?2, ?3)",
@@ -43,7 +45,9 @@ pub fn put_entity(conn: &Connection, pool: &str, entity: &Entity) -> Result<()> 
             "INSERT OR IGNORE INTO members (pool, grp, ukey) VALUES (?1, ?2, ?3)",
             params![pool, m.group.as_str(), m.user.as_str()],
         ),
-        Entity::Keys(k) => exec(conn, "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)", params![pool, to_json(k)?]),
+        Entity::Keys(k) => {
+            exec(conn, "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)", params![pool, to_json(k)?])
+        }
     }
 }
 
@@ -108,9 +112,8 @@ fn put_user(conn: &Connection, pool: &str, u: &User) -> Result<()> {
     )?;
     let k = u.key.as_str();
     exec(conn, "DELETE FROM aliases WHERE pool = ?1 AND ukey = ?2", params![pool, k])?;
-    let mut stmt = conn
-        .prepare_cached("INSERT INTO aliases (pool, alias, ukey) VALUES (?1, ?2, ?3)")
-        .map_err(db_err)?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO aliases (pool, alias, ukey) VALUES (?1, ?2, ?3)").map_err(db_err)?;
     for alias in &u.aliases {
         stmt.execute(params![pool, alias, k]).map_err(db_err)?;
     }

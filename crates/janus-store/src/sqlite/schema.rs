@@ -6,7 +6,8 @@ use anyhow::{bail, Context};
 use rusqlite::Connection;
 
 /// Each entry migrates from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE pools (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE clients (
     pool TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
@@ -35,12 +36,15 @@ CREATE TABLE log_head (pool TEXT PRIMARY KEY, seq INTEGER NOT NULL, epoch INTEGE
 CREATE TABLE changes (
     pool TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (pool, seq)) WITHOUT ROWID;
-"#, r#"
+"#,
+    r#"
 CREATE TABLE pool_keys (pool TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX clients_by_id ON clients (id);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE subscriptions (pool TEXT PRIMARY KEY, source TEXT NOT NULL, url TEXT NOT NULL) WITHOUT ROWID;
-"#];
+"#,
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -48,12 +48,22 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
     let b = region(dir_b.path(), "us-west-2", &listen_b, ("us-east-1", &url_a));
     let a = region(dir_a.path(), "us-east-1", &listen_a, ("us-west-2", &url_b));
 
-    let pool = a.call("CreateUserPool", json!({"PoolName": "failover"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool = a.call("CreateUserPool", json!({"PoolName": "failover"})).unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for i in 0..10 {
-        a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": format!("kept{i}"), "MessageAction": "SUPPRESS"})).unwrap();
+        a.call(
+            "AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": format!("kept{i}"), "MessageAction": "SUPPRESS"}),
+        )
+        .unwrap();
     }
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
     wait_until("the replica to catch up", || digest(&a, &pool) == digest(&b, &pool));
 
     // The link is cut (the replica is down) while the primary commits three more changes,
@@ -61,7 +71,11 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
     kill9(&b);
     drop(b);
     for i in 0..3 {
-        a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": format!("lost{i}"), "MessageAction": "SUPPRESS"})).unwrap();
+        a.call(
+            "AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": format!("lost{i}"), "MessageAction": "SUPPRESS"}),
+        )
+        .unwrap();
     }
     kill9(&a);
     drop(a);
@@ -86,8 +100,13 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
     assert_eq!(d["LostChanges"]["fence_seq"], promoted["FenceSeq"]);
     wait_until("the former primary to re-sync", || digest(&a, &pool) == digest(&b, &pool));
     assert!(a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": "after-failover"})).is_ok());
-    assert!(a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": "lost0"})).is_err(), "the lost tail is gone, not merged");
-    let refused = a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "x", "MessageAction": "SUPPRESS"})).unwrap_err();
+    assert!(
+        a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": "lost0"})).is_err(),
+        "the lost tail is gone, not merged"
+    );
+    let refused = a
+        .call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "x", "MessageAction": "SUPPRESS"}))
+        .unwrap_err();
     assert_eq!(refused.1["__type"], "OperationNotEnabledException");
 
     // Failback: the same operation in the other direction.
@@ -98,7 +117,8 @@ fn promotion_fences_the_former_primary_and_reports_the_lost_tail() {
     let back = a.call("JanusAdmin.PromoteUserPool", json!({"UserPoolId": pool})).unwrap();
     assert_eq!(back["Epoch"], 3);
     assert_eq!(back["FormerPrimaryFenced"], true);
-    a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "after-failback", "MessageAction": "SUPPRESS"})).unwrap();
+    a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "after-failback", "MessageAction": "SUPPRESS"}))
+        .unwrap();
     wait_until("the failback to replicate", || digest(&a, &pool) == digest(&b, &pool));
     let d = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
     assert_eq!(d["LostChanges"]["changes"].as_array().map(Vec::len), Some(0), "a planned failback loses nothing");
@@ -111,9 +131,13 @@ fn synchronous_mode_loses_no_acknowledged_write_and_survives_a_dead_replica() {
     let (url_a, url_b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
     let b = region(dir_b.path(), "us-west-2", &format!("127.0.0.1:{port_b}"), ("us-east-1", &url_a));
     let a = region(dir_a.path(), "us-east-1", &format!("127.0.0.1:{port_a}"), ("us-west-2", &url_b));
-    let pool = a.call("CreateUserPool", json!({"PoolName": "sync"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool =
+        a.call("CreateUserPool", json!({"PoolName": "sync"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
     a.call("JanusAdmin.SetReplicationMode", json!({"UserPoolId": pool, "Mode": "SYNC", "TimeoutMs": 5000})).unwrap();
 
     // Every acknowledged write is on the replica before the acknowledgement: kill -9 the
@@ -128,19 +152,28 @@ fn synchronous_mode_loses_no_acknowledged_write_and_survives_a_dead_replica() {
     drop(a);
     b.call("JanusAdmin.PromoteUserPool", json!({"UserPoolId": pool})).unwrap();
     for name in &acked {
-        assert!(b.call("AdminGetUser", json!({"UserPoolId": pool, "Username": name})).is_ok(), "acknowledged {name} is on the replica");
+        assert!(
+            b.call("AdminGetUser", json!({"UserPoolId": pool, "Username": name})).is_ok(),
+            "acknowledged {name} is on the replica"
+        );
     }
 
     // The former primary comes back as a replica; then the new replica dies: a synchronous
     // write waits for the timeout, goes through, and the replica is reported lagging.
     let a = region(dir_a.path(), "us-east-1", &format!("127.0.0.1:{port_a}"), ("us-west-2", &url_b));
     wait_until("the former primary to re-sync", || digest(&a, &pool) == digest(&b, &pool));
-    wait_until("INACTIVE", || b.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    wait_until("INACTIVE", || {
+        b.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
     b.call("JanusAdmin.SetReplicationMode", json!({"UserPoolId": pool, "Mode": "SYNC", "TimeoutMs": 300})).unwrap();
     kill9(&a);
     let started = Instant::now();
-    b.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "while-replica-down", "MessageAction": "SUPPRESS"}))
-        .expect("the primary keeps serving when its replica is gone");
+    b.call(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "while-replica-down", "MessageAction": "SUPPRESS"}),
+    )
+    .expect("the primary keeps serving when its replica is gone");
     assert!(started.elapsed() >= Duration::from_millis(250), "it waited for the replica first");
     let d = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
     assert_eq!(d["Mode"], "SYNC");

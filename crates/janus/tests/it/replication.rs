@@ -44,10 +44,16 @@ fn workload(a: &Janus, pool: &str, round: u32, n: u32) {
         let user = format!("u{}", (i * 7 + round) % 40);
         let group = format!("g{}", i % 5);
         let _ = match i % 6 {
-            0 => a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
-                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]})),
-            1 => a.call("AdminUpdateUserAttributes", json!({"UserPoolId": pool, "Username": user,
-                "UserAttributes": [{"Name": "given_name", "Value": format!("r{round}i{i}")}]})),
+            0 => a.call(
+                "AdminCreateUser",
+                json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]}),
+            ),
+            1 => a.call(
+                "AdminUpdateUserAttributes",
+                json!({"UserPoolId": pool, "Username": user,
+                "UserAttributes": [{"Name": "given_name", "Value": format!("r{round}i{i}")}]}),
+            ),
             2 => a.call("CreateGroup", json!({"UserPoolId": pool, "GroupName": group})),
             3 => a.call("AdminAddUserToGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
             4 if i % 12 == 4 => a.call("AdminDeleteUser", json!({"UserPoolId": pool, "Username": user})),
@@ -62,16 +68,26 @@ fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
     let mut b = region(dir_b.path(), "us-west-2", None);
     let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
 
-    let pool = a.call("CreateUserPool", json!({"PoolName": "replicated"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool = a.call("CreateUserPool", json!({"PoolName": "replicated"})).unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let client = a
-        .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app",
-            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
+        .call(
+            "CreateUserPoolClient",
+            json!({"UserPoolId": pool, "ClientName": "app",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+        )
         .unwrap()["UserPoolClient"]["ClientId"]
         .as_str()
         .unwrap()
         .to_owned();
     a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "alice", "MessageAction": "SUPPRESS"})).unwrap();
-    a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!one", "Permanent": true})).unwrap();
+    a.call(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!one", "Permanent": true}),
+    )
+    .unwrap();
     workload(&a, &pool, 0, 60);
 
     let created = a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
@@ -92,12 +108,16 @@ fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
     assert!(watched.status.success());
     assert!(String::from_utf8_lossy(&watched.stderr).contains("] "), "a progress bar");
     let sign_in = |j: &Janus, pw: &str| {
-        j.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
-            "AuthParameters": {"USERNAME": "alice", "PASSWORD": pw}}))
+        j.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "alice", "PASSWORD": pw}}),
+        )
     };
     let refused = sign_in(&b, "Passw0rd!one").unwrap_err();
     assert_eq!(refused.1["__type"], "OperationNotEnabledException", "an INACTIVE replica refuses end users");
-    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"}))
+        .unwrap();
     in_step(&a, &b, &pool);
 
     // kill -9 the replica while the primary keeps writing; it resumes where it was.
@@ -109,20 +129,29 @@ fn a_replica_follows_the_primary_through_a_crash_and_serves_sign_in() {
     workload(&a, &pool, 3, 30);
     in_step(&a, &b, &pool);
 
-    a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!two", "Permanent": true})).unwrap();
+    a.call(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": pool, "Username": "alice", "Password": "Passw0rd!two", "Permanent": true}),
+    )
+    .unwrap();
     in_step(&a, &b, &pool);
     let tokens = sign_in(&b, "Passw0rd!two").expect("sign-in on the secondary with the password set on the primary");
     let access = tokens["AuthenticationResult"]["AccessToken"].as_str().unwrap();
-    assert_eq!(a.call("GetUser", json!({"AccessToken": access})).unwrap()["Username"], "alice", "a token from B works in A");
-    let write = b.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "mallory", "MessageAction": "SUPPRESS"}));
+    assert_eq!(
+        a.call("GetUser", json!({"AccessToken": access})).unwrap()["Username"],
+        "alice",
+        "a token from B works in A"
+    );
+    let write =
+        b.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": "mallory", "MessageAction": "SUPPRESS"}));
     assert_eq!(write.unwrap_err().1["__type"], "OperationNotEnabledException");
 
     let (status, _) = b.get(&format!("/replication/v1/pools/{pool}/digest"), &[]);
     assert_eq!(status, 403, "replication endpoints need the secret");
-    let (status, _) = b.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", "wrong")]);
+    let (status, _) =
+        b.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", "wrong")]);
     assert_eq!(status, 403);
 }
-
 
 /// xorshift64*, so the workload is the same on every run.
 struct Dice(u64);
@@ -140,14 +169,22 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let b = region(dir_b.path(), "us-west-2", None);
     let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
-    let pool = a.call("CreateUserPool", json!({"PoolName": "busy", "Policies": {"PasswordPolicy": {"MinimumLength": 8}}}))
-        .unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool = a
+        .call("CreateUserPool", json!({"PoolName": "busy", "Policies": {"PasswordPolicy": {"MinimumLength": 8}}}))
+        .unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let client = a
         .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
         .unwrap()["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
-    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"}))
+        .unwrap();
 
     let mut dice = Dice(0x5EED);
     let mut passwords = std::collections::BTreeMap::<String, String>::new();
@@ -157,13 +194,22 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
         let group = format!("group{}", dice.below(8));
         let op = dice.below(100);
         let result = match op {
-            0..=24 => a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
-                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]})),
-            25..=44 => a.call("AdminUpdateUserAttributes", json!({"UserPoolId": pool, "Username": user,
-                "UserAttributes": [{"Name": "given_name", "Value": format!("v{writes}")}]})),
+            0..=24 => a.call(
+                "AdminCreateUser",
+                json!({"UserPoolId": pool, "Username": user, "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": format!("{user}@example.com")}]}),
+            ),
+            25..=44 => a.call(
+                "AdminUpdateUserAttributes",
+                json!({"UserPoolId": pool, "Username": user,
+                "UserAttributes": [{"Name": "given_name", "Value": format!("v{writes}")}]}),
+            ),
             45..=47 => {
                 let pw = format!("Pw-{writes}-x");
-                let r = a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": user, "Password": pw, "Permanent": true}));
+                let r = a.call(
+                    "AdminSetUserPassword",
+                    json!({"UserPoolId": pool, "Username": user, "Password": pw, "Permanent": true}),
+                );
                 if r.is_ok() {
                     passwords.insert(user.clone(), pw);
                 }
@@ -176,16 +222,29 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
                 }
                 r
             }
-            56..=63 => a.call("CreateGroup", json!({"UserPoolId": pool, "GroupName": group, "Precedence": dice.below(10)})),
+            56..=63 => {
+                a.call("CreateGroup", json!({"UserPoolId": pool, "GroupName": group, "Precedence": dice.below(10)}))
+            }
             64..=65 => a.call("DeleteGroup", json!({"UserPoolId": pool, "GroupName": group})),
             66..=79 => a.call("AdminAddUserToGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
-            80..=87 => a.call("AdminRemoveUserFromGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group})),
+            80..=87 => {
+                a.call("AdminRemoveUserFromGroup", json!({"UserPoolId": pool, "Username": user, "GroupName": group}))
+            }
             88..=91 => a.call("AdminDisableUser", json!({"UserPoolId": pool, "Username": user})),
             92..=96 => a.call("AdminEnableUser", json!({"UserPoolId": pool, "Username": user})),
-            97 => a.call("UpdateGroup", json!({"UserPoolId": pool, "GroupName": group, "Description": format!("d{writes}")})),
-            98 => a.call("TagResource", json!({"ResourceArn": format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{pool}"),
-                "Tags": {format!("k{}", dice.below(5)): format!("v{writes}")}})),
-            _ => a.call("AdminDeleteUserAttributes", json!({"UserPoolId": pool, "Username": user, "UserAttributeNames": ["given_name"]})),
+            97 => a.call(
+                "UpdateGroup",
+                json!({"UserPoolId": pool, "GroupName": group, "Description": format!("d{writes}")}),
+            ),
+            98 => a.call(
+                "TagResource",
+                json!({"ResourceArn": format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{pool}"),
+                "Tags": {format!("k{}", dice.below(5)): format!("v{writes}")}}),
+            ),
+            _ => a.call(
+                "AdminDeleteUserAttributes",
+                json!({"UserPoolId": pool, "Username": user, "UserAttributeNames": ["given_name"]}),
+            ),
         };
         if let Err((status, v)) = &result {
             assert_eq!(*status, 400, "never a 500: {v}");
@@ -196,8 +255,11 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
     let mut signed_in = 0;
     for (user, pw) in &passwords {
         let enabled = a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": user})).unwrap()["Enabled"] == true;
-        let r = b.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
-            "AuthParameters": {"USERNAME": user, "PASSWORD": pw}}));
+        let r = b.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": user, "PASSWORD": pw}}),
+        );
         if enabled {
             assert!(r.is_ok(), "{user} signs in on the secondary with the password last set on the primary: {r:?}");
             signed_in += 1;
@@ -213,17 +275,28 @@ fn lockout_and_sign_out_on_the_secondary_hold_in_both_regions() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let b = region(dir_b.path(), "us-west-2", None);
     let a = region(dir_a.path(), "us-east-1", Some(("us-west-2", &b.endpoint)));
-    let pool = a.call("CreateUserPool", json!({"PoolName": "shared-security"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool = a.call("CreateUserPool", json!({"PoolName": "shared-security"})).unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let client = a
         .call("CreateUserPoolClient", json!({"UserPoolId": pool, "ClientName": "app", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}))
         .unwrap()["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
     for name in ["locked", "leaver"] {
         a.call("AdminCreateUser", json!({"UserPoolId": pool, "Username": name, "MessageAction": "SUPPRESS"})).unwrap();
-        a.call("AdminSetUserPassword", json!({"UserPoolId": pool, "Username": name, "Password": "Right-Passw0rd!", "Permanent": true})).unwrap();
+        a.call(
+            "AdminSetUserPassword",
+            json!({"UserPoolId": pool, "Username": name, "Password": "Right-Passw0rd!", "Permanent": true}),
+        )
+        .unwrap();
     }
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
-    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"})).unwrap();
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
+    a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"}))
+        .unwrap();
     in_step(&a, &b, &pool);
     let sign_in = |j: &Janus, user: &str, pw: &str| {
         j.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": user, "PASSWORD": pw}}))
@@ -234,7 +307,10 @@ fn lockout_and_sign_out_on_the_secondary_hold_in_both_regions() {
         assert_eq!(sign_in(&b, "locked", "wrong").unwrap_err().1["message"], "Incorrect username or password.");
     }
     let on_primary = sign_in(&a, "locked", "Right-Passw0rd!").unwrap_err();
-    assert_eq!(on_primary.1["message"], "Password attempts exceeded", "the lockout earned on the secondary holds on the primary");
+    assert_eq!(
+        on_primary.1["message"], "Password attempts exceeded",
+        "the lockout earned on the secondary holds on the primary"
+    );
     in_step(&a, &b, &pool);
     assert_eq!(sign_in(&b, "locked", "Right-Passw0rd!").unwrap_err().1["message"], "Password attempts exceeded");
 
@@ -245,7 +321,10 @@ fn lockout_and_sign_out_on_the_secondary_hold_in_both_regions() {
     b.call("GlobalSignOut", json!({"AccessToken": access})).expect("the secondary serves sign-out");
     assert!(a.call("GetUser", json!({"AccessToken": access})).is_err(), "revoked on the primary");
     in_step(&a, &b, &pool);
-    let again = b.call("InitiateAuth", json!({"ClientId": client, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": refresh}}));
+    let again = b.call(
+        "InitiateAuth",
+        json!({"ClientId": client, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": refresh}}),
+    );
     assert!(again.is_err(), "and its refresh token is dead on the secondary");
 }
 
@@ -259,15 +338,26 @@ fn a_cut_link_delays_but_loses_and_duplicates_nothing() {
     let mut o = super::support::Options::new(dir_a.path());
     o.listen = format!("127.0.0.1:{port_a}");
     o.args = vec![
-        "--region".into(), "us-east-1".into(), "--issuer-url".into(), "http://issuer.test".into(),
-        "--peer".into(), format!("us-west-2={}", b.endpoint),
-        "--advertise-url".into(), format!("http://127.0.0.1:{}", proxy.port),
+        "--region".into(),
+        "us-east-1".into(),
+        "--issuer-url".into(),
+        "http://issuer.test".into(),
+        "--peer".into(),
+        format!("us-west-2={}", b.endpoint),
+        "--advertise-url".into(),
+        format!("http://127.0.0.1:{}", proxy.port),
     ];
     o.env = vec![("JANUS_REPLICATION_SECRET", SECRET.into())];
     let a = start_with(o);
-    let pool = a.call("CreateUserPool", json!({"PoolName": "partitioned"})).unwrap()["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let pool = a.call("CreateUserPool", json!({"PoolName": "partitioned"})).unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", || a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"] == "INACTIVE");
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
     in_step(&a, &b, &pool);
 
     for round in 0..3 {

@@ -52,8 +52,10 @@ fn generated_credentials_are_printed_once_and_kept() {
     let j = start_with(o);
     assert!(j.stdout_head.contains("aws configure set aws_access_key_id AKIA"), "{}", j.stdout_head);
     assert!(j.stdout_head.contains("export AWS_SECRET_ACCESS_KEY="));
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(support::data_file(dir.path(), "admin-credentials.json")).unwrap()).unwrap();
+    let stored: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(support::data_file(dir.path(), "admin-credentials.json")).unwrap(),
+    )
+    .unwrap();
     let (id, secret) = (stored["access_key_id"].as_str().unwrap(), stored["secret_access_key"].as_str().unwrap());
     let (status, _, _) = j.raw(Some("ListUserPools"), br#"{"MaxResults":5}"#, Some((id, secret))).unwrap();
     assert_eq!(status, 200);
@@ -96,7 +98,11 @@ fn bad_input_gets_cognito_errors_never_a_500() {
         (None, b"{}".to_vec(), "UnknownOperationException"),
         (Some("ListUserPools"), b"{}".to_vec(), "InvalidParameterException"),
         (Some("ListUserPools"), br#"{"MaxResults":"five"}"#.to_vec(), "SerializationException"),
-        (Some("DescribeUserPool"), format!(r#"{{"UserPoolId":"{}"}}"#, "x".repeat(100)).into_bytes(), "InvalidParameterException"),
+        (
+            Some("DescribeUserPool"),
+            format!(r#"{{"UserPoolId":"{}"}}"#, "x".repeat(100)).into_bytes(),
+            "InvalidParameterException",
+        ),
         (Some("DescribeUserPool"), br#"{"UserPoolId":"us-east-1_nothere"}"#.to_vec(), "ResourceNotFoundException"),
         (Some("ListUserPools"), huge, "InvalidParameterException"),
     ];

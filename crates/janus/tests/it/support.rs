@@ -98,7 +98,12 @@ impl Janus {
     }
 
     /// Send a raw request; returns (status, headers, body).
-    pub fn raw(&self, target: Option<&str>, body: &[u8], sign_with: Option<(&str, &str)>) -> Result<(u16, HeaderMap, Value), ureq::Error> {
+    pub fn raw(
+        &self,
+        target: Option<&str>,
+        body: &[u8],
+        sign_with: Option<(&str, &str)>,
+    ) -> Result<(u16, HeaderMap, Value), ureq::Error> {
         let host = self.endpoint.trim_start_matches("http://").to_owned();
         let amz_date = sigv4::format_amz_date(now_ms());
         let mut headers = HeaderMap::new();
@@ -106,7 +111,10 @@ impl Janus {
         headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
         headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
         if let Some(t) = target {
-            headers.insert("x-amz-target", HeaderValue::from_str(&format!("AWSCognitoIdentityProviderService.{t}")).unwrap());
+            headers.insert(
+                "x-amz-target",
+                HeaderValue::from_str(&format!("AWSCognitoIdentityProviderService.{t}")).unwrap(),
+            );
         }
         if let Some((id, secret)) = sign_with {
             let creds = AdminCredentials { access_key_id: id.into(), secret_access_key: secret.into() };
@@ -134,8 +142,13 @@ impl Janus {
     /// A signed Cognito call; `Ok(body)` on 200, `Err((status, body))` otherwise.
     pub fn call(&self, op: &str, input: Value) -> Result<Value, (u16, Value)> {
         let body = serde_json::to_vec(&input).unwrap();
-        let (status, _, v) = self.raw(Some(op), &body, Some((KEY_ID, SECRET))).map_err(|e| (0, Value::String(e.to_string())))?;
-        if status == 200 { Ok(v) } else { Err((status, v)) }
+        let (status, _, v) =
+            self.raw(Some(op), &body, Some((KEY_ID, SECRET))).map_err(|e| (0, Value::String(e.to_string())))?;
+        if status == 200 {
+            Ok(v)
+        } else {
+            Err((status, v))
+        }
     }
 
     /// GET `path` with `headers`; returns (status, JSON body).
@@ -159,7 +172,6 @@ impl Janus {
         Command::new("kill").args(["-TERM", &self.pid()]).status().expect("kill runs");
         self.child.wait().map(|s| s.success()).unwrap_or(false)
     }
-
 }
 
 impl Drop for Janus {
