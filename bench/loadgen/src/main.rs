@@ -52,6 +52,8 @@
 //!   on T threads and prints `ARGON2 ... hashes_s=R`: the machine's raw rate, the ceiling for
 //!   USER_PASSWORD_AUTH. `verify` (the default) is exactly the call a sign-in makes.
 
+mod wire;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -62,7 +64,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use janus_crypto::srp::{client as srp_client, Group};
 use janus_crypto::{HashParams, PasswordHasher};
 use serde_json::{json, Value};
@@ -125,70 +126,18 @@ fn parse_url(url: &str) -> Res<(SocketAddr, String, String)> {
 struct Target {
     addr: SocketAddr,
     host: String,
-    access_key_id: String,
-    secret_access_key: String,
-    region: String,
-}
-
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// `YYYYMMDDTHHMMSSZ` for now (Howard Hinnant's civil-from-days).
-fn amz_date_now() -> Res<String> {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil(days);
-    Ok(format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
+    creds: wire::Credentials,
 }
 
 impl Target {
     fn new(endpoint: &str, region: &str) -> Res<Self> {
         let (addr, host, _) = parse_url(endpoint)?;
-        let env = |n: &str| std::env::var(n).map_err(|_| format!("{n} is not set"));
-        Ok(Self {
-            addr,
-            host,
-            access_key_id: env("JANUS_ADMIN_ACCESS_KEY_ID")?,
-            secret_access_key: env("JANUS_ADMIN_SECRET_ACCESS_KEY")?,
-            region: region.to_string(),
-        })
+        Ok(Self { addr, creds: wire::Credentials::from_env(&host, region)?, host })
     }
 
-    /// The full HTTP/1.1 request for one call, signed with AWS Signature Version 4 for
-    /// service `cognito-idp` over the headers content-type, host, x-amz-date, x-amz-target.
+    /// The full HTTP/1.1 request for one call, signed with AWS Signature Version 4.
     fn request(&self, action: &str, body: &str) -> Res<Vec<u8>> {
-        let amz_date = amz_date_now()?;
-        let date = &amz_date[..8];
-        let target = format!("AWSCognitoIdentityProviderService.{action}");
-        let signed_headers = "content-type;host;x-amz-date;x-amz-target";
-        let canonical = format!(
-            "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:{}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\n{signed_headers}\n{}",
-            self.host,
-            hex::encode(Sha256::digest(body.as_bytes()))
-        );
-        let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
-        let string_to_sign =
-            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-        let key = hmac(format!("AWS4{}", self.secret_access_key).as_bytes(), date.as_bytes());
-        let key = hmac(&key, self.region.as_bytes());
-        let key = hmac(&key, b"cognito-idp");
-        let key = hmac(&key, b"aws4_request");
-        let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
-        let mut out = Vec::with_capacity(640 + body.len());
-        write!(
-            out,
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n\
-             X-Amz-Date: {amz_date}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={}/{scope}, \
-             SignedHeaders={signed_headers}, Signature={signature}\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            self.access_key_id,
-            body.len()
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(out)
+        Ok(self.creds.signed_request(&format!("AWSCognitoIdentityProviderService.{action}"), body))
     }
 }
 
@@ -205,24 +154,11 @@ impl Target {
     }
 }
 
-/// Days since 1970-01-01 → (year, month 1..=12, day 1..=31) (Howard Hinnant's civil-from-days).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// The SRP TIMESTAMP, as amazon-cognito-identity-js writes it: `Sat Nov 21 13:34:13 UTC 2026`.
 fn srp_timestamp_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let secs = wire::now_secs();
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil(days);
+    let (y, m, d) = wire::civil(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
@@ -233,36 +169,6 @@ fn srp_timestamp_now() -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Status, Content-Length and whether the server will close, from a response head.
-fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
-    let text = std::str::from_utf8(head).map_err(|_| "response head is not UTF-8")?;
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let (mut length, mut close) = (None, false);
-    for line in lines {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
-        match k.as_str() {
-            "content-length" => length = v.parse().ok(),
-            "connection" => close = v.eq_ignore_ascii_case("close"),
-            "transfer-encoding" => return Err(format!("unsupported Transfer-Encoding {v}")),
-            _ => {}
-        }
-    }
-    Ok((status, length.ok_or("response without Content-Length")?, close))
 }
 
 /// One client's keep-alive connection.
@@ -305,8 +211,8 @@ impl Conn {
         self.buf.clear();
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let (status, length, close) = parse_head(&self.buf[..end])?;
+            if let Some(end) = wire::find(&self.buf, b"\r\n\r\n") {
+                let (status, length, close) = wire::parse_head(&self.buf[..end])?;
                 let total = end + 4 + length;
                 if self.buf.len() >= total {
                     let body = String::from_utf8_lossy(&self.buf[end + 4..total]).into_owned();

@@ -32,6 +32,9 @@
 //! * `proxy --listen ADDR --upstream ADDR --delay-ms D`: forwards TCP connections, holding
 //!   every chunk of bytes D ms (in each direction) before passing it on. Runs until killed.
 
+#[path = "../wire.rs"]
+mod wire;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -40,9 +43,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 type Res<T> = Result<T, String>;
 
@@ -130,8 +131,8 @@ impl Http {
         self.buf.clear();
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let (status, len, close) = parse_head(&self.buf[..end])?;
+            if let Some(end) = wire::find(&self.buf, b"\r\n\r\n") {
+                let (status, len, close) = wire::parse_head(&self.buf[..end])?;
                 if self.buf.len() >= end + 4 + len {
                     let body = self.buf[end + 4..end + 4 + len].to_vec();
                     if close {
@@ -158,114 +159,20 @@ impl Http {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn parse_head(head: &[u8]) -> Res<(u16, usize, bool)> {
-    let text = std::str::from_utf8(head).map_err(|_| "response head is not UTF-8")?;
-    let mut lines = text.split("\r\n");
-    let first = lines.next().unwrap_or_default();
-    let status =
-        first.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("bad status line {first:?}"))?;
-    let (mut len, mut close) = (None, false);
-    for line in lines {
-        if let Some((k, v)) = line.split_once(':') {
-            match k.trim().to_ascii_lowercase().as_str() {
-                "content-length" => len = v.trim().parse().ok(),
-                "connection" => close = v.trim().eq_ignore_ascii_case("close"),
-                "transfer-encoding" => return Err(format!("unsupported Transfer-Encoding {}", v.trim())),
-                _ => {}
-            }
-        }
-    }
-    Ok((status, len.ok_or("response without Content-Length")?, close))
-}
-
-// ---- SigV4 (service cognito-idp), as bench/loadgen's main.rs signs ------------------------
-
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 fn wall_us() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
-}
-
-struct Signer {
-    host: String,
-    key_id: String,
-    secret: String,
-    region: String,
-}
-
-impl Signer {
-    fn new(host: &str, region: &str) -> Res<Self> {
-        Ok(Self {
-            host: host.to_string(),
-            key_id: env("JANUS_ADMIN_ACCESS_KEY_ID")?,
-            secret: env("JANUS_ADMIN_SECRET_ACCESS_KEY")?,
-            region: region.to_string(),
-        })
-    }
-
-    /// The full signed POST for X-Amz-Target `target`.
-    fn request(&self, target: &str, body: &str) -> Vec<u8> {
-        let secs = wall_us() / 1_000_000;
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil(days);
-        let amz_date = format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60);
-        let date = &amz_date[..8];
-        let signed_headers = "content-type;host;x-amz-date;x-amz-target";
-        let canonical = format!(
-            "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:{}\nx-amz-date:{amz_date}\nx-amz-target:{target}\n\n{signed_headers}\n{}",
-            self.host,
-            hex::encode(Sha256::digest(body.as_bytes()))
-        );
-        let scope = format!("{date}/{}/cognito-idp/aws4_request", self.region);
-        let to_sign =
-            format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-        let mut key = hmac(format!("AWS4{}", self.secret).as_bytes(), date.as_bytes());
-        for part in [self.region.as_bytes(), b"cognito-idp", b"aws4_request"] {
-            key = hmac(&key, part);
-        }
-        let sig = hex::encode(hmac(&key, to_sign.as_bytes()));
-        format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n\
-             X-Amz-Date: {amz_date}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={}/{scope}, \
-             SignedHeaders={signed_headers}, Signature={sig}\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            self.key_id,
-            body.len()
-        )
-        .into_bytes()
-    }
 }
 
 /// A signed Cognito/JanusAdmin client on one keep-alive connection.
 struct Client {
     http: Http,
-    signer: Signer,
+    signer: wire::Credentials,
 }
 
 impl Client {
     fn new(endpoint: &str, region: &str) -> Res<Self> {
         let http = Http::new(endpoint)?;
-        let signer = Signer::new(&http.host, region)?;
+        let signer = wire::Credentials::from_env(&http.host, region)?;
         Ok(Self { http, signer })
     }
     fn call(&mut self, target: &str, body: &str) -> Res<(u16, String)> {
@@ -274,7 +181,7 @@ impl Client {
         } else {
             format!("AWSCognitoIdentityProviderService.{target}")
         };
-        let req = self.signer.request(&target, body);
+        let req = self.signer.signed_request(&target, body);
         let (status, body) = self.http.exchange(&req)?;
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
