@@ -43,27 +43,11 @@ CLONE_TO=${CLONE_TO-1000000}
 LOAD_CLIENTS=${LOAD_CLIENTS:-64}
 PORT_BASE=${PORT_BASE:-19340}
 
-BENCH=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH")
-cd "$ROOT"
-
-export JANUS_ADMIN_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1
-export JANUS_ADMIN_SECRET_ACCESS_KEY=BenchBenchBenchBenchBenchBenchBenchBench
+source "$(dirname "$0")/lib.sh"
 export JANUS_REPLICATION_SECRET=bench-replication-secret
-unset JANUS_LISTEN JANUS_DATA_DIR JANUS_REGION JANUS_LOG_FORMAT JANUS_PEERS JANUS_ADVERTISE_URL
-
-say() { printf '%s\n' "$*" >&2; }
 
 # ---- build -------------------------------------------------------------------------------
-if [[ -z "${JANUS_BIN:-}" ]]; then
-  say "== building janus (release)"
-  cargo build --release --quiet --bin janus
-  JANUS_BIN=$ROOT/target/release/janus
-  JANUS_LABEL="this tree, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
-else
-  JANUS_BIN=$(realpath "$JANUS_BIN")
-  JANUS_LABEL=${JANUS_LABEL:-"prebuilt $JANUS_BIN"}
-fi
+build_janus
 say "== building bench/loadgen's replag (release)"
 cargo build --release --quiet -p loadgen --bin replag
 RL=$ROOT/target/release/replag

@@ -36,35 +36,12 @@ CPORT=${COGNITO_PORT:-19230}
 CLIENTS=(8 64)
 PASSWORD='Bench-Passw0rd!'
 
-BENCH=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH")
-cd "$ROOT"
-
-export JANUS_ADMIN_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1
-export JANUS_ADMIN_SECRET_ACCESS_KEY=BenchBenchBenchBenchBenchBenchBenchBench
-unset JANUS_LISTEN JANUS_DATA_DIR JANUS_REGION JANUS_LOG_FORMAT
-
-say() { printf '%s\n' "$*" >&2; }
+source "$(dirname "$0")/lib.sh"
 
 # ---- build and install -------------------------------------------------------------------
-if [[ -z "${JANUS_BIN:-}" ]]; then
-  say "== building janus (release)"
-  cargo build --release --quiet --bin janus
-  JANUS_BIN=$ROOT/target/release/janus
-  JANUS_LABEL="this tree, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
-else
-  JANUS_BIN=$(realpath "$JANUS_BIN")
-  JANUS_LABEL=${JANUS_LABEL:-"prebuilt $JANUS_BIN"}
-fi
-say "== building bench/loadgen (release)"
-cargo build --release --quiet -p loadgen
-LG=$ROOT/target/release/loadgen
-CL_VERSION=$(sed -n 's/.*"cognito-local": *"\([^"]*\)".*/\1/p' "$BENCH/package.json")
-if [[ "$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$BENCH/node_modules/cognito-local/package.json" 2>/dev/null)" != "$CL_VERSION" ]]; then
-  say "== npm ci (cognito-local $CL_VERSION)"
-  (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
-CL_START=$BENCH/node_modules/cognito-local/lib/bin/start.js
+build_janus
+build_loadgen
+install_cognito_local
 
 # ---- processes and cleanup ---------------------------------------------------------------
 WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/janus-signin.XXXXXX")

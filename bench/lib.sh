@@ -1,0 +1,43 @@
+# Shared set-up of the bench scripts (run.sh, signin.sh, replication.sh): sourced, not run.
+# After it: $BENCH, $ROOT (the working directory), the admin credentials in the environment,
+# say, and the helpers that build janus / loadgen and install cognito-local.
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+cd "$ROOT"
+
+export JANUS_ADMIN_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1
+export JANUS_ADMIN_SECRET_ACCESS_KEY=BenchBenchBenchBenchBenchBenchBenchBench
+unset JANUS_LISTEN JANUS_DATA_DIR JANUS_REGION JANUS_LOG_FORMAT JANUS_PEERS JANUS_ADVERTISE_URL
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Sets JANUS_BIN and JANUS_LABEL: a release build of this tree, or the prebuilt $JANUS_BIN.
+build_janus() {
+  if [[ -z "${JANUS_BIN:-}" ]]; then
+    say "== building janus (release)"
+    cargo build --release --quiet --bin janus
+    JANUS_BIN=$ROOT/target/release/janus
+    JANUS_LABEL="this tree, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+  else
+    JANUS_BIN=$(realpath "$JANUS_BIN")
+    JANUS_LABEL=${JANUS_LABEL:-"prebuilt $JANUS_BIN"}
+  fi
+}
+
+# Sets LG: the release loadgen binary.
+build_loadgen() {
+  say "== building bench/loadgen (release)"
+  cargo build --release --quiet -p loadgen
+  LG=$ROOT/target/release/loadgen
+}
+
+# Sets CL_VERSION and CL_START; runs npm ci when the pinned cognito-local is not installed.
+install_cognito_local() {
+  CL_VERSION=$(sed -n 's/.*"cognito-local": *"\([^"]*\)".*/\1/p' "$BENCH/package.json")
+  if [[ "$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$BENCH/node_modules/cognito-local/package.json" 2>/dev/null)" != "$CL_VERSION" ]]; then
+    say "== npm ci (cognito-local $CL_VERSION)"
+    (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  CL_START=$BENCH/node_modules/cognito-local/lib/bin/start.js
+}
