@@ -59,7 +59,9 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
                 Handler::Local(f) => f(services, input)?,
                 Handler::Replication(f) => f(&replicator, input)?,
             };
-            if let (Some(pool), Access::AdminWrite | Access::UserWrite) = (&pool, op.access) {
+            // Only pools in synchronous mode wait (no extra read for the others).
+            let synchronous = pool.as_ref().is_some_and(|p| p.replication.sync_timeout_ms.is_some());
+            if let (true, Some(pool), Access::AdminWrite | Access::UserWrite) = (synchronous, &pool, op.access) {
                 replicator.await_replicas(&pool.id)?;
             }
             Ok(out)
