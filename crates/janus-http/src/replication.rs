@@ -42,6 +42,24 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({"error": msg.into()}))).into_response()
 }
 
+/// Check the secret and parse the pool.
+fn admit(st: &AppState, headers: &HeaderMap, pool: &str) -> Result<PoolId, Response> {
+    let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !st.replicator.authorized(sent) {
+        return Err(error(StatusCode::FORBIDDEN, "replication secret missing or wrong"));
+    }
+    PoolId::parse(pool).map_err(|_| error(StatusCode::BAD_REQUEST, "bad pool id"))
+}
+
+/// A domain error as an answer to another region.
+fn failure(e: Error) -> Response {
+    if e.is_internal() {
+        tracing::error!(error = ?e, "replication endpoint failed");
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    }
+    error(StatusCode::BAD_REQUEST, format!("{}: {e}", e.code()))
+}
+
 /// Check the secret and parse the pool, then run `f` on the blocking pool.
 async fn run<T: Send + 'static>(
     st: &Arc<AppState>,
@@ -50,19 +68,14 @@ async fn run<T: Send + 'static>(
     f: impl FnOnce(&Arc<Replicator>, PoolId) -> Result<T, Error> + Send + 'static,
     ok: impl FnOnce(T) -> Response,
 ) -> Response {
-    let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !st.replicator.authorized(sent) {
-        return error(StatusCode::FORBIDDEN, "replication secret missing or wrong");
-    }
-    let Ok(pool) = PoolId::parse(pool) else { return error(StatusCode::BAD_REQUEST, "bad pool id") };
+    let pool = match admit(st, headers, pool) {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
     let r = st.replicator.clone();
     match tokio::task::spawn_blocking(move || f(&r, pool)).await {
         Ok(Ok(v)) => ok(v),
-        Ok(Err(e)) if e.is_internal() => {
-            tracing::error!(error = ?e, "replication endpoint failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
-        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, format!("{}: {e}", e.code())),
+        Ok(Err(e)) => failure(e),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -77,13 +90,59 @@ async fn call<T: serde::Serialize + Send + 'static>(
     run(st, headers, pool, f, |v| Json(v).into_response()).await
 }
 
+/// The snapshot streams: a blocking task reads it in one read transaction and hands NDJSON
+/// chunks through a small channel, so neither side holds the pool in memory. An error
+/// before the first chunk is an ordinary error answer; a later one cuts the body short,
+/// which the replica detects (the head line says how many entities follow).
 async fn snapshot(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
-    let ndjson = |lines: Vec<String>| {
-        let mut body = lines.join("\n");
-        body.push('\n');
-        ([("content-type", "application/x-ndjson")], Body::from(body)).into_response()
+    let pool = match admit(&st, &headers, &pool) {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
-    run(&st, &headers, &pool, |r, p| r.snapshot_lines(&p), ndjson).await
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Error>>(4);
+    let r = st.replicator.clone();
+    tokio::task::spawn_blocking(move || {
+        let gone = || Error::internal(std::io::Error::other("snapshot receiver went away"));
+        let mut sink = |chunk: Vec<u8>| tx.blocking_send(Ok(chunk)).map_err(|_| gone());
+        if let Err(e) = r.snapshot(&pool, &mut sink) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    match rx.recv().await {
+        Some(Ok(first)) => {
+            let chunks = ChunkStream { first: Some(first), rx };
+            ([("content-type", "application/x-ndjson")], Body::from_stream(chunks)).into_response()
+        }
+        Some(Err(e)) => failure(e),
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, "snapshot ended before it began"),
+    }
+}
+
+/// The snapshot's chunks as a body stream.
+struct ChunkStream {
+    first: Option<Vec<u8>>,
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, Error>>,
+}
+
+impl futures_core::Stream for ChunkStream {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(first.into())));
+        }
+        self.rx.poll_recv(cx).map(|item| {
+            item.map(|chunk| {
+                chunk.map(bytes::Bytes::from).map_err(|e| {
+                    tracing::error!(error = ?e, "snapshot read failed mid-stream");
+                    std::io::Error::other("snapshot read failed")
+                })
+            })
+        })
+    }
 }
 
 #[derive(Deserialize)]

@@ -174,7 +174,7 @@ impl Replicator {
     pub fn unhost(&self, pool_id: &PoolId) -> Result<()> {
         let mut tx = self.services.store.write(self.services.now_ms())?;
         tx.set_subscription(pool_id, None)?;
-        tx.load_snapshot(pool_id, janus_types::Seq(0), janus_types::Epoch(0), &[])?;
+        tx.load_snapshot(pool_id, janus_types::Seq(0), janus_types::Epoch(0), &mut std::iter::empty())?;
         tx.commit()
     }
 }

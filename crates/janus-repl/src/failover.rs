@@ -140,17 +140,15 @@ impl Replicator {
         // Keep serving the pool read-only while the new primary's snapshot arrives: the local
         // copy now names the new primary (so writes are refused and this region's replica is
         // CREATING), and the head restarts at 0 so the puller replaces it with a snapshot.
-        let mut entities = tx.entities(pool_id)?;
-        for e in entities.iter_mut() {
-            if let Entity::Pool(p) = e {
-                p.replication.primary = Some(RegionName::parse(&d.primary)?);
-                p.replication.replicas.retain(|r| r.region != self.services.region);
-                p.replication
-                    .replicas
-                    .push(Replica { region: self.services.region.clone(), status: ReplicaStatus::Creating });
-            }
+        if let Some(mut p) = tx.pool(pool_id)? {
+            p.replication.primary = Some(RegionName::parse(&d.primary)?);
+            p.replication.replicas.retain(|r| r.region != self.services.region);
+            p.replication
+                .replicas
+                .push(Replica { region: self.services.region.clone(), status: ReplicaStatus::Creating });
+            tx.restore(pool_id, &Entity::Pool(p))?;
         }
-        tx.load_snapshot(pool_id, Seq(0), d.epoch, &entities)?;
+        tx.reset_log(pool_id, Seq(0), d.epoch)?;
         tx.commit()?;
         tracing::warn!(pool = %pool_id, new_primary = %d.primary, epoch = d.epoch.0, lost = report.changes.len(),
             lost_changes = ?report.changes, "fenced: a newer primary exists; re-syncing as a secondary");

@@ -35,6 +35,8 @@ pub struct Peers {
     pub urls: BTreeMap<String, String>,
     /// The shared secret replication traffic carries; without one, replication is off.
     pub secret: Option<String>,
+    /// Where a replica spools an incoming snapshot before applying it (the data directory).
+    pub spool: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Peers {

@@ -1,13 +1,13 @@
 //! The HTTP client replication uses to reach another region (ureq, blocking: pullers run on
 //! their own threads). Every request carries the shared replication secret.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use janus_types::{Entity, PoolId};
+use janus_types::PoolId;
 
 use crate::wire::{Changes, SnapshotHead};
 
@@ -78,31 +78,41 @@ impl Peer {
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
     }
 
-    /// A consistent snapshot, read line by line; `progress` sees every entity count.
+    /// A consistent snapshot, copied as it arrives into `spool` (so it is never whole in
+    /// memory); `progress` sees the entity count as lines arrive. Fails unless exactly the
+    /// announced number of entity lines arrived.
     pub fn snapshot(
         &self,
         pool: &PoolId,
+        spool: &mut impl Write,
         mut progress: impl FnMut(u64, u64),
-    ) -> anyhow::Result<(SnapshotHead, Vec<Entity>)> {
+    ) -> anyhow::Result<SnapshotHead> {
         let mut resp = self.agent.get(self.url(pool, "snapshot")).header(SECRET_HEADER, &self.secret).call()?;
         Self::check(&resp, "snapshot")?;
-        let mut lines = BufReader::new(resp.body_mut().as_reader()).lines();
-        let head: SnapshotHead =
-            serde_json::from_str(&lines.next().ok_or_else(|| anyhow::anyhow!("empty snapshot"))??)?;
-        let mut entities = Vec::with_capacity(head.entities as usize);
-        for line in lines {
-            entities.push(serde_json::from_str(&line?)?);
-            if entities.len() % 10_000 == 0 {
-                progress(entities.len() as u64, head.entities);
+        let mut reader = BufReader::with_capacity(256 * 1024, resp.body_mut().as_reader());
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line)?;
+        anyhow::ensure!(line.ends_with(b"\n"), "empty snapshot");
+        let head: SnapshotHead = serde_json::from_slice(&line)?;
+        anyhow::ensure!(head.v == crate::wire::VERSION, "snapshot format {} is not {}", head.v, crate::wire::VERSION);
+        let mut received = 0u64;
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
             }
+            let lines = buf.iter().filter(|b| **b == b'\n').count() as u64;
+            spool.write_all(buf)?;
+            let n = buf.len();
+            reader.consume(n);
+            if (received + lines) / 10_000 > received / 10_000 {
+                progress(received + lines, head.entities);
+            }
+            received += lines;
         }
-        anyhow::ensure!(
-            entities.len() as u64 == head.entities,
-            "snapshot cut short: {} of {}",
-            entities.len(),
-            head.entities
-        );
-        progress(entities.len() as u64, head.entities);
-        Ok((head, entities))
+        spool.flush()?;
+        anyhow::ensure!(received == head.entities, "snapshot cut short: {received} of {}", head.entities);
+        progress(received, head.entities);
+        Ok(head)
     }
 }

@@ -4,11 +4,13 @@
 //! position to the primary. Errors back off and retry; a restart resumes from the stored
 //! `seq`. A change stamped with an epoch older than the replica's is refused (fencing).
 
+use anyhow::Context as _;
+use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom};
 use std::sync::Arc;
 use std::time::Duration;
 
 use janus_store::Subscription;
-use janus_types::{PoolId, RegionName, Seq};
+use janus_types::{Error, PoolId, RegionName, Seq};
 
 use crate::applier::{apply_batch, Applied};
 use crate::peer::Peer;
@@ -97,19 +99,32 @@ impl Replicator {
         Ok(())
     }
 
+    /// The initial copy (or a re-copy): spool the snapshot to an unnamed file in the spool
+    /// directory while it streams, then replace the pool in one transaction read back from
+    /// the file, so the region keeps serving its old copy until the new one is whole and
+    /// memory stays flat whatever the pool's size.
     fn load_snapshot(&self, peer: &Peer, pool: &PoolId) -> anyhow::Result<()> {
         tracing::info!(pool = %pool, "initial copy: fetching snapshot");
-        let (head, entities) = peer.snapshot(pool, |done, total| {
+        let file = tempfile::tempfile_in(&self.peers.spool)
+            .with_context(|| format!("spool file in {}", self.peers.spool.display()))?;
+        let mut writer = std::io::BufWriter::new(file);
+        let head = peer.snapshot(pool, &mut writer, |done, total| {
             tracing::info!(pool = %pool, done, total, "initial copy: {done}/{total} entities received");
             self.set_copy(pool, crate::admin::CopyProgress { received: done, total, applied: false });
         })?;
+        let mut file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        let mut entities = BufReader::with_capacity(256 * 1024, file).lines().map(|line| {
+            let line = line.map_err(Error::internal)?;
+            serde_json::from_str(&line).map_err(Error::internal)
+        });
         let mut tx = self.services.store.write(self.services.now_ms())?;
         ensure_still_replica(&*tx, pool)?;
-        tx.load_snapshot(pool, head.seq, head.epoch, &entities)?;
+        let loaded = tx.load_snapshot(pool, head.seq, head.epoch, &mut entities)?;
+        anyhow::ensure!(loaded == head.entities, "snapshot spool held {loaded} of {} entities", head.entities);
         tx.commit()?;
-        let total = entities.len() as u64;
-        self.set_copy(pool, crate::admin::CopyProgress { received: total, total, applied: true });
-        tracing::info!(pool = %pool, seq = head.seq.0, entities = entities.len(), "initial copy applied");
+        self.set_copy(pool, crate::admin::CopyProgress { received: loaded, total: loaded, applied: true });
+        tracing::info!(pool = %pool, seq = head.seq.0, entities = loaded, "initial copy applied");
         self.report(peer, pool, head.seq);
         Ok(())
     }

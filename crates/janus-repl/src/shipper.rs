@@ -1,4 +1,4 @@
-//! The primary's side: a consistent snapshot of a pool (one read transaction), the changes
+//! The primary's side: a consistent snapshot of a pool (one read transaction, streamed), the changes
 //! after a `seq` (long-polling until some commit or the wait ends), a content digest, and
 //! the status replicas report (which moves a new replica from CREATING to INACTIVE once it
 //! has caught up, as Cognito's replica life cycle goes).
@@ -14,22 +14,35 @@ use crate::Replicator;
 /// Most changes sent in one batch.
 pub const BATCH: usize = 1000;
 
+/// Bytes of snapshot NDJSON handed on at a time.
+pub const SNAPSHOT_CHUNK: usize = 256 * 1024;
+
 impl Replicator {
-    /// The pool as NDJSON lines: a [`SnapshotHead`], then one entity per line.
-    pub fn snapshot_lines(&self, pool: &PoolId) -> Result<Vec<String>> {
+    /// The pool as NDJSON — a [`SnapshotHead`] line, then one entity per line — handed to
+    /// `sink` in chunks of about [`SNAPSHOT_CHUNK`] bytes, all read in one read transaction
+    /// (a consistent cut at the head's `seq`) and never held whole in memory. An error from
+    /// `sink` (the receiver went away) stops the read.
+    pub fn snapshot(&self, pool: &PoolId, sink: &mut dyn FnMut(Vec<u8>) -> Result<()>) -> Result<SnapshotHead> {
         let r = self.services.store.read()?;
-        let (seq, epoch) = r.log_head(pool)?;
-        let entities = r.entities(pool)?;
-        if entities.is_empty() {
+        if r.pool(pool)?.is_none() {
             return Err(Error::pool_not_found(pool.as_str()));
         }
-        let head = SnapshotHead { v: wire::VERSION, seq, epoch, entities: entities.len() as u64 };
-        let mut lines = Vec::with_capacity(entities.len() + 1);
-        lines.push(serde_json::to_string(&head).map_err(Error::internal)?);
-        for e in &entities {
-            lines.push(serde_json::to_string(e).map_err(Error::internal)?);
+        let (seq, epoch) = r.log_head(pool)?;
+        let head = SnapshotHead { v: wire::VERSION, seq, epoch, entities: r.entity_count(pool)? };
+        let mut buf = serde_json::to_vec(&head).map_err(Error::internal)?;
+        buf.push(b'\n');
+        r.for_each_entity(pool, &mut |e| {
+            serde_json::to_writer(&mut buf, &e).map_err(Error::internal)?;
+            buf.push(b'\n');
+            if buf.len() >= SNAPSHOT_CHUNK {
+                sink(std::mem::replace(&mut buf, Vec::with_capacity(SNAPSHOT_CHUNK + 4096)))?;
+            }
+            Ok(())
+        })?;
+        if !buf.is_empty() {
+            sink(buf)?;
         }
-        Ok(lines)
+        Ok(head)
     }
 
     /// Changes after `after`, waiting up to `wait` for the first one. A replica names its
@@ -58,13 +71,13 @@ impl Replicator {
     pub fn digest(&self, pool: &PoolId) -> Result<Digest> {
         let r = self.services.store.read()?;
         let (seq, _) = r.log_head(pool)?;
-        let entities = r.entities(pool)?;
         let mut h = Sha256::new();
-        for e in &entities {
+        let entities = r.for_each_entity(pool, &mut |e| {
             h.update(serde_json::to_vec(&normalized(e)).map_err(Error::internal)?);
             h.update(b"\n");
-        }
-        Ok(Digest { seq, sha256: hex::encode(h.finalize()), entities: entities.len() as u64 })
+            Ok(())
+        })?;
+        Ok(Digest { seq, sha256: hex::encode(h.finalize()), entities })
     }
 
     /// Take a replica's report; a CREATING replica that has caught up becomes INACTIVE.
@@ -102,6 +115,6 @@ impl Replicator {
 
 /// An entity with the parts that legitimately differ between regions removed (none yet; the
 /// hook exists so a regional setting never makes digests disagree).
-fn normalized(e: &Entity) -> Entity {
-    e.clone()
+fn normalized(e: Entity) -> Entity {
+    e
 }

@@ -98,8 +98,20 @@ pub trait Read {
     fn changes(&self, pool: &PoolId, after: Seq, limit: usize) -> Result<Vec<Change>>;
     /// The pool's key material.
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>>;
-    /// Every entity of a pool, ordered by key: the pool's full content.
-    fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>>;
+    /// Every entity of a pool, ordered by key (the pool's full content), handed to `f` one at
+    /// a time so a pool of any size streams in constant memory. Returns how many.
+    fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64>;
+    /// How many entities [`Read::for_each_entity`] would hand out.
+    fn entity_count(&self, pool: &PoolId) -> Result<u64>;
+    /// Every entity of a pool, ordered by key, in memory (tests and small pools).
+    fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>> {
+        let mut out = Vec::new();
+        self.for_each_entity(pool, &mut |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
     /// The pools this region replicates from elsewhere.
     fn subscriptions(&self) -> Result<Vec<Subscription>>;
 }
@@ -115,7 +127,22 @@ pub trait Write: Read {
     fn apply(&mut self, change: &Change) -> Result<bool>;
     /// Replace the pool's content with a snapshot taken at `seq`/`epoch` on another region;
     /// the local log restarts at `seq` (changes after it are applied with [`Write::apply`]).
-    fn load_snapshot(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch, entities: &[Entity]) -> Result<()>;
+    /// The entities stream in; the first error aborts (and the transaction rolls back).
+    /// Returns how many were loaded.
+    fn load_snapshot(
+        &mut self,
+        pool: &PoolId,
+        seq: Seq,
+        epoch: Epoch,
+        entities: &mut dyn Iterator<Item = Result<Entity>>,
+    ) -> Result<u64>;
+    /// Store `entity` as replicated state, without logging a change.
+    fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()>;
+    /// Empty the pool's change log and set its head to `seq`/`epoch`.
+    fn reset_log(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch) -> Result<()>;
+    /// Drop the pool's logged changes with `seq < below` (retention); the head stays. Returns
+    /// how many were dropped.
+    fn trim_log(&mut self, pool: &PoolId, below: Seq) -> Result<u64>;
     /// Start a new epoch for `pool` (promotion): later changes carry it. Returns it.
     fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch>;
     /// Record (or with `None`, forget) that this region replicates `pool`.

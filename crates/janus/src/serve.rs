@@ -70,6 +70,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         advertise: config.advertise_url.clone().unwrap_or_else(|| endpoint.clone()),
         urls: config.peers.clone(),
         secret: config.replication_secret.clone(),
+        spool: config.data_dir.clone(),
     };
     let replicator = Replicator::new(services, peers);
     let starting = replicator.clone();

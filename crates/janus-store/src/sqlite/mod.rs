@@ -195,12 +195,29 @@ impl Write for WriteTx<'_> {
         Ok(true)
     }
 
-    fn load_snapshot(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch, entities: &[Entity]) -> Result<()> {
-        let p = pool.as_str();
-        rows::delete_pool_rows(&self.conn, p)?;
+    fn load_snapshot(
+        &mut self,
+        pool: &PoolId,
+        seq: Seq,
+        epoch: Epoch,
+        entities: &mut dyn Iterator<Item = Result<Entity>>,
+    ) -> Result<u64> {
+        rows::delete_pool_rows(&self.conn, pool.as_str())?;
+        let mut n = 0;
         for e in entities {
-            rows::put_entity(&self.conn, p, e)?;
+            rows::put_entity(&self.conn, pool.as_str(), &e?)?;
+            n += 1;
         }
+        self.reset_log(pool, seq, epoch)?;
+        Ok(n)
+    }
+
+    fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()> {
+        rows::put_entity(&self.conn, pool.as_str(), entity)
+    }
+
+    fn reset_log(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch) -> Result<()> {
+        let p = pool.as_str();
         self.conn.execute("DELETE FROM changes WHERE pool = ?1", [p]).map_err(db_err)?;
         self.conn
             .execute(
@@ -209,6 +226,17 @@ impl Write for WriteTx<'_> {
             )
             .map_err(db_err)?;
         Ok(())
+    }
+
+    fn trim_log(&mut self, pool: &PoolId, below: Seq) -> Result<u64> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM changes WHERE pool = ?1 AND seq < ?2",
+                rusqlite::params![pool.as_str(), below.0 as i64],
+            )
+            .map_err(db_err)?;
+        Ok(n as u64)
     }
 
     fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch> {

@@ -37,6 +37,10 @@ fn parse<T: DeserializeOwned>(body: String) -> Result<T> {
 trait Queries {
     fn one<T: DeserializeOwned>(&self, sql: &str, p: impl rusqlite::Params) -> Result<Option<T>>;
     fn many<T: DeserializeOwned>(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<T>>;
+    /// Hand each row's body of `sql` (one `?1` = `pool`) to `f`, one at a time.
+    fn each<T: DeserializeOwned>(&self, sql: &str, pool: &str, f: &mut dyn FnMut(T) -> Result<()>) -> Result<()>;
+    /// A `count(*)` query with one `?1` = `pool`.
+    fn count(&self, sql: &str, pool: &str) -> Result<u64>;
 }
 
 impl<C: HasConn> Queries for C {
@@ -50,6 +54,21 @@ impl<C: HasConn> Queries for C {
         let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
         let rows = stmt.query_map(p, |r| r.get::<_, String>(0)).map_err(db_err)?;
         rows.map(|r| r.map_err(db_err).and_then(parse)).collect()
+    }
+
+    fn each<T: DeserializeOwned>(&self, sql: &str, pool: &str, f: &mut dyn FnMut(T) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        let mut rows = stmt.query(params![pool]).map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            f(parse(row.get::<_, String>(0).map_err(db_err)?)?)?;
+        }
+        Ok(())
+    }
+
+    fn count(&self, sql: &str, pool: &str) -> Result<u64> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        let n: i64 = stmt.query_row(params![pool], |r| r.get(0)).map_err(db_err)?;
+        Ok(n as u64)
     }
 }
 
@@ -215,32 +234,44 @@ impl<C: HasConn> Read for C {
         Ok(out)
     }
 
-    fn entities(&self, pool: &PoolId) -> Result<Vec<Entity>> {
+    fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64> {
         let p = pool.as_str();
-        let mut out: Vec<Entity> = Vec::new();
+        let mut n = 0u64;
+        let mut hand = |e: Entity| {
+            n += 1;
+            f(e)
+        };
         if let Some(pool) = self.pool(pool)? {
-            out.push(Entity::Pool(pool));
+            hand(Entity::Pool(pool))?;
         }
         if let Some(keys) = self.keys(pool)? {
-            out.push(Entity::Keys(keys));
+            hand(Entity::Keys(keys))?;
         }
-        let clients: Vec<Client> = self.many("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", params![p])?;
-        out.extend(clients.into_iter().map(Entity::Client));
-        let users: Vec<User> = self.many("SELECT body FROM users WHERE pool = ?1 ORDER BY ukey", params![p])?;
-        out.extend(users.into_iter().map(Entity::User));
-        let groups: Vec<Group> = self.many("SELECT body FROM groups WHERE pool = ?1 ORDER BY name", params![p])?;
-        out.extend(groups.into_iter().map(Entity::Group));
+        self.each("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", p, &mut |c| hand(Entity::Client(c)))?;
+        self.each("SELECT body FROM users WHERE pool = ?1 ORDER BY ukey", p, &mut |u| hand(Entity::User(u)))?;
+        self.each("SELECT body FROM groups WHERE pool = ?1 ORDER BY name", p, &mut |g| hand(Entity::Group(g)))?;
         let mut stmt = self
             .conn()
             .prepare_cached("SELECT grp, ukey FROM members WHERE pool = ?1 ORDER BY grp, ukey")
             .map_err(db_err)?;
-        let rows =
-            stmt.query_map(params![p], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_err)?;
-        for row in rows {
-            let (g, u) = row.map_err(db_err)?;
+        let mut rows = stmt.query(params![p]).map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            let (g, u): (String, String) = (row.get(0).map_err(db_err)?, row.get(1).map_err(db_err)?);
             let group = GroupName::parse(&g).map_err(|_| db_err(rusqlite::Error::InvalidQuery))?;
-            out.push(Entity::Membership(Membership { group, user: UserKey::from_stored(u) }));
+            hand(Entity::Membership(Membership { group, user: UserKey::from_stored(u) }))?;
         }
-        Ok(out)
+        Ok(n)
+    }
+
+    fn entity_count(&self, pool: &PoolId) -> Result<u64> {
+        let p = pool.as_str();
+        let mut n = 0u64;
+        for table in ["pools WHERE id", "pool_keys WHERE pool", "clients WHERE pool", "users WHERE pool"] {
+            n += self.count(&format!("SELECT count(*) FROM {table} = ?1"), p)?;
+        }
+        for table in ["groups", "members"] {
+            n += self.count(&format!("SELECT count(*) FROM {table} WHERE pool = ?1"), p)?;
+        }
+        Ok(n)
     }
 }
