@@ -43,12 +43,12 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 }
 
 /// Check the secret and parse the pool.
-fn admit(st: &AppState, headers: &HeaderMap, pool: &str) -> Result<PoolId, Response> {
+fn admit(st: &AppState, headers: &HeaderMap, pool: &str) -> Result<PoolId, (StatusCode, &'static str)> {
     let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !st.replicator.authorized(sent) {
-        return Err(error(StatusCode::FORBIDDEN, "replication secret missing or wrong"));
+        return Err((StatusCode::FORBIDDEN, "replication secret missing or wrong"));
     }
-    PoolId::parse(pool).map_err(|_| error(StatusCode::BAD_REQUEST, "bad pool id"))
+    PoolId::parse(pool).map_err(|_| (StatusCode::BAD_REQUEST, "bad pool id"))
 }
 
 /// A domain error as an answer to another region.
@@ -70,7 +70,7 @@ async fn run<T: Send + 'static>(
 ) -> Response {
     let pool = match admit(st, headers, pool) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err((status, why)) => return error(status, why),
     };
     let r = st.replicator.clone();
     match tokio::task::spawn_blocking(move || f(&r, pool)).await {
@@ -97,7 +97,7 @@ async fn call<T: serde::Serialize + Send + 'static>(
 async fn snapshot(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
     let pool = match admit(&st, &headers, &pool) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err((status, why)) => return error(status, why),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Error>>(4);
     let r = st.replicator.clone();

@@ -87,6 +87,11 @@ impl Replicator {
             ensure_still_replica(r, pool)
                 .map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
         };
+        if batch.changes.is_empty() && batch.head > head {
+            tracing::warn!(pool = %pool, have = head.0, primary = batch.head.0, "primary's log was trimmed past this replica; re-snapshotting");
+            *need_snapshot = true;
+            return Ok(());
+        }
         match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
             // No separate report: the next long poll, sent at once, asks for the changes
             // after the new head and so tells the primary (a synchronous writer waits on it).

@@ -60,7 +60,9 @@ impl Replicator {
             let changes = r.changes(pool, after, BATCH)?;
             drop(r);
             let now = Instant::now();
-            if !changes.is_empty() || now >= deadline || self.stopping() {
+            // (Nothing after `after` below the head means retention dropped it: answer at
+            // once, and the replica re-copies.)
+            if !changes.is_empty() || head > after || now >= deadline || self.stopping() {
                 return Ok(Changes { v: wire::VERSION, head, changes });
             }
             self.services.store.wait_commit(seen, (deadline - now).min(Duration::from_millis(200)));

@@ -52,6 +52,8 @@ struct FileConfig {
     smtp: Option<SmtpConfig>,
     peers: Option<std::collections::BTreeMap<String, String>>,
     advertise_url: Option<String>,
+    log_retention_secs: Option<u64>,
+    log_retention_min_changes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -82,6 +84,8 @@ const KNOWN_KEYS: &[&str] = &[
     "smtp",
     "peers",
     "advertise_url",
+    "log_retention_secs",
+    "log_retention_min_changes",
 ];
 
 /// The resolved configuration.
@@ -101,6 +105,8 @@ pub struct Config {
     pub advertise_url: Option<String>,
     /// The replication secret (environment only: `JANUS_REPLICATION_SECRET`).
     pub replication_secret: Option<String>,
+    /// How much of each pool's change log is kept.
+    pub retention: janus_repl::retention::Retention,
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -134,6 +140,22 @@ fn smtp(file: Option<SmtpConfig>) -> anyhow::Result<Option<janus_core::outbox::s
         username: env("JANUS_SMTP_USERNAME").or(f.username),
         password: env("JANUS_SMTP_PASSWORD").or(f.password),
     }))
+}
+
+/// Change-log retention from the file, each overridden by `JANUS_LOG_RETENTION_SECS` /
+/// `JANUS_LOG_RETENTION_MIN_CHANGES`.
+fn retention(secs: Option<u64>, min_changes: Option<u64>) -> anyhow::Result<janus_repl::retention::Retention> {
+    let d = janus_repl::retention::Retention::default();
+    let number = |var: &str, file: Option<u64>| -> anyhow::Result<Option<u64>> {
+        Ok(match env(var) {
+            Some(v) => Some(v.parse().with_context(|| format!("{var} must be a whole number"))?),
+            None => file,
+        })
+    };
+    Ok(janus_repl::retention::Retention {
+        max_age: number("JANUS_LOG_RETENTION_SECS", secs)?.map_or(d.max_age, std::time::Duration::from_secs),
+        min_changes: number("JANUS_LOG_RETENTION_MIN_CHANGES", min_changes)?.unwrap_or(d.min_changes),
+    })
 }
 
 fn env(name: &str) -> Option<String> {
@@ -200,6 +222,7 @@ impl Config {
         let peers = peers(file.peers, &flags.peers)?;
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
+        let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
         Ok(Self {
             listen,
             data_dir,
@@ -212,6 +235,7 @@ impl Config {
             peers,
             advertise_url,
             replication_secret,
+            retention,
         })
     }
 }

@@ -76,6 +76,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let starting = replicator.clone();
     tokio::task::spawn_blocking(move || starting.start_all()).await??;
     replicator.start_fencing(std::time::Duration::from_secs(2));
+    let every =
+        (config.retention.max_age / 10).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(60));
+    replicator.start_retention(config.retention, every);
     let app = janus_http::router(Arc::new(AppState::new(replicator.clone(), admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");

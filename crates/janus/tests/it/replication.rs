@@ -372,3 +372,48 @@ fn a_cut_link_delays_but_loses_and_duplicates_nothing() {
     assert_eq!(d["Replicas"][0]["LagChanges"], 0, "{d}");
     assert_eq!(d["Replicas"][0]["AppliedSeq"], d["Seq"], "{d}");
 }
+
+#[test]
+fn a_replica_away_longer_than_log_retention_copies_the_pool_again() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let b = region(dir_b.path(), "us-west-2", None);
+    let mut o = Options::new(dir_a.path());
+    o.args = vec!["--region".into(), "us-east-1".into(), "--issuer-url".into(), "http://issuer.test".into()];
+    o.args.extend(["--peer".into(), format!("us-west-2={}", b.endpoint)]);
+    o.env = vec![
+        ("JANUS_REPLICATION_SECRET", SECRET.into()),
+        ("JANUS_LOG_RETENTION_SECS", "1".into()),
+        ("JANUS_LOG_RETENTION_MIN_CHANGES", "0".into()),
+    ];
+    let a = start_with(o);
+    let pool = a.call("CreateUserPool", json!({"PoolName": "forgetful"})).unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    workload(&a, &pool, 0, 40);
+    a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
+    wait_until("INACTIVE", || {
+        a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
+            == "INACTIVE"
+    });
+    in_step(&a, &b, &pool);
+    let b_seq = digest(&b, &pool)["seq"].as_u64().unwrap();
+
+    // The replica goes away; the primary writes on and retention drops everything after the
+    // replica's position before it comes back.
+    Command::new("kill").args(["-KILL", &b.pid()]).status().unwrap();
+    drop(b);
+    workload(&a, &pool, 1, 60);
+    let next = format!("/replication/v1/pools/{pool}/changes?after={b_seq}&wait_ms=0");
+    wait_until("the primary to trim its log", || {
+        let (status, v) = a.get(&next, &[("x-janus-replication-secret", SECRET)]);
+        assert_eq!(status, 200, "{v}");
+        v["changes"].as_array().unwrap().first().is_none_or(|c| c["seq"].as_u64().unwrap() > b_seq + 1)
+    });
+
+    // Back, it finds the log no longer reaches its position and copies the pool again.
+    let b = region(dir_b.path(), "us-west-2", None);
+    in_step(&a, &b, &pool);
+    workload(&a, &pool, 2, 30);
+    in_step(&a, &b, &pool);
+}
