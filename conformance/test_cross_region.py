@@ -489,6 +489,54 @@ def test_the_secondary_refuses_writes(regions, rp):
     assert len(east.admin.list_users(UserPoolId=rp.pool)["Users"]) == 1
 
 
+def test_update_user_pool_in_the_secondary_sets_only_its_own_regional_settings(regions):
+    """UpdateUserPool in a secondary may change only regional settings (message senders,
+    triggers, tags); global settings it is sent must equal the primary's. Each region then
+    sees its own senders and tags, and a later update in the primary leaves the secondary's
+    alone (they are recorded per region in the pool and replicate)."""
+    east, west = regions.east, regions.west
+    pool = east.admin.create_user_pool(
+        PoolName=unique("regional"), Policies={"PasswordPolicy": {"MinimumLength": 10}},
+        EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT"},
+        UserPoolTags={"region": "east"})["UserPool"]["Id"]
+    replicate(east, west, pool)
+    before = east.admin.describe_user_pool(UserPoolId=pool)["UserPool"]
+
+    with raises_code("InvalidParameterException") as refused:
+        west.admin.update_user_pool(UserPoolId=pool,
+                                    Policies={"PasswordPolicy": {"MinimumLength": 12}})
+    assert "Policies" in str(refused.value)
+    west_sender = {"EmailSendingAccount": "DEVELOPER", "From": "west@example.com",
+                   "SourceArn": f"arn:aws:ses:{WEST}:{regions.east.server.account_id}:identity/west@example.com"}
+    west_triggers = {"PreSignUp": f"arn:aws:lambda:{WEST}:{regions.east.server.account_id}:function:pre"}
+    # The primary's global settings may be sent back unchanged.
+    west.admin.update_user_pool(UserPoolId=pool, Policies=before["Policies"],
+                                EmailConfiguration=west_sender, LambdaConfig=west_triggers,
+                                UserPoolTags={"region": "west"})
+
+    def west_view():
+        d = west.admin.describe_user_pool(UserPoolId=pool)["UserPool"]
+        return d if d.get("EmailConfiguration") == west_sender else None
+    seen = wait_until("the secondary's own settings to come back from the primary", west_view)
+    assert seen["LambdaConfig"] == west_triggers
+    assert seen["UserPoolTags"] == {"region": "west"}
+    assert seen["Policies"]["PasswordPolicy"]["MinimumLength"] == 10, "global settings unchanged"
+    on_east = east.admin.describe_user_pool(UserPoolId=pool)["UserPool"]
+    assert on_east["EmailConfiguration"] == before["EmailConfiguration"]
+    assert on_east["UserPoolTags"] == {"region": "east"}
+    assert on_east.get("LambdaConfig", {}) == {}
+
+    # An update in the primary changes the primary's senders, not the secondary's.
+    east_sender = {"EmailSendingAccount": "DEVELOPER", "From": "east@example.com",
+                   "SourceArn": f"arn:aws:ses:{EAST}:{regions.east.server.account_id}:identity/east@example.com"}
+    east.admin.update_user_pool(UserPoolId=pool, Policies=before["Policies"],
+                                EmailConfiguration=east_sender)
+    in_step(east, west, pool)
+    assert east.admin.describe_user_pool(UserPoolId=pool)["UserPool"]["EmailConfiguration"] == east_sender
+    assert west.admin.describe_user_pool(UserPoolId=pool)["UserPool"]["EmailConfiguration"] == west_sender
+    detach(east, west, pool)
+
+
 def test_replication_endpoints_need_the_secret(regions, rp):
     url = f"{regions.west.endpoint}/replication/v1/pools/{rp.pool}/digest"
     assert fetch(url)[0] == 403

@@ -19,6 +19,7 @@ pub mod password_policy;
 pub mod placement;
 pub mod pools;
 pub mod recovery;
+pub mod regional;
 pub mod security;
 pub mod signup;
 pub mod tags;

@@ -169,6 +169,19 @@ fn apply_settings(config: &mut PoolConfig, s: &MutableSettings, creating: bool) 
     Ok(())
 }
 
+/// UpdateUserPool's effect on `pool` (see the module docs for what omission means).
+pub(crate) fn apply_update(pool: &mut Pool, input: &UpdatePool, now: i64) -> Result<()> {
+    apply_settings(&mut pool.config, &input.settings, false)?;
+    if let Some(name) = &input.pool_name {
+        pool.name = name.clone();
+    }
+    if let Some(tags) = &input.settings.user_pool_tags {
+        pool.tags = tags.clone();
+    }
+    pool.modified_ms = now;
+    Ok(())
+}
+
 fn check_sign_in_attributes(username_attrs: &[String], alias_attrs: &[String]) -> Result<()> {
     if !username_attrs.is_empty() && !alias_attrs.is_empty() {
         return Err(Error::invalid("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."));
@@ -237,23 +250,20 @@ impl Services {
         let pool = r.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))?;
         let estimated_users = r.user_count(id)?;
         let replica_regions = replica_regions(&pool);
+        let pool = crate::regional::view_in(pool, &self.region);
         Ok(PoolView { pool, estimated_users, replica_regions })
     }
 
-    /// UpdateUserPool.
+    /// UpdateUserPool, in the primary. The primary's own regional settings are recorded
+    /// beside the replicas' once the pool has replicas (see `regional`).
     pub fn update_pool(&self, input: UpdatePool) -> Result<()> {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let id = &input.user_pool_id;
         let mut pool = tx.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))?;
-        apply_settings(&mut pool.config, &input.settings, false)?;
-        if let Some(name) = input.pool_name {
-            pool.name = name;
-        }
-        if let Some(tags) = input.settings.user_pool_tags {
-            pool.tags = tags;
-        }
-        pool.modified_ms = now;
+        self.ensure_primary(&pool, "UpdateUserPool")?;
+        apply_update(&mut pool, &input, now)?;
+        crate::regional::record_own(&mut pool, &self.region);
         tx.put(id, Entity::Pool(pool))?;
         tx.commit()
     }
@@ -281,7 +291,11 @@ impl Services {
         let (pools, next) = page::split(pools, max, |p| p.id.to_string());
         let views = pools
             .into_iter()
-            .map(|pool| PoolView { replica_regions: replica_regions(&pool), pool, estimated_users: 0 })
+            .map(|pool| PoolView {
+                replica_regions: replica_regions(&pool),
+                pool: crate::regional::view_in(pool, &self.region),
+                estimated_users: 0,
+            })
             .collect();
         Ok((views, next))
     }

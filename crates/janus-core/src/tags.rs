@@ -33,6 +33,7 @@ impl Services {
         if pool.tags.len() > 50 {
             return Err(Error::LimitExceededException("A resource can have at most 50 tags.".into()));
         }
+        crate::regional::record_own(&mut pool, &self.region);
         tx.put(&id, Entity::Pool(pool))?;
         tx.commit()
     }
@@ -44,6 +45,6 @@ impl Services {
         if pool.arn != arn {
             return Err(Error::pool_not_found(id.as_str()));
         }
-        Ok(pool.tags)
+        Ok(crate::regional::view_in(pool, &self.region).tags)
     }
 }

@@ -1,7 +1,8 @@
 //! The replication endpoints regions call on each other, under `/replication/v1/pools/{pool}`:
 //! `snapshot` (NDJSON), `changes?after=&wait_ms=` (long poll), `status` (a replica's report),
 //! `host` / `unhost` (the primary asks a region to hold or drop a replica), `replica-status`
-//! (a secondary forwards UpdateUserPoolReplica), `digest`. Every call must carry the shared
+//! (a secondary forwards UpdateUserPoolReplica), `regional` (a secondary's own settings from
+//! UpdateUserPool), `digest`. Every call must carry the shared
 //! replication secret; without one configured, all of them answer 403.
 
 use axum::body::Body;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use janus_core::security::SecurityEvent;
 use janus_repl::failover::Demote;
 use janus_repl::peer::SECRET_HEADER;
+use janus_repl::regional::RegionalUpdate;
 use janus_repl::wire::{Host, Status};
 use janus_repl::Replicator;
 use janus_types::{Error, PoolId, Seq};
@@ -36,6 +38,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/replication/v1/pools/{pool}/head", get(head))
         .route("/replication/v1/pools/{pool}/demote", post(demote))
         .route("/replication/v1/pools/{pool}/security", post(security))
+        .route("/replication/v1/pools/{pool}/regional", post(regional))
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -203,6 +206,15 @@ async fn replica_status(
         r.update_replica(&p, &region, &status).map(|_| json!({}))
     })
     .await
+}
+
+async fn regional(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(u): Json<RegionalUpdate>,
+) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.record_regional(&p, u).map(|()| json!({}))).await
 }
 
 async fn security(

@@ -36,7 +36,7 @@ fn view(pool: &Pool, r: &Replica) -> ReplicaView {
 }
 
 impl Replicator {
-    fn peer(&self, region: &str) -> Result<Peer> {
+    pub(crate) fn peer(&self, region: &str) -> Result<Peer> {
         let secret = self.peers.secret.as_deref().ok_or_else(|| {
             Error::invalid("Replication is not configured in this region: set JANUS_REPLICATION_SECRET and --peer.")
         })?;

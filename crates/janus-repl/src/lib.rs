@@ -7,7 +7,8 @@
 //! `shipper` is the primary's side, `puller` the replica's, `admin` the Cognito replica API
 //! (CreateUserPoolReplica, ListUserPoolReplicas, UpdateUserPoolReplica,
 //! DeleteUserPoolReplica), `wire` the versioned messages between regions, `peer` the HTTP
-//! client that carries them and `retention` the trimming of change logs.
+//! client that carries them, `retention` the trimming of change logs and `regional`
+//! UpdateUserPool from a secondary.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod applier;
 pub mod failover;
 pub mod peer;
 pub mod puller;
+pub mod regional;
 pub mod retention;
 pub mod shipper;
 pub mod sync;

@@ -20,4 +20,4 @@ pub use entity::{
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};
 pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};
-pub use replication::{Replica, ReplicaStatus, Replication};
+pub use replication::{RegionalSettings, Replica, ReplicaStatus, Replication};

@@ -3,6 +3,7 @@
 //! role a region plays for a pool follows from comparing its own name with `primary`.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::ids::RegionName;
 
@@ -55,4 +56,19 @@ pub struct Replication {
     /// this many milliseconds (then the replica is marked lagging). `None`: asynchronous.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_timeout_ms: Option<u64>,
+    /// Each region's own settings (message senders, triggers, tags), which UpdateUserPool
+    /// may set in a secondary too; a region's view of the pool overlays its entry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regional: BTreeMap<RegionName, RegionalSettings>,
+}
+
+/// The settings one region keeps for itself, as Cognito's `UserPoolType` members.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RegionalSettings {
+    /// `EmailConfiguration`, `SmsConfiguration`, `LambdaConfig` when set.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// `UserPoolTags`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }

@@ -4,17 +4,22 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use janus_core::attributes::SchemaInput;
-use janus_core::pools::{CreatePool, PoolView, UpdatePool};
+use janus_core::pools::{CreatePool, PoolView};
 use janus_core::Services;
 use janus_types::{Error, PoolId};
 
-use super::{admin, admin_global, admin_read, empty, input, Operation};
+use std::sync::Arc;
+
+use janus_core::placement::Access;
+use janus_repl::Replicator;
+
+use super::{admin, admin_global, admin_read, admin_replication, empty, input, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
     admin_global("CreateUserPool", create_user_pool),
     admin_read("DescribeUserPool", describe_user_pool),
-    admin("UpdateUserPool", update_user_pool),
+    admin_replication("UpdateUserPool", Access::AnyRegion, update_user_pool),
     admin("DeleteUserPool", delete_user_pool),
     admin_global("ListUserPools", list_user_pools),
     admin("AddCustomAttributes", add_custom_attributes),
@@ -37,8 +42,9 @@ fn describe_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
     Ok(json!({ "UserPool": render::pool(&s.describe_pool(&r.user_pool_id)?) }))
 }
 
-fn update_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
-    s.update_pool(input::<UpdatePool>(v)?)?;
+/// In a secondary, only regional settings (`janus_repl::regional`).
+fn update_user_pool(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    r.update_pool(v)?;
     empty()
 }
 
