@@ -1,12 +1,13 @@
 //! Janus's HTTP surface: the Cognito JSON 1.1 dispatcher (`POST /`), SigV4 verification of
 //! administrator calls, request validation against botocore's model, OpenID discovery and
-//! JWKS under each pool's issuer path, and `/health`.
+//! JWKS under each pool's issuer path, `/health`, and `/metrics` (Prometheus).
 //! Nothing below this crate knows about HTTP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod discovery;
 mod dispatch;
+mod metrics;
 pub mod model;
 pub mod ops;
 mod render;
@@ -53,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(dispatch::cognito))
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/metrics", get(metrics::metrics))
         .route("/{pool}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
         .merge(replication::router())

@@ -132,6 +132,20 @@ impl Replicator {
         self.stopping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Every pool this region holds.
+    pub fn pool_ids(&self) -> janus_types::Result<Vec<PoolId>> {
+        let r = self.services.store.read()?;
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = r.pools(after.as_ref(), 100)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            out.extend(page.into_iter().map(|p| p.id));
+        }
+        Ok(out)
+    }
+
     /// The last status `region` reported for `pool`.
     pub fn link(&self, pool: &PoolId, region: &RegionName) -> Option<LinkStatus> {
         self.links.lock().unwrap_or_else(|p| p.into_inner()).get(&(pool.clone(), region.clone())).cloned()

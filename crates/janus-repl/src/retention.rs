@@ -33,7 +33,7 @@ impl Replicator {
         let now = self.services.now_ms();
         let oldest_kept_ms = now - keep.max_age.as_millis() as i64;
         let mut dropped = 0;
-        for pool in self.all_pools()? {
+        for pool in self.pool_ids()? {
             let below = {
                 let r = self.services.store.read()?;
                 trim_point(&*r, &pool, keep.min_changes, oldest_kept_ms)?
@@ -57,19 +57,6 @@ impl Replicator {
     fn oldest_needed(&self, pool: &PoolId, since_ms: i64) -> Option<u64> {
         let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         links.iter().filter(|((p, _), l)| p == pool && l.reported_ms >= since_ms).map(|(_, l)| l.applied).min()
-    }
-
-    fn all_pools(&self) -> Result<Vec<PoolId>> {
-        let r = self.services.store.read()?;
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = r.pools(after.as_ref(), 100)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            out.extend(page.into_iter().map(|p| p.id));
-        }
-        Ok(out)
     }
 
     /// Run [`Replicator::trim_logs`] every `every` on a thread of its own.

@@ -178,4 +178,13 @@ fn synchronous_mode_loses_no_acknowledged_write_and_survives_a_dead_replica() {
     let d = b.call("JanusAdmin.DescribeReplication", json!({"UserPoolId": pool})).unwrap();
     assert_eq!(d["Mode"], "SYNC");
     assert_eq!(d["Replicas"][0]["Lagging"], true, "{d}");
+    // …and says so in its metrics.
+    let (status, text) = b.get("/metrics", &[]);
+    assert_eq!(status, 200);
+    let text = text.as_str().expect("Prometheus text");
+    let replica = d["Replicas"][0]["Region"].as_str().unwrap();
+    let lagging = format!("janus_replica_lagging{{pool=\"{pool}\",replica=\"{replica}\"}} 1");
+    assert!(text.contains(&lagging), "{lagging} in:\n{text}");
+    assert!(text.contains(&format!("janus_pool_primary{{pool=\"{pool}\"}} 1")), "{text}");
+    assert!(text.contains("# TYPE janus_replica_lag_changes gauge"), "{text}");
 }

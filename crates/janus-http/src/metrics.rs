@@ -1,0 +1,81 @@
+//! `GET /metrics`: Prometheus text exposition of the replication state of every pool this
+//! region holds — role, epoch, head `seq`, and per replica (as the primary sees it) applied
+//! `seq`, lag in changes and seconds, the age of its last report and whether a synchronous
+//! write went ahead without it. Values are read at scrape time from the same state
+//! `JanusAdmin.DescribeReplication` reports, so the two never disagree.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use janus_repl::admin::Description;
+use janus_repl::Replicator;
+
+use crate::AppState;
+
+/// The metric families: name, type, help.
+const FAMILIES: &[(&str, &str, &str)] = &[
+    ("janus_pool_primary", "gauge", "1 when this region is the pool's primary, 0 when a secondary."),
+    ("janus_pool_epoch", "gauge", "The pool's epoch (promotions so far, plus one)."),
+    ("janus_pool_seq", "gauge", "Last change committed (primary) or applied (secondary) here."),
+    ("janus_replica_applied_seq", "gauge", "Last change the replica reported applied."),
+    ("janus_replica_lag_changes", "gauge", "Changes the replica trails the primary by."),
+    ("janus_replica_lag_seconds", "gauge", "Age of the oldest change the replica has not applied."),
+    ("janus_replica_report_age_seconds", "gauge", "Seconds since the replica last reported."),
+    ("janus_replica_lagging", "gauge", "1 when a synchronous write went ahead without the replica."),
+    ("janus_replica_active", "gauge", "1 when the replica serves end users (ACTIVE)."),
+];
+
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let r = st.replicator.clone();
+    match tokio::task::spawn_blocking(move || render(&r)).await {
+        Ok(Ok(text)) => ([("content-type", "text/plain; version=0.0.4")], text).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "metrics failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "metrics unavailable\n").into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+fn render(r: &Replicator) -> janus_types::Result<String> {
+    let mut samples: Vec<(&str, String, f64)> = Vec::new();
+    for pool in r.pool_ids()? {
+        match r.describe(&pool) {
+            Ok(d) => samples.extend(pool_samples(&d)),
+            Err(e) => tracing::debug!(pool = %pool, error = %e, "pool vanished while scraping"),
+        }
+    }
+    let mut out = String::new();
+    for (name, kind, help) in FAMILIES {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (_, labels, value) in samples.iter().filter(|(n, _, _)| n == name) {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    }
+    Ok(out)
+}
+
+fn pool_samples(d: &Description) -> Vec<(&'static str, String, f64)> {
+    let pool = format!("pool=\"{}\"", d.user_pool_id);
+    let mut out = vec![
+        ("janus_pool_primary", pool.clone(), f64::from(u8::from(d.role == "PRIMARY"))),
+        ("janus_pool_epoch", pool.clone(), d.epoch as f64),
+        ("janus_pool_seq", pool.clone(), d.seq as f64),
+    ];
+    for rep in &d.replicas {
+        let labels = format!("{pool},replica=\"{}\"", rep.region);
+        out.push(("janus_replica_lagging", labels.clone(), f64::from(u8::from(rep.lagging))));
+        out.push(("janus_replica_active", labels.clone(), f64::from(u8::from(rep.status == "ACTIVE"))));
+        let known = [
+            ("janus_replica_applied_seq", rep.applied_seq.map(|v| v as f64)),
+            ("janus_replica_lag_changes", rep.lag_changes.map(|v| v as f64)),
+            ("janus_replica_lag_seconds", rep.lag_seconds),
+            ("janus_replica_report_age_seconds", rep.last_report_age_seconds),
+        ];
+        out.extend(known.into_iter().filter_map(|(name, v)| v.map(|v| (name, labels.clone(), v))));
+    }
+    out
+}
