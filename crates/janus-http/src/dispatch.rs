@@ -54,6 +54,14 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
             };
             if let Some(pool) = &pool {
                 services.check_access(pool, op.name, op.access)?;
+                let writes = matches!(op.access, Access::AdminWrite | Access::UserWrite);
+                if writes && services.is_primary(pool) && !replicator.holds_lease(pool) {
+                    return Err(Error::OperationNotEnabledException(
+                        "This region cannot reach the witness or any replica of this user pool, so it \
+                         has stopped taking writes for it (a secondary may have been promoted)."
+                            .into(),
+                    ));
+                }
             }
             let out = match op.handler {
                 Handler::Local(f) => f(services, input)?,

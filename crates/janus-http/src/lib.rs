@@ -1,12 +1,13 @@
 //! Janus's HTTP surface: the Cognito JSON 1.1 dispatcher (`POST /`), SigV4 verification of
 //! administrator calls, request validation against botocore's model, OpenID discovery and
-//! JWKS under each pool's issuer path, `/health`, and `/metrics` (Prometheus).
+//! JWKS under each pool's issuer path, `/health`, `/ready`, and `/metrics` (Prometheus).
 //! Nothing below this crate knows about HTTP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod discovery;
 mod dispatch;
+mod health;
 mod metrics;
 pub mod model;
 pub mod ops;
@@ -14,6 +15,7 @@ mod render;
 mod replication;
 pub mod server;
 pub mod sigv4;
+mod witness;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,6 +26,7 @@ use janus_core::Services;
 use janus_repl::Replicator;
 
 pub use sigv4::AdminCredentials;
+pub use witness::witness_router;
 
 /// The largest request body accepted, in bytes. Cognito's largest inputs (a pool with a full
 /// schema, many attributes) are a few tens of KiB.
@@ -53,10 +56,12 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(dispatch::cognito))
-        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::metrics))
         .route("/{pool}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
         .merge(replication::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), health::gate))
         .with_state(state)
 }

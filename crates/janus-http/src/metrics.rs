@@ -26,6 +26,8 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("janus_replica_report_age_seconds", "gauge", "Seconds since the replica last reported."),
     ("janus_replica_lagging", "gauge", "1 when a synchronous write went ahead without the replica."),
     ("janus_replica_active", "gauge", "1 when the replica serves end users (ACTIVE)."),
+    ("janus_region_available", "gauge", "0 while an administrator has taken the region out of service."),
+    ("janus_failover_auto_promotions_total", "counter", "Promotions made by the automatic failover watcher."),
 ];
 
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
@@ -41,7 +43,10 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
 }
 
 fn render(r: &Replicator) -> janus_types::Result<String> {
-    let mut samples: Vec<(&str, String, f64)> = Vec::new();
+    let mut samples: Vec<(&str, String, f64)> = vec![
+        ("janus_region_available", String::new(), f64::from(u8::from(r.available()))),
+        ("janus_failover_auto_promotions_total", String::new(), r.auto_promotions() as f64),
+    ];
     for pool in r.pool_ids()? {
         match r.describe(&pool) {
             Ok(d) => samples.extend(pool_samples(&d)),
@@ -52,7 +57,11 @@ fn render(r: &Replicator) -> janus_types::Result<String> {
     for (name, kind, help) in FAMILIES {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (_, labels, value) in samples.iter().filter(|(n, _, _)| n == name) {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            if labels.is_empty() {
+                let _ = writeln!(out, "{name} {value}");
+            } else {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
         }
     }
     Ok(out)

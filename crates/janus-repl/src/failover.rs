@@ -161,6 +161,9 @@ impl Replicator {
     /// meanwhile; if so, fence this region. Run periodically.
     pub fn fence_check(self: &Arc<Self>) -> anyhow::Result<()> {
         let Some(secret) = self.peers.secret.clone() else { return Ok(()) };
+        if !self.available() {
+            return Ok(()); // out of service: as if down
+        }
         let pools: Vec<_> = {
             let r = self.services.store.read()?;
             let mut out = Vec::new();

@@ -15,12 +15,15 @@
 pub mod admin;
 pub mod applier;
 pub mod failover;
+pub mod health;
+pub mod lease;
 pub mod peer;
 pub mod puller;
 pub mod regional;
 pub mod retention;
 pub mod shipper;
 pub mod sync;
+pub mod watcher;
 pub mod wire;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -96,6 +99,16 @@ pub struct Replicator {
     reported: std::sync::Condvar,
     stopping: std::sync::atomic::AtomicBool,
     copies: Mutex<HashMap<PoolId, admin::CopyProgress>>,
+    /// When, as a replica, this region last heard from each pool's primary.
+    contacts: Mutex<HashMap<PoolId, i64>>,
+    /// In service (an administrator may take the region out, for a drill).
+    available: std::sync::atomic::AtomicBool,
+    /// Automatic failover and witness settings (set once at start-up).
+    failover: std::sync::OnceLock<watcher::AutoFailover>,
+    /// When the witness last took this region's heartbeat.
+    witness_ok_ms: std::sync::atomic::AtomicI64,
+    /// Promotions the watcher made.
+    auto_promotions: std::sync::atomic::AtomicU64,
 }
 
 impl Replicator {
@@ -110,6 +123,11 @@ impl Replicator {
             reported: std::sync::Condvar::new(),
             stopping: Default::default(),
             copies: Default::default(),
+            contacts: Default::default(),
+            available: std::sync::atomic::AtomicBool::new(true),
+            failover: std::sync::OnceLock::new(),
+            witness_ok_ms: Default::default(),
+            auto_promotions: Default::default(),
         });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         me
@@ -130,6 +148,25 @@ impl Replicator {
     /// True once [`Replicator::stop`] was called.
     pub fn stopping(&self) -> bool {
         self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Set the automatic failover and witness settings (once, before starting threads).
+    pub fn configure_failover(&self, cfg: watcher::AutoFailover) {
+        let _ = self.failover.set(cfg);
+    }
+
+    /// The automatic failover settings in force.
+    pub fn failover_settings(&self) -> watcher::AutoFailover {
+        self.failover.get().cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn count_auto_promotion(&self) {
+        self.auto_promotions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Promotions the automatic failover watcher made since start-up.
+    pub fn auto_promotions(&self) -> u64 {
+        self.auto_promotions.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every pool this region holds.

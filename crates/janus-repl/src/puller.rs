@@ -17,7 +17,7 @@ use crate::peer::Peer;
 use crate::wire::{self, Status};
 use crate::Replicator;
 
-const LONG_POLL: Duration = Duration::from_secs(10);
+pub(crate) const LONG_POLL: Duration = Duration::from_secs(10);
 
 impl Replicator {
     /// Start pulling every pool this region subscribes to.
@@ -56,6 +56,10 @@ impl Replicator {
         let mut need_snapshot = false;
         tracing::info!(pool = %sub.pool, source = %sub.source, "replicating");
         while self.subscribed(&sub.pool) {
+            if !self.available() {
+                std::thread::sleep(Duration::from_millis(200)); // out of service: as if down
+                continue;
+            }
             match self.step(&peer, &sub.pool, &mut need_snapshot) {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => {
@@ -83,6 +87,7 @@ impl Replicator {
             return Ok(());
         }
         let batch = peer.changes(pool, head.0, LONG_POLL, self.services.region.as_str())?;
+        self.note_primary_contact(pool);
         let check = |r: &dyn janus_store::Read| {
             ensure_still_replica(r, pool)
                 .map_err(|e| janus_types::Error::internal(std::io::Error::other(e.to_string())))
@@ -130,6 +135,7 @@ impl Replicator {
         tx.commit()?;
         self.set_copy(pool, crate::admin::CopyProgress { received: loaded, total: loaded, applied: true });
         tracing::info!(pool = %pool, seq = head.seq.0, entities = loaded, "initial copy applied");
+        self.note_primary_contact(pool);
         self.report(peer, pool, head.seq);
         Ok(())
     }

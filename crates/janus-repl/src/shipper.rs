@@ -63,10 +63,20 @@ impl Replicator {
             // (Nothing after `after` below the head means retention dropped it: answer at
             // once, and the replica re-copies.)
             if !changes.is_empty() || head > after || now >= deadline || self.stopping() {
+                if let Some(region) = region {
+                    self.touch_link(pool, region); // the replica was there all along (lease)
+                }
                 return Ok(Changes { v: wire::VERSION, head, changes });
             }
             self.services.store.wait_commit(seen, (deadline - now).min(Duration::from_millis(200)));
         }
+    }
+
+    fn touch_link(&self, pool: &PoolId, region: &str) {
+        let Ok(region) = RegionName::parse(region) else { return };
+        let now = self.services.now_ms();
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        links.entry((pool.clone(), region)).or_default().reported_ms = now;
     }
 
     /// A digest of the pool's content, comparable across regions.

@@ -54,6 +54,17 @@ struct FileConfig {
     advertise_url: Option<String>,
     log_retention_secs: Option<u64>,
     log_retention_min_changes: Option<u64>,
+    failover: Option<FailoverConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct FailoverConfig {
+    auto: Option<bool>,
+    interval_ms: Option<u64>,
+    failures: Option<u32>,
+    min_gap_secs: Option<u64>,
+    witness_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -86,6 +97,7 @@ const KNOWN_KEYS: &[&str] = &[
     "advertise_url",
     "log_retention_secs",
     "log_retention_min_changes",
+    "failover",
 ];
 
 /// The resolved configuration.
@@ -107,6 +119,8 @@ pub struct Config {
     pub replication_secret: Option<String>,
     /// How much of each pool's change log is kept.
     pub retention: janus_repl::retention::Retention,
+    /// Automatic failover and the witness.
+    pub failover: janus_repl::watcher::AutoFailover,
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -156,6 +170,34 @@ fn retention(secs: Option<u64>, min_changes: Option<u64>) -> anyhow::Result<janu
         max_age: number("JANUS_LOG_RETENTION_SECS", secs)?.map_or(d.max_age, std::time::Duration::from_secs),
         min_changes: number("JANUS_LOG_RETENTION_MIN_CHANGES", min_changes)?.unwrap_or(d.min_changes),
     })
+}
+
+/// `[failover]` from the file, each key overridden by `JANUS_FAILOVER_<KEY>`
+/// (`JANUS_WITNESS_URL` for the witness).
+fn failover(f: FailoverConfig) -> anyhow::Result<janus_repl::watcher::AutoFailover> {
+    fn number<T: std::str::FromStr>(var: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
+        match env(var) {
+            Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{var} must be a whole number, not {v:?}")),
+            None => Ok(file),
+        }
+    }
+    let d = janus_repl::watcher::AutoFailover::default();
+    let auto = match env("JANUS_FAILOVER_AUTO").as_deref() {
+        Some("1" | "true" | "on") => true,
+        Some("0" | "false" | "off") => false,
+        Some(other) => bail!("JANUS_FAILOVER_AUTO must be true or false, not {other:?}"),
+        None => f.auto.unwrap_or(d.enabled),
+    };
+    let interval =
+        number("JANUS_FAILOVER_INTERVAL_MS", f.interval_ms)?.map_or(d.interval, std::time::Duration::from_millis);
+    if interval < std::time::Duration::from_millis(100) {
+        bail!("the failover interval must be at least 100 ms");
+    }
+    let failures = number("JANUS_FAILOVER_FAILURES", f.failures)?.unwrap_or(d.failures).max(1);
+    let min_gap =
+        number("JANUS_FAILOVER_MIN_GAP_SECS", f.min_gap_secs)?.map_or(d.min_gap, std::time::Duration::from_secs);
+    let witness = env("JANUS_WITNESS_URL").or(f.witness_url);
+    Ok(janus_repl::watcher::AutoFailover { enabled: auto, interval, failures, min_gap, witness })
 }
 
 fn env(name: &str) -> Option<String> {
@@ -223,6 +265,7 @@ impl Config {
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
         let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
+        let failover = failover(file.failover.unwrap_or_default())?;
         Ok(Self {
             listen,
             data_dir,
@@ -236,6 +279,7 @@ impl Config {
             advertise_url,
             replication_secret,
             retention,
+            failover,
         })
     }
 }

@@ -25,6 +25,12 @@ enum Command {
     /// Replication of a pool: status, and promotion of this region to primary.
     #[command(subcommand)]
     Replica(replica_cli::ReplicaCommand),
+    /// Run the witness that breaks ties for automatic failover (a third region's tiny process).
+    Witness {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9239")]
+        listen: std::net::SocketAddr,
+    },
     /// Check a configuration file: unknown keys and bad values are errors.
     ConfigCheck {
         /// The TOML file to check.
@@ -37,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
         Command::ConfigCheck { file } => config::check_file(&file),
+        Command::Witness { listen } => serve::witness(listen),
         Command::Replica(cmd) => replica_cli::run(cmd),
     };
     match result {

@@ -73,12 +73,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         spool: config.data_dir.clone(),
     };
     let replicator = Replicator::new(services, peers);
+    replicator.configure_failover(config.failover.clone());
     let starting = replicator.clone();
     tokio::task::spawn_blocking(move || starting.start_all()).await??;
     replicator.start_fencing(std::time::Duration::from_secs(2));
     let every =
         (config.retention.max_age / 10).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(60));
     replicator.start_retention(config.retention, every);
+    replicator.start_lease();
+    replicator.start_watcher();
     let app = janus_http::router(Arc::new(AppState::new(replicator.clone(), admin)?));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
@@ -111,6 +114,21 @@ fn lock_data_dir(config: &Config) -> anyhow::Result<std::fs::File> {
     let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
     f.try_lock().map_err(|_| anyhow::anyhow!("{} is in use by another janus process", config.data_dir.display()))?;
     Ok(f)
+}
+
+/// `janus witness`: the tie-breaker of automatic failover, until Ctrl-C or SIGTERM.
+pub fn witness(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    init_logging("text");
+    let secret = std::env::var("JANUS_REPLICATION_SECRET").ok().filter(|s| !s.is_empty());
+    let secret = secret.context("the witness needs JANUS_REPLICATION_SECRET, the regions' shared secret")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        println!("janus witness listening on http://{}", listener.local_addr()?);
+        janus_http::server::serve(listener, janus_http::witness_router(secret), shutdown_signal(), SHUTDOWN_GRACE)
+            .await;
+        Ok(())
+    })
 }
 
 async fn shutdown_signal() {

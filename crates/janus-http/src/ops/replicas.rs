@@ -20,7 +20,44 @@ pub const OPS: &[Operation] = &[
     admin_replication("JanusAdmin.PromoteUserPool", Access::AnyRegion, promote_user_pool),
     admin_replication("JanusAdmin.DescribeReplication", Access::AdminRead, describe_replication),
     admin_replication("JanusAdmin.SetReplicationMode", Access::AdminWrite, set_replication_mode),
+    admin_replication("JanusAdmin.SetAvailability", Access::Global, set_availability),
+    admin_replication("JanusAdmin.DescribeReadiness", Access::Global, describe_readiness),
 ];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Availability {
+    available: bool,
+}
+
+/// Take the region out of service (it then refuses traffic as if down) or put it back.
+fn set_availability(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let a: Availability = input(v)?;
+    r.set_available(a.available);
+    Ok(json!({"Available": r.available()}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReadinessQuery {
+    user_pool_id: Option<PoolId>,
+}
+
+/// `/ready`'s body through the administrator API (the drill and audit use it).
+fn describe_readiness(r: &Arc<Replicator>, v: Value) -> Result<Value, Error> {
+    let q: ReadinessQuery = input(v)?;
+    let ready = r.readiness(q.user_pool_id.as_ref(), janus_repl::health::Want::Serve)?;
+    let mut out = serde_json::to_value(&ready).map_err(Error::internal)?;
+    out["Failover"] = json!({
+        "Auto": r.failover_settings().enabled,
+        "IntervalMs": r.failover_settings().interval.as_millis() as u64,
+        "Failures": r.failover_settings().failures,
+        "Witness": r.failover_settings().witness.is_some(),
+        "AutoPromotions": r.auto_promotions(),
+    });
+    out["ClockMs"] = json!(r.services.now_ms());
+    Ok(out)
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
