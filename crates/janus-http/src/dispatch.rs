@@ -26,13 +26,16 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let started = std::time::Instant::now();
     let request_id = random::uuid_v4(&*st.services.rng);
     let (parts, body) = req.into_parts();
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let op_name = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target).to_owned();
+    let mut known: (&'static str, Option<&'static str>) = ("unknown", None);
     let result = async {
         let body = read_body(body, &parts.headers).await?;
         let op = resolve(&st, &target)?;
+        known.0 = op.name;
         if op.auth == Auth::Admin {
             let signed = sigv4::Request {
                 method: parts.method.as_str(),
@@ -44,6 +47,7 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
             sigv4::verify(&st.admin, &signed, st.services.now_ms())?;
         }
         let input = parse_json(&body)?;
+        known.1 = crate::telemetry::flow_of(op.name, &input);
         st.model.validate(op.name, &input)?;
         let replicator = st.replicator.clone();
         tokio::task::spawn_blocking(move || {
@@ -78,6 +82,13 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
     }
     .await;
+    let took = started.elapsed();
+    let outcome = result.as_ref().map_or_else(|e| e.code(), |_| "ok");
+    let challenged = result.as_ref().is_ok_and(|v| v.get("ChallengeName").is_some());
+    let locked = result.as_ref().is_err_and(|e| e.to_string().contains("attempts exceeded"));
+    st.telemetry.record(known.0, outcome, took, known.1.map(|f| (f, challenged)), locked);
+    tracing::info!(target: "janus::request", request_id = %request_id, op = known.0, outcome,
+        duration_ms = took.as_secs_f64() * 1000.0, "request");
     respond(&request_id, &op_name, result)
 }
 

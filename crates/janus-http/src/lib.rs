@@ -15,6 +15,7 @@ mod render;
 mod replication;
 pub mod server;
 pub mod sigv4;
+mod telemetry;
 mod witness;
 
 use axum::routing::{get, post};
@@ -42,13 +43,21 @@ pub struct AppState {
     pub admin: AdminCredentials,
     model: model::Model,
     ops: HashMap<&'static str, ops::Operation>,
+    telemetry: telemetry::Telemetry,
 }
 
 impl AppState {
     /// Build the shared state (parses the embedded service model).
     pub fn new(replicator: Arc<Replicator>, admin: AdminCredentials) -> anyhow::Result<Self> {
         let services = replicator.services.clone();
-        Ok(Self { services, replicator, admin, model: model::Model::load()?, ops: ops::table() })
+        Ok(Self {
+            services,
+            replicator,
+            admin,
+            model: model::Model::load()?,
+            ops: ops::table(),
+            telemetry: Default::default(),
+        })
     }
 }
 

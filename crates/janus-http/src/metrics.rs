@@ -1,4 +1,5 @@
-//! `GET /metrics`: Prometheus text exposition of the replication state of every pool this
+//! `GET /metrics`: Prometheus text exposition of the request counters (`telemetry`) and of
+//! the replication state of every pool this
 //! region holds — role, epoch, head `seq`, and per replica (as the primary sees it) applied
 //! `seq`, lag in changes and seconds, the age of its last report and whether a synchronous
 //! write went ahead without it. Values are read at scrape time from the same state
@@ -33,7 +34,10 @@ const FAMILIES: &[(&str, &str, &str)] = &[
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let r = st.replicator.clone();
     match tokio::task::spawn_blocking(move || render(&r)).await {
-        Ok(Ok(text)) => ([("content-type", "text/plain; version=0.0.4")], text).into_response(),
+        Ok(Ok(mut text)) => {
+            st.telemetry.render(&mut text);
+            ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+        }
         Ok(Err(e)) => {
             tracing::error!(error = ?e, "metrics failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "metrics unavailable\n").into_response()
