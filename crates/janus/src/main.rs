@@ -2,10 +2,13 @@
 //! together and runs the chosen command.
 #![forbid(unsafe_code)]
 
+mod client;
 mod config;
 mod credentials;
+mod drill;
 mod replica_cli;
 mod serve;
+mod srp_client;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +28,8 @@ enum Command {
     /// Replication of a pool: status, and promotion of this region to primary.
     #[command(subcommand)]
     Replica(replica_cli::ReplicaCommand),
+    /// A failover game day against a live two-region deployment: RTO, RPO, and what still works.
+    Drill(drill::DrillArgs),
     /// Run the witness that breaks ties for automatic failover (a third region's tiny process).
     Witness {
         /// Address to listen on.
@@ -44,6 +49,11 @@ fn main() -> ExitCode {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
         Command::ConfigCheck { file } => config::check_file(&file),
         Command::Witness { listen } => serve::witness(listen),
+        Command::Drill(args) => match drill::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Replica(cmd) => replica_cli::run(cmd),
     };
     match result {
