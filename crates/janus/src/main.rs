@@ -2,6 +2,7 @@
 //! together and runs the chosen command.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod client;
 mod config;
 mod credentials;
@@ -30,6 +31,8 @@ enum Command {
     Replica(replica_cli::ReplicaCommand),
     /// A failover game day against a live two-region deployment: RTO, RPO, and what still works.
     Drill(drill::DrillArgs),
+    /// The readiness checklist of a pool in two regions (exit code 1 on any FAIL).
+    Audit(audit::AuditArgs),
     /// Run the witness that breaks ties for automatic failover (a third region's tiny process).
     Witness {
         /// Address to listen on.
@@ -49,6 +52,11 @@ fn main() -> ExitCode {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
         Command::ConfigCheck { file } => config::check_file(&file),
         Command::Witness { listen } => serve::witness(listen),
+        Command::Audit(args) => match audit::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Drill(args) => match drill::run(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

@@ -1,0 +1,148 @@
+"""`janus audit --pool`: the multi-region readiness checklist, run against a well-configured
+pair (no FAIL, exit 0) and a deliberately misconfigured one (a FAIL for each of tier,
+customer-managed key, issuer, replica and regional settings; exit 1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus
+from support import unique
+
+EAST, WEST = "us-east-1", "us-west-2"
+SECRET = "audit-secret"
+MRK = "arn:aws:kms:us-east-1:000000000000:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def admin(endpoint: str):
+    return boto3.client("cognito-idp", endpoint_url=endpoint, region_name=EAST,
+                        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def wait_until(what, probe, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """Start two regions; `issuers` and `west_env` say how."""
+    started = []
+
+    def start(issuers=("http://issuer.example", "http://issuer.example"), west_env=None):
+        ports = {EAST: free_port(), WEST: free_port()}
+        servers = {}
+        for (name, other), issuer in zip(((WEST, EAST), (EAST, WEST)), (issuers[1], issuers[0])):
+            env = {"JANUS_REGION": name, "JANUS_PEERS": f"{other}=http://127.0.0.1:{ports[other]}",
+                   "JANUS_REPLICATION_SECRET": SECRET, "JANUS_ISSUER_URL": issuer}
+            if name == WEST:
+                env.update(west_env or {})
+            servers[name] = start_janus(tmp_path / unique(name), listen=f"127.0.0.1:{ports[name]}", extra_env=env)
+            started.append(servers[name])
+        return servers[EAST], servers[WEST]
+
+    yield start
+    for s in started:
+        stop_janus(s, timeout=20)
+
+
+def replicate(east, west, pool: str, activate: bool = True):
+    a = admin(east.endpoint)
+    a.create_user_pool_replica(UserPoolId=pool, RegionName=WEST)
+    wait_until("INACTIVE", lambda: a.list_user_pool_replicas(UserPoolId=pool)["UserPoolReplicas"][1]["Status"]
+               == "INACTIVE")
+    if activate:
+        a.update_user_pool_replica(UserPoolId=pool, RegionName=WEST, Status="ACTIVE")
+
+
+def audit(east, west, pool: str) -> tuple[int, dict]:
+    env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID, JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
+    run = subprocess.run([str(JANUS_BIN), "audit", "--pool", pool, "--primary", east.endpoint,
+                          "--secondary", west.endpoint, "--json"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.stdout, run.stderr
+    report = json.loads(run.stdout)
+    return run.returncode, {c["check"]: c for c in report["checks"]}
+
+
+def test_a_well_configured_pair_passes(pair, tmp_path):
+    if not JANUS_BIN.exists():
+        pytest.skip("no janus binary")
+    witness_port = free_port()
+    witness = subprocess.Popen([str(JANUS_BIN), "witness", "--listen", f"127.0.0.1:{witness_port}"],
+                               env=dict(os.environ, JANUS_REPLICATION_SECRET=SECRET),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        east, west = pair(west_env={"JANUS_FAILOVER_AUTO": "true",
+                                    "JANUS_WITNESS_URL": f"http://127.0.0.1:{witness_port}"})
+        a = admin(east.endpoint)
+        pool = a.create_user_pool(
+            PoolName=unique("audited"), UserPoolTier="ESSENTIALS",
+            KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": MRK},
+            EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "From": "east@example.com",
+                                "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/east@example.com"},
+        )["UserPool"]["Id"]
+        a.create_user_pool_client(UserPoolId=pool, ClientName="web", CallbackURLs=["https://app.example/cb"])
+        replicate(east, west, pool)
+        west_sender = {"EmailSendingAccount": "DEVELOPER", "From": "west@example.com",
+                       "SourceArn": "arn:aws:ses:us-west-2:000000000000:identity/west@example.com"}
+        admin(west.endpoint).update_user_pool(UserPoolId=pool, EmailConfiguration=west_sender)
+        wait_until("the secondary's own sender", lambda: admin(west.endpoint).describe_user_pool(
+            UserPoolId=pool)["UserPool"].get("EmailConfiguration") == west_sender)
+        wait_until("the replica to catch up", lambda: audit(east, west, pool)[1]["replica"]["result"] == "PASS")
+        code, checks = audit(east, west, pool)
+        failed = {k: c for k, c in checks.items() if c["result"] == "FAIL"}
+        assert code == 0 and not failed, failed
+        for name in ("tier", "issuer and keys", "replica", "app client URLs", "regional settings", "clock skew",
+                     "automatic failover"):
+            assert checks[name]["result"] == "PASS", checks[name]
+        assert checks["customer-managed key"]["result"] == "WARN"  # usability in both regions: issue 5
+    finally:
+        witness.kill()
+        witness.wait()
+
+
+def test_a_misconfigured_pair_fails_each_check(pair):
+    if not JANUS_BIN.exists():
+        pytest.skip("no janus binary")
+    east, west = pair(issuers=("http://east.example", "http://west.example"))
+    a = admin(east.endpoint)
+    sender = {"EmailSendingAccount": "DEVELOPER", "From": "only@example.com",
+              "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/only@example.com"}
+    pool = a.create_user_pool(PoolName=unique("careless"), EmailConfiguration=sender)["UserPool"]["Id"]
+    replicate(east, west, pool, activate=False)
+    code, checks = audit(east, west, pool)
+    assert code == 1
+    for name in ("customer-managed key", "issuer and keys", "replica", "regional settings"):
+        assert checks[name]["result"] == "FAIL", checks[name]
+        assert checks[name]["action"], f"{name} says what to do"
+    assert "INACTIVE" in checks["replica"]["detail"]
+    assert checks["automatic failover"]["result"] == "INFO"
+
+    lite = a.create_user_pool(PoolName=unique("lite"), UserPoolTier="LITE",
+                              KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY",
+                                                "KmsKeyArn": "arn:aws:kms:us-east-1:000000000000:key/1234"})["UserPool"]["Id"]
+    code, checks = audit(east, west, lite)
+    assert code == 1
+    assert checks["tier"]["result"] == "FAIL"
+    assert checks["customer-managed key"]["result"] == "FAIL" and "not a multi-region" in checks["customer-managed key"]["detail"]
+    assert checks["replica"]["result"] == "FAIL"
