@@ -34,6 +34,8 @@ def wait_until_quiet(probe, timeout: float = 30.0):
     raise RuntimeError("timed out")
 
 
+FAULT = os.environ.get("FAULT", "kill")
+
 SETTINGS = {
     "default": {"interval_ms": 5000, "failures": 3, "check_inter": "1s"},
     "aggressive": {"interval_ms": 500, "failures": 2, "check_inter": "300ms"},
@@ -92,9 +94,11 @@ def one_drill(setting: str, s: dict, sessions: int) -> dict:
             t = threading.Thread(target=loop)
             t.start()
             time.sleep(0.5)
-            east.process.send_signal(signal.SIGKILL)
+            # kill: the process dies (connections refused at once); stop: it hangs (SIGSTOP),
+            # as a frozen host or a black-holed network would, so only timeouts and health
+            # checks notice.
+            east.process.send_signal(signal.SIGSTOP if FAULT == "stop" else signal.SIGKILL)
             killed = time.monotonic()
-            east.process.wait()
             wait_until_quiet(lambda: any(ok for at, ok in outcomes if at > killed), timeout=60)
             wait_until_quiet(lambda: ready(west.endpoint, f"?pool={pool}&role=primary") == 200, timeout=60)
             promoted = time.monotonic() - killed
@@ -109,7 +113,9 @@ def one_drill(setting: str, s: dict, sessions: int) -> dict:
                                       AuthParameters={"REFRESH_TOKEN": tok["RefreshToken"]})
                 except Exception:  # noqa: BLE001
                     lost_sessions += 1
-            return {"setting": setting, "rto_s": rto, "promotion_s": promoted, "sessions": len(tokens),
+            east.process.send_signal(signal.SIGKILL)
+            east.process.wait()
+            return {"setting": setting, "fault": FAULT, "rto_s": rto, "promotion_s": promoted, "sessions": len(tokens),
                     "sessions_needing_sign_in": lost_sessions}
         finally:
             haproxy.terminate()
@@ -200,7 +206,7 @@ def main():
         lost = sum(d["sessions_needing_sign_in"] for d in rs)
         total = sum(d["sessions"] for d in rs)
         cfg = SETTINGS[setting]
-        print(f"{setting} (watcher {cfg['interval_ms']} ms x {cfg['failures']}, HAProxy inter {cfg['check_inter']} fall 2): "
+        print(f"{setting}, fault {FAULT} (watcher {cfg['interval_ms']} ms x {cfg['failures']}, HAProxy inter {cfg['check_inter']} fall 2): "
               f"RTO p50 {statistics.median(rto):.2f} s, max {max(rto):.2f} s over {len(rs)} drills; "
               f"promotion p50 {statistics.median(prom):.2f} s, max {max(prom):.2f} s; "
               f"sessions needing a new sign-in {lost} of {total}")

@@ -3,7 +3,8 @@
 # DRILLS kill -9 drills (default 10) with aggressive and default settings, sessions that
 # needed a new sign-in, and RPO in asynchronous mode at 200 writes/s. Builds janus in
 # release mode; needs haproxy (scripts/setup-test-env installs it) and the test venv.
-# Settings: DRILLS=10 SESSIONS=20 SETTINGS="aggressive default" RPO_REPS=3.
+# Settings: DRILLS=10 SESSIONS=20 SETTINGS="aggressive default" RPO_REPS=3, FAULT=kill (or
+# stop: SIGSTOP, a hung primary that only timeouts and health checks notice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-test-env
