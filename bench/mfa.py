@@ -112,8 +112,16 @@ def main() -> None:
         _, st, v = pa.call("VerifySoftwareToken", {"AccessToken": access, "UserCode": pyotp.TOTP(secret).now()})
         assert st == 200 and v["Status"] == "SUCCESS", v
         secrets[u] = secret
+    print(f"set-up: {len(plain) + len(mfa)} users in {time.time() - t0:.0f} s; replicating", file=sys.stderr)
     east.create_user_pool_replica(UserPoolId=pool, RegionName="us-west-2")
-    while east.list_user_pool_replicas(UserPoolId=pool)["UserPoolReplicas"][0]["Status"] != "INACTIVE":
+    deadline = time.time() + 120
+    def west_status():
+        replicas = east.list_user_pool_replicas(UserPoolId=pool)["UserPoolReplicas"]
+        return next(r["Status"] for r in replicas if r["RegionName"] == "us-west-2")
+
+    while west_status() != "INACTIVE":
+        if time.time() > deadline:
+            sys.exit(f"the replica never became INACTIVE: {east.list_user_pool_replicas(UserPoolId=pool)}")
         time.sleep(0.05)
     east.update_user_pool_replica(UserPoolId=pool, RegionName="us-west-2", Status="ACTIVE")
     last = mfa[-1]
@@ -121,6 +129,8 @@ def main() -> None:
         _, st, r = auth(pb, last)
         if st == 200 and r.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
             break
+        if time.time() > deadline:
+            sys.exit(f"the secondary never served {last}: {st} {r}")
         time.sleep(0.05)
     setup_s = time.time() - t0
 
