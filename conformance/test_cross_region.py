@@ -45,8 +45,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
-from auth_support import NEW_PASSWORD, Outbox, claims, make_app_client, make_user, sign_in
+from auth_support import NEW_PASSWORD, Outbox, claims, make_app_client, make_user, password_auth, sign_in
 from conftest import JANUS_BIN, REPO, JanusServer, start_janus, stop_janus
+from mfa_support import answer_totp, code, enrol_at_sign_in, set_mfa
 from support import GOOD_PASSWORD, attr_list, raises_code, raw_call, unique
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -535,6 +536,79 @@ def test_update_user_pool_in_the_secondary_sets_only_its_own_regional_settings(r
     assert east.admin.describe_user_pool(UserPoolId=pool)["UserPool"]["EmailConfiguration"] == east_sender
     assert west.admin.describe_user_pool(UserPoolId=pool)["UserPool"]["EmailConfiguration"] == west_sender
     detach(east, west, pool)
+
+
+@pytest.fixture(scope="module")
+def mfa_rp(regions):
+    """A pool with MFA required (software tokens), replicated and ACTIVE in the secondary, and
+    a user who enrolled a token on the primary before the replica was created."""
+    east, west = regions.east, regions.west
+    pool = east.admin.create_user_pool(PoolName=unique("xmfa"))["UserPool"]["Id"]
+    set_mfa(east.admin, pool, "ON")
+    app = make_app_client(east.admin, pool)
+    user = make_user(east.admin, pool)
+    secret, _ = enrol_at_sign_in(east.public, app["ClientId"], user)
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    return SimpleNamespace(pool=pool, client_id=app["ClientId"], user=user, secret=secret)
+
+
+def enrolled_on_east(regions, mfa_rp) -> tuple[str, str]:
+    """A user who enrols on the primary right now, once the secondary has the enrolment."""
+    east, west = regions.east, regions.west
+    user = make_user(east.admin, mfa_rp.pool)
+    secret, _ = enrol_at_sign_in(east.public, mfa_rp.client_id, user)
+    in_step(east, west, mfa_rp.pool)
+    return user, secret
+
+
+def test_totp_sign_in_on_the_secondary(regions, mfa_rp):
+    west = regions.west
+    r = password_auth(west.public, mfa_rp.client_id, mfa_rp.user)
+    assert r["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    done = answer_totp(west.public, mfa_rp.client_id, mfa_rp.user, r, code(mfa_rp.secret, 1))
+    access = done["AuthenticationResult"]["AccessToken"]
+    assert west.public.get_user(AccessToken=access)["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    # Enrolling or changing MFA preferences writes user data: not on a secondary.
+    with raises_code("OperationNotEnabledException"):
+        west.public.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": False})
+    with raises_code("OperationNotEnabledException"):
+        west.public.associate_software_token(AccessToken=access)
+    with raises_code("OperationNotEnabledException"):
+        west.admin.set_user_pool_mfa_config(UserPoolId=mfa_rp.pool, MfaConfiguration="OFF")
+    assert west.admin.get_user_pool_mfa_config(UserPoolId=mfa_rp.pool)["MfaConfiguration"] == "ON"
+
+
+def test_mfa_setup_is_refused_on_the_secondary(regions, mfa_rp):
+    east, west = regions.east, regions.west
+    user = make_user(east.admin, mfa_rp.pool)
+    in_step(east, west, mfa_rp.pool)
+    r = password_auth(west.public, mfa_rp.client_id, user)
+    assert r["ChallengeName"] == "MFA_SETUP"
+    with raises_code("OperationNotEnabledException"):
+        west.public.associate_software_token(Session=r["Session"])
+
+
+def test_a_user_who_enrolled_just_before_signs_in_on_the_secondary(regions, mfa_rp):
+    west = regions.west
+    user, secret = enrolled_on_east(regions, mfa_rp)
+    r = password_auth(west.public, mfa_rp.client_id, user)
+    assert r["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert "AuthenticationResult" in answer_totp(west.public, mfa_rp.client_id, user, r, code(secret, 1))
+
+
+@pytest.mark.parametrize("first", [EAST, WEST])
+def test_a_code_used_in_one_region_is_refused_in_the_other(regions, mfa_rp, first):
+    by_name = {EAST: regions.east, WEST: regions.west}
+    one, other = by_name[first], by_name[WEST if first == EAST else EAST]
+    user, secret = enrolled_on_east(regions, mfa_rp)
+    on_one = password_auth(one.public, mfa_rp.client_id, user)
+    on_other = password_auth(other.public, mfa_rp.client_id, user)
+    c = code(secret, 1)
+    assert "AuthenticationResult" in answer_totp(one.public, mfa_rp.client_id, user, on_one, c)
+    # No wait for replication: the secondary asks the primary, the primary was told by it.
+    with raises_code("ExpiredCodeException"):
+        answer_totp(other.public, mfa_rp.client_id, user, on_other, c)
 
 
 def test_replication_endpoints_need_the_secret(regions, rp):

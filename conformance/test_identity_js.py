@@ -231,3 +231,36 @@ def test_email_as_username_srp(cognito, pool_factory, identity_js):
     assert steps[0]["accessPayload"]["username"] == sub
     assert steps[1]["attributes"]["email"] == "js.mail@example.com"
     assert steps[2]["accessPayload"]["username"] == sub
+
+
+def test_mfa_setup_then_software_token_mfa(cognito, pool, identity_js):
+    # MFA required with software tokens: the library's mfaSetup → associateSoftwareToken →
+    # associateSecretCode → verifySoftwareToken (which answers MFA_SETUP), then at the next
+    # sign-in totpRequired → sendMFACode(code, callbacks, 'SOFTWARE_TOKEN_MFA').
+    from mfa_support import code, set_mfa
+
+    set_mfa(cognito, pool, "ON")
+    app = make_app_client(cognito, pool, flows=[])
+    user = make_user(cognito, pool)
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "setupMfa": True},
+    ]))
+    setup = steps[0]
+    assert setup["challenge"]["name"] == "MFA_SETUP"
+    secret = setup["challenge"]["secret"]
+    assert setup["valid"] and setup["accessPayload"]["username"] == user
+    assert cognito.admin_get_user(UserPoolId=pool, Username=user)["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "totpSecret": secret, "totpStepsAhead": 1},
+        {"op": "getUserAttributes"},
+    ]))
+    assert steps[0]["challenge"]["name"] == "SOFTWARE_TOKEN_MFA"
+    assert steps[0]["challenge"]["parameters"]["FRIENDLY_DEVICE_NAME"] == "node"
+    assert steps[0]["valid"]
+    # The same code again is refused (used once), through the library's onFailure.
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD, "totpSecret": secret, "totpStepsAhead": 1},
+    ])
+    assert out["error"]["code"] == "ExpiredCodeException", out
+    assert code(secret)  # pyotp agrees the secret is valid base32

@@ -12,8 +12,12 @@
 //
 // Steps:
 //   authenticate {password, flow?: "USER_SRP_AUTH" | "USER_PASSWORD_AUTH",
-//                 newPassword?, newAttributes?}   (answers NEW_PASSWORD_REQUIRED when newPassword
+//                 newPassword?, newAttributes?,   (answers NEW_PASSWORD_REQUIRED when newPassword
 //                                                  is given; otherwise reports the challenge)
+//                 setupMfa?: bool,                (answers MFA_SETUP: associateSoftwareToken →
+//                                                  associateSecretCode → verifySoftwareToken with
+//                                                  this step's TOTP; reports the secret)
+//                 totpSecret?, totpStepsAhead?}   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
 //   getUserAttributes, getSession, refreshSession, globalSignOut, deleteUser,
 //   changePassword {oldPassword, newPassword}, updateAttributes {attributes: {name: value}},
 //   signUp {password, attributes}, confirmRegistration {code}, resendConfirmationCode,
@@ -27,6 +31,31 @@ const {
   CognitoUserAttribute,
   CognitoUserPool,
 } = require('amazon-cognito-identity-js');
+
+// RFC 6238 TOTP (SHA1, 6 digits, 30 s), as an authenticator app computes it.
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, stepsAhead = 0) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + stepsAhead));
+  const mac = require('crypto').createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 
 function readInput() {
   if (process.argv[2]) return Promise.resolve(process.argv[2]);
@@ -81,9 +110,29 @@ const OPS = {
           ctx.user.completeNewPasswordChallenge(step.newPassword, step.newAttributes || {}, callbacks);
         },
         mfaRequired(name) { reject(new Error(`unexpected MFA challenge ${name}`)); },
-        totpRequired(name) { reject(new Error(`unexpected TOTP challenge ${name}`)); },
+        totpRequired(name, parameters) {
+          challenge = { name, parameters };
+          if (!step.totpSecret) {
+            resolve({ challenge });
+            return;
+          }
+          ctx.user.sendMFACode(totp(step.totpSecret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
+        },
         customChallenge() { reject(new Error('unexpected custom challenge')); },
-        mfaSetup() { reject(new Error('unexpected MFA setup')); },
+        mfaSetup(name, parameters) {
+          challenge = { name, parameters };
+          if (!step.setupMfa) {
+            resolve({ challenge });
+            return;
+          }
+          ctx.user.associateSoftwareToken({
+            associateSecretCode(secret) {
+              challenge.secret = secret;
+              ctx.user.verifySoftwareToken(totp(secret), 'node', callbacks);
+            },
+            onFailure: reject,
+          });
+        },
         selectMFAType() { reject(new Error('unexpected MFA selection')); },
       };
       ctx.user.authenticateUser(details, callbacks);

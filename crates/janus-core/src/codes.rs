@@ -54,7 +54,8 @@ pub fn destination(user: &User, attribute: Option<&str>, verified_only: bool) ->
 }
 
 impl Services {
-    fn code_digest(&self, pool: &Pool, user: &User, purpose: &str, code: &str) -> Result<String> {
+    /// HMAC-SHA256 of `code` for `purpose` of `user`, under the pool's sealing key (hex).
+    pub(crate) fn code_digest(&self, pool: &Pool, user: &User, purpose: &str, code: &str) -> Result<String> {
         let keys = self.pool_keys(&*self.store.read()?, &pool.id)?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&keys.sealer()?.key).map_err(Error::internal)?;
         for part in [pool.id.as_str(), "\0", user.key.as_str(), "\0", purpose, "\0", code] {
@@ -115,6 +116,7 @@ impl Services {
             medium: d.medium.into(),
             destination: user.attributes.get(d.attribute).cloned(),
             kind: "code".into(),
+            subject: None,
             body: format!("Your {what} code is {code}"),
         })
     }

@@ -13,6 +13,7 @@ pub mod credential;
 pub mod groups;
 pub mod keys;
 pub mod me;
+pub mod mfa;
 pub mod outbox;
 pub mod page;
 pub mod password_policy;

@@ -66,7 +66,11 @@ impl Services {
     }
 
     /// Change the user an access token names inside one transaction.
-    fn modify_me(&self, token: &str, f: impl FnOnce(&Pool, &mut User) -> Result<()>) -> Result<(Pool, User)> {
+    pub(crate) fn modify_me(
+        &self,
+        token: &str,
+        f: impl FnOnce(&Pool, &mut User) -> Result<()>,
+    ) -> Result<(Pool, User)> {
         let (pool, user, _) = self.authenticate(token)?;
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;

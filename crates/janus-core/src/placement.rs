@@ -67,8 +67,8 @@ impl Services {
     }
 
     /// The pool a request is about: its `UserPoolId`, else its app client's, else its access
-    /// token's. `None` when the request names none (or names one that does not exist: the
-    /// operation itself reports that).
+    /// token's, else its Session's. `None` when the request names none (or names one that
+    /// does not exist: the operation itself reports that).
     pub fn pool_of_request(&self, input: &Value) -> Result<Option<Pool>> {
         let r = self.store.read()?;
         if let Some(id) = input.get("UserPoolId").and_then(Value::as_str).and_then(|s| PoolId::parse(s).ok()) {
@@ -85,6 +85,9 @@ impl Services {
                 Ok(pool) => r.pool(&pool),
                 Err(_) => Ok(None),
             };
+        }
+        if let Some(pool) = input.get("Session").and_then(Value::as_str).and_then(crate::auth::sealed::session_pool) {
+            return r.pool(&pool);
         }
         Ok(None)
     }

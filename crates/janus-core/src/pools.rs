@@ -234,6 +234,7 @@ impl Services {
             config,
             tags: input.settings.user_pool_tags.unwrap_or_default(),
             replication: Default::default(),
+            mfa: Default::default(),
         };
         let keys = crate::keys::generate(&*self.rng, now, self.rsa_bits)?;
         let mut tx = self.store.write(now)?;

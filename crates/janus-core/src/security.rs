@@ -1,8 +1,9 @@
 //! Security state that must not be lost on a secondary (DESIGN.md, "Replication"): failed
-//! and successful sign-ins (lockout), global sign-outs and token revocations. The primary
-//! writes them into the user entity, and the change replicates to every region. A secondary
-//! sends them to the primary through its [`Upstream`] (the replication link) and writes
-//! nothing itself — this closes AWS's gap where lockout is not shared between regions.
+//! and successful sign-ins (lockout), global sign-outs, token revocations and used MFA codes.
+//! The primary writes them into the user entity, and the change replicates to every region.
+//! A secondary sends them to the primary through its [`Upstream`] (the replication link) and
+//! never writes the user entity itself — this closes AWS's gap where lockout is not shared
+//! between regions. (Used MFA codes are also marked region-locally there: see `crate::mfa::once`.)
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -17,16 +18,64 @@ use crate::Services;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SecurityEvent {
-    SignInFailed { user: UserKey },
-    SignInSucceeded { user: UserKey },
-    SignedOut { user: UserKey, at_ms: i64 },
-    Revoked { user: UserKey, origin_jti: String, exp: i64 },
+    SignInFailed {
+        user: UserKey,
+    },
+    SignInSucceeded {
+        user: UserKey,
+    },
+    SignedOut {
+        user: UserKey,
+        at_ms: i64,
+    },
+    Revoked {
+        user: UserKey,
+        origin_jti: String,
+        exp: i64,
+    },
+    /// An MFA code was accepted: `code` says which kind; `mark` is its TOTP step, or the issue time (ms) of the email
+    /// or SMS challenge it answered. The primary refuses a mark at or below the stored one.
+    MfaCodeUsed {
+        user: UserKey,
+        code: CodeKind,
+        mark: i64,
+    },
+}
+
+/// Which used-code mark an [`SecurityEvent::MfaCodeUsed`] raises.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    Totp,
+    Otp,
+}
+
+impl CodeKind {
+    /// The name of its region-local mark.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Totp => "totp",
+            CodeKind::Otp => "otp",
+        }
+    }
+}
+
+/// What the primary did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Written (or nothing to write).
+    #[default]
+    Recorded,
+    /// Refused: the MFA code was already used.
+    Refused,
 }
 
 /// Where a secondary sends security events: the pool's primary.
 pub trait Upstream: Send + Sync + 'static {
-    /// Deliver `event` for `pool` to its primary.
-    fn send(&self, pool: &PoolId, event: &SecurityEvent) -> Result<()>;
+    /// Deliver `event` for `pool` to its primary; an error means it did not arrive.
+    fn send(&self, pool: &PoolId, event: &SecurityEvent) -> Result<Verdict>;
 }
 
 impl Services {
@@ -35,23 +84,27 @@ impl Services {
         let _ = self.upstream.set(upstream);
     }
 
-    /// Record `event`: here on the primary, else at the primary.
+    /// Record `event`: here on the primary, else at the primary (best effort: an event the
+    /// primary cannot be reached for is logged and dropped).
     pub fn security_event(&self, pool: &PoolId, event: &SecurityEvent) -> Result<()> {
         let p = self.load_pool(pool)?;
         if self.is_primary(&p) {
-            return self.apply_security_event(pool, event);
+            return self.apply_security_event(pool, event).map(drop);
         }
-        match self.upstream.get() {
-            Some(up) => up.send(pool, event).or_else(|e| {
-                tracing::warn!(pool = %pool, error = %e, ?event, "security event not delivered to the primary");
-                Ok(())
-            }),
-            None => Ok(()),
-        }
+        self.send_upstream(pool, event).map(drop).or_else(|e| {
+            tracing::warn!(pool = %pool, error = %e, ?event, "security event not delivered to the primary");
+            Ok(())
+        })
+    }
+
+    /// Send `event` to the pool's primary; an error when there is no link or it failed.
+    pub(crate) fn send_upstream(&self, pool: &PoolId, event: &SecurityEvent) -> Result<Verdict> {
+        let up = self.upstream.get().ok_or_else(|| Error::internal(std::io::Error::other("no replication link")))?;
+        up.send(pool, event)
     }
 
     /// Write `event` into the user entity (on the primary).
-    pub fn apply_security_event(&self, pool: &PoolId, event: &SecurityEvent) -> Result<()> {
+    pub fn apply_security_event(&self, pool: &PoolId, event: &SecurityEvent) -> Result<Verdict> {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let p = tx.pool(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
@@ -62,9 +115,10 @@ impl Services {
             SecurityEvent::SignInFailed { user }
             | SecurityEvent::SignInSucceeded { user }
             | SecurityEvent::SignedOut { user, .. }
-            | SecurityEvent::Revoked { user, .. } => user,
+            | SecurityEvent::Revoked { user, .. }
+            | SecurityEvent::MfaCodeUsed { user, .. } => user,
         };
-        let Some(mut u) = tx.user(pool, key)? else { return Ok(()) };
+        let Some(mut u) = tx.user(pool, key)? else { return Ok(Verdict::Recorded) };
         let s = &mut u.security;
         match event {
             SecurityEvent::SignInFailed { .. } => {
@@ -76,7 +130,7 @@ impl Services {
             }
             SecurityEvent::SignInSucceeded { .. } => {
                 if s.failed_sign_ins == 0 && s.locked_until_ms == 0 {
-                    return Ok(());
+                    return Ok(Verdict::Recorded);
                 }
                 s.failed_sign_ins = 0;
                 s.locked_until_ms = 0;
@@ -89,8 +143,19 @@ impl Services {
                     s.revoked.push((origin_jti.clone(), *exp));
                 }
             }
+            SecurityEvent::MfaCodeUsed { code: kind, mark, .. } => {
+                let stored = match kind {
+                    CodeKind::Totp => &mut s.totp_last_step,
+                    CodeKind::Otp => &mut s.otp_last_ms,
+                };
+                if *mark <= *stored {
+                    return Ok(Verdict::Refused);
+                }
+                *stored = *mark;
+            }
         }
         tx.put(pool, Entity::User(u))?;
-        tx.commit()
+        tx.commit()?;
+        Ok(Verdict::Recorded)
     }
 }

@@ -1,6 +1,6 @@
 //! Janus's cryptography: password hashing, Cognito's SRP, RS256 JWTs, sealed (AEAD) values,
-//! and the random values Janus hands out (ids, secrets, temporary passwords). Key providers,
-//! envelope encryption and TOTP join this crate as their issues land.
+//! TOTP (RFC 6238), and the random values Janus hands out (ids, secrets, temporary passwords).
+//! Key providers and envelope encryption join this crate as their issues land.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -9,6 +9,7 @@ pub mod password;
 pub mod random;
 pub mod seal;
 pub mod srp;
+pub mod totp;
 
 pub use password::{HashParams, PasswordHasher};
 pub use random::{OsRandom, SeededRandom};

@@ -104,14 +104,38 @@ pub fn user(u: &User, only: Option<&[String]>) -> Value {
 
 /// AdminGetUser's response.
 pub fn admin_get_user(u: &User) -> Value {
-    json!({
+    let mut out = json!({
         "Username": u.username,
         "UserAttributes": attributes(u, None),
         "UserCreateDate": date(u.created_ms),
         "UserLastModifiedDate": date(u.modified_ms),
         "Enabled": u.enabled,
         "UserStatus": u.status.as_str(),
-    })
+    });
+    mfa_members(u, &mut out);
+    out
+}
+
+/// GetUser's response.
+pub fn get_user(u: &User) -> Value {
+    let mut out = json!({"Username": u.username, "UserAttributes": attributes(u, None)});
+    mfa_members(u, &mut out);
+    out
+}
+
+/// The MFA members of GetUser and AdminGetUser, present only when set, as Cognito sends
+/// them: `UserMFASettingList` (enabled factors), `PreferredMfaSetting`, and the legacy
+/// `MFAOptions` (SMS to the phone number) when SMS MFA is enabled.
+fn mfa_members(u: &User, out: &mut Value) {
+    if !u.mfa.enabled.is_empty() {
+        out["UserMFASettingList"] = json!(u.mfa.enabled.iter().map(|f| f.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(p) = u.mfa.preferred {
+        out["PreferredMfaSetting"] = json!(p.as_str());
+    }
+    if u.mfa.has(janus_types::MfaFactor::Sms) {
+        out["MFAOptions"] = json!([{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]);
+    }
 }
 
 /// `GroupType`.

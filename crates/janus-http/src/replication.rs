@@ -223,7 +223,14 @@ async fn security(
     Path(pool): Path<String>,
     Json(e): Json<SecurityEvent>,
 ) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.services.apply_security_event(&p, &e).map(|()| json!({}))).await
+    // `{}` when recorded (what older regions answer), `{"verdict": "refused"}` for a used code.
+    call(&st, &headers, &pool, move |r, p| {
+        r.services.apply_security_event(&p, &e).map(|v| match v {
+            janus_core::security::Verdict::Recorded => json!({}),
+            janus_core::security::Verdict::Refused => json!({"verdict": "refused"}),
+        })
+    })
+    .await
 }
 
 async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {

@@ -67,7 +67,11 @@ pub struct LinkStatus {
 struct UpstreamLink(std::sync::Weak<Replicator>);
 
 impl janus_core::security::Upstream for UpstreamLink {
-    fn send(&self, pool: &PoolId, event: &janus_core::security::SecurityEvent) -> janus_types::Result<()> {
+    fn send(
+        &self,
+        pool: &PoolId,
+        event: &janus_core::security::SecurityEvent,
+    ) -> janus_types::Result<janus_core::security::Verdict> {
         let me =
             self.0.upgrade().ok_or_else(|| janus_types::Error::internal(std::io::Error::other("shutting down")))?;
         let secret = me
@@ -80,10 +84,10 @@ impl janus_core::security::Upstream for UpstreamLink {
             .iter()
             .find(|s| s.pool == *pool)
             .ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
-        peer::Peer::new(&sub.url, &secret)
+        let answer = peer::Peer::quick(&sub.url, &secret)
             .post::<_, serde_json::Value>(pool, "security", event)
-            .map(drop)
-            .map_err(|e| janus_types::Error::internal(std::io::Error::other(format!("{e:#}"))))
+            .map_err(|e| janus_types::Error::internal(std::io::Error::other(format!("{e:#}"))))?;
+        Ok(serde_json::from_value(answer["verdict"].clone()).unwrap_or_default())
     }
 }
 

@@ -114,6 +114,9 @@ pub trait Read {
     }
     /// The pools this region replicates from elsewhere.
     fn subscriptions(&self) -> Result<Vec<Subscription>>;
+    /// A region-local mark of `user` (0 when none): state a secondary keeps for itself, such
+    /// as the last MFA code step used here. Never logged as a change, never replicated.
+    fn local_mark(&self, pool: &PoolId, user: &UserKey, kind: &str) -> Result<i64>;
 }
 
 /// A read-write transaction.
@@ -147,6 +150,9 @@ pub trait Write: Read {
     fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch>;
     /// Record (or with `None`, forget) that this region replicates `pool`.
     fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()>;
+    /// Raise `user`'s region-local mark `kind` to `mark`; false (and nothing written) when it
+    /// already stands at `mark` or higher. Not logged, not replicated (see [`Read::local_mark`]).
+    fn raise_local_mark(&mut self, pool: &PoolId, user: &UserKey, kind: &str, mark: i64) -> Result<bool>;
     /// Make everything durable and visible.
     fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -35,6 +35,68 @@ pub struct Pool {
     /// Primary region and replicas.
     #[serde(default)]
     pub replication: crate::replication::Replication,
+    /// The MFA factors the pool offers (SetUserPoolMfaConfig); `config.mfa_configuration`
+    /// says whether MFA is OFF, ON or OPTIONAL.
+    #[serde(default)]
+    pub mfa: PoolMfa,
+}
+
+/// The MFA factors a pool offers, as SetUserPoolMfaConfig set them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PoolMfa {
+    /// `SoftwareTokenMfaConfiguration.Enabled`.
+    #[serde(default)]
+    pub software_token: bool,
+    /// `SmsMfaConfiguration` as sent; SMS codes are offered while it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<Value>,
+    /// `EmailMfaConfiguration` as sent; email codes are offered while it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Value>,
+}
+
+impl PoolMfa {
+    /// True when the pool offers `factor`.
+    pub fn offers(&self, factor: MfaFactor) -> bool {
+        match factor {
+            MfaFactor::SoftwareToken => self.software_token,
+            MfaFactor::Sms => self.sms.is_some(),
+            MfaFactor::Email => self.email.is_some(),
+        }
+    }
+}
+
+/// An MFA factor, named as Cognito's challenges name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MfaFactor {
+    /// A TOTP authenticator app.
+    #[serde(rename = "SOFTWARE_TOKEN_MFA")]
+    SoftwareToken,
+    /// A code by SMS.
+    #[serde(rename = "SMS_MFA")]
+    Sms,
+    /// A code by email.
+    #[serde(rename = "EMAIL_OTP")]
+    Email,
+}
+
+impl MfaFactor {
+    /// Every factor, in the order Cognito lists them.
+    pub const ALL: [MfaFactor; 3] = [MfaFactor::Sms, MfaFactor::SoftwareToken, MfaFactor::Email];
+
+    /// The challenge name (also the `UserMFASettingList` entry).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaFactor::SoftwareToken => "SOFTWARE_TOKEN_MFA",
+            MfaFactor::Sms => "SMS_MFA",
+            MfaFactor::Email => "EMAIL_OTP",
+        }
+    }
+
+    /// Parse a challenge name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
 }
 
 impl Pool {
@@ -154,6 +216,68 @@ pub struct User {
     /// Codes sent and not yet used, by purpose (`signup`, `forgot`, `verify:email`, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub codes: BTreeMap<String, PendingCode>,
+    /// MFA factors and preferences.
+    #[serde(default, skip_serializing_if = "UserMfa::is_empty")]
+    pub mfa: UserMfa,
+}
+
+/// A user's MFA: the software token (its secret only sealed under a pool key), and which
+/// factors are enabled and preferred (SetUserMFAPreference).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserMfa {
+    /// The verified software token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_token: Option<SoftwareToken>,
+    /// A token associated by access token and not verified yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_token: Option<SoftwareToken>,
+    /// Factors the user enabled, in no particular order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled: Vec<MfaFactor>,
+    /// The preferred factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred: Option<MfaFactor>,
+}
+
+impl UserMfa {
+    /// True when nothing is set (the field is then left out of the stored form).
+    pub fn is_empty(&self) -> bool {
+        self == &UserMfa::default()
+    }
+
+    /// True when `factor` is enabled.
+    pub fn has(&self, factor: MfaFactor) -> bool {
+        self.enabled.contains(&factor)
+    }
+
+    /// Enable or disable `factor` (disabling it also drops it as the preference).
+    pub fn set(&mut self, factor: MfaFactor, on: bool) {
+        self.enabled.retain(|f| *f != factor);
+        if on {
+            self.enabled.push(factor);
+            self.enabled.sort();
+        } else if self.preferred == Some(factor) {
+            self.preferred = None;
+        }
+    }
+}
+
+/// A TOTP secret, sealed (AES-256-GCM) under the pool's sealing key and bound to its user.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftwareToken {
+    /// The sealed secret, base64.
+    pub sealed: String,
+    /// `FriendlyDeviceName` from VerifySoftwareToken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// When it was associated or verified (ms since the epoch).
+    pub set_ms: i64,
+}
+
+impl std::fmt::Debug for SoftwareToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareToken").field("friendly_name", &self.friendly_name).finish_non_exhaustive()
+    }
 }
 
 /// A one-time code sent to a user: only its keyed digest is stored.
@@ -187,6 +311,17 @@ pub struct UserSecurity {
     /// Revoked refresh-token families (`origin_jti`), with their expiry (s), newest last.
     #[serde(default)]
     pub revoked: Vec<(String, i64)>,
+    /// The last TOTP step accepted (a code of this step or an earlier one is a replay).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub totp_last_step: i64,
+    /// The issue time (ms) of the last email/SMS MFA challenge answered: a challenge issued
+    /// at or before it cannot be answered again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub otp_last_ms: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// A pool's key material: JWT signing keys and the keys that seal refresh tokens and

@@ -68,6 +68,12 @@ pub enum Error {
     UnknownOperationException(String),
     #[error("{0}")]
     ConcurrentModificationException(String),
+    #[error("{0}")]
+    SoftwareTokenMFANotFoundException(String),
+    #[error("{0}")]
+    EnableSoftwareTokenMFAException(String),
+    #[error("{0}")]
+    CodeDeliveryFailureException(String),
     /// Something that should not happen; its cause goes to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -108,6 +114,9 @@ impl Error {
             SerializationException(_) => "SerializationException",
             UnknownOperationException(_) => "UnknownOperationException",
             ConcurrentModificationException(_) => "ConcurrentModificationException",
+            SoftwareTokenMFANotFoundException(_) => "SoftwareTokenMFANotFoundException",
+            EnableSoftwareTokenMFAException(_) => "EnableSoftwareTokenMFAException",
+            CodeDeliveryFailureException(_) => "CodeDeliveryFailureException",
             Internal(_) => "InternalErrorException",
         }
     }

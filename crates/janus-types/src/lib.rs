@@ -14,8 +14,8 @@ pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, Tier, User,
-    UserSecurity, UserStatus,
+    Client, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
+    SoftwareToken, StoredKey, Tier, User, UserMfa, UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};

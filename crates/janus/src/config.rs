@@ -50,6 +50,7 @@ struct FileConfig {
     issuer_url: Option<String>,
     password_hash: Option<HashConfig>,
     smtp: Option<SmtpConfig>,
+    sms: Option<SmsConfig>,
     peers: Option<std::collections::BTreeMap<String, String>>,
     advertise_url: Option<String>,
     log_retention_secs: Option<u64>,
@@ -65,6 +66,12 @@ struct FailoverConfig {
     failures: Option<u32>,
     min_gap_secs: Option<u64>,
     witness_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+struct SmsConfig {
+    webhook_url: Option<String>,
+    webhook_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -93,6 +100,7 @@ const KNOWN_KEYS: &[&str] = &[
     "issuer_url",
     "password_hash",
     "smtp",
+    "sms",
     "peers",
     "advertise_url",
     "log_retention_secs",
@@ -111,6 +119,8 @@ pub struct Config {
     pub issuer_url: Option<String>,
     pub hash: janus_crypto::HashParams,
     pub smtp: Option<janus_core::outbox::smtp::SmtpSettings>,
+    /// Where SMS messages are POSTed (none: they go to the outbox file).
+    pub sms_webhook: Option<janus_core::outbox::webhook::WebhookSettings>,
     /// Other regions by name → URL.
     pub peers: std::collections::BTreeMap<String, String>,
     /// This region's URL for the others (defaults to the listening address).
@@ -200,6 +210,17 @@ fn failover(f: FailoverConfig) -> anyhow::Result<janus_repl::watcher::AutoFailov
     Ok(janus_repl::watcher::AutoFailover { enabled: auto, interval, failures, min_gap, witness })
 }
 
+/// `[sms]` from the file, each key overridden by `JANUS_SMS_<KEY>`; none without a URL.
+fn sms_webhook(file: Option<SmsConfig>) -> anyhow::Result<Option<janus_core::outbox::webhook::WebhookSettings>> {
+    let f = file.unwrap_or_default();
+    let Some(url) = env("JANUS_SMS_WEBHOOK_URL").or(f.webhook_url) else { return Ok(None) };
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        bail!("sms.webhook_url must be an http:// or https:// URL, not {url:?}");
+    }
+    let token = env("JANUS_SMS_WEBHOOK_TOKEN").or(f.webhook_token);
+    Ok(Some(janus_core::outbox::webhook::WebhookSettings { url, token }))
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -261,6 +282,7 @@ impl Config {
             p: h.parallelism.unwrap_or(d.p),
         };
         let smtp = smtp(file.smtp)?;
+        let sms_webhook = sms_webhook(file.sms)?;
         let peers = peers(file.peers, &flags.peers)?;
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
@@ -275,6 +297,7 @@ impl Config {
             issuer_url,
             hash,
             smtp,
+            sms_webhook,
             peers,
             advertise_url,
             replication_secret,

@@ -5,6 +5,7 @@ use anyhow::Context;
 use std::sync::Arc;
 
 use janus_core::outbox::smtp::SmtpOutbox;
+use janus_core::outbox::webhook::SmsWebhook;
 use janus_core::outbox::{FileOutbox, Outbox};
 use janus_core::{Parts, Services};
 use janus_crypto::{OsRandom, PasswordHasher};
@@ -96,15 +97,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The message sender: SMTP when configured, else the development outbox file.
+/// The message sender: SMS to the webhook and email over SMTP when configured, everything
+/// else to the development outbox file.
 fn outbox(config: &Config) -> anyhow::Result<Arc<dyn Outbox>> {
     let file = FileOutbox::new(config.data_dir.join("outbox.jsonl"));
-    Ok(match &config.smtp {
+    let mail: Arc<dyn Outbox> = match &config.smtp {
         Some(s) => {
             tracing::info!(host = %s.host, port = s.port, security = %s.security, "sending email over SMTP");
             Arc::new(SmtpOutbox::new(s, file)?)
         }
         None => Arc::new(file),
+    };
+    Ok(match &config.sms_webhook {
+        Some(w) => {
+            tracing::info!(url = %w.url, "sending SMS to the webhook");
+            Arc::new(SmsWebhook::new(w.clone(), mail))
+        }
+        None => mail,
     })
 }
 

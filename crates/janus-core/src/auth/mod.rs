@@ -1,12 +1,14 @@
 //! Signing in: InitiateAuth / AdminInitiateAuth and RespondToAuthChallenge /
 //! AdminRespondToAuthChallenge as one state machine. A flow proves who the user is
 //! (`password`, `srp`, `refresh`), then [`Services::after_authentication`] decides what comes
-//! next from the user's state: an error, a challenge (`new_password`), or tokens (`tokens`).
+//! next from the user's state: an error, a challenge (`new_password`, `mfa`), or tokens
+//! (`tokens`).
 //! Challenge state travels sealed in the Session / SECRET_BLOCK (`sealed`), never in a row,
 //! so any region holding the pool's keys can continue a sign-in.
 
 pub mod client;
 pub mod lockout;
+pub mod mfa;
 pub mod new_password;
 pub mod password;
 pub mod refresh;
@@ -132,22 +134,29 @@ impl Services {
         match input.challenge_name.as_str() {
             "PASSWORD_VERIFIER" => self.srp_finish(&ctx, r),
             "NEW_PASSWORD_REQUIRED" => self.new_password(&ctx, input.session.as_deref(), r),
+            name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
+                self.respond_mfa(&ctx, name, input.session.as_deref(), r)
+            }
             other => Err(Error::invalid(format!("Unsupported challenge: {other}"))),
         }
     }
 
-    /// The user proved who they are at `auth_time_s`: refuse, challenge, or issue tokens.
+    /// The user proved their password: refuse, challenge (a new password, then MFA), or
+    /// issue tokens. The failure count is cleared only once no MFA challenge remains.
     pub fn after_authentication(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
         match user.status {
             UserStatus::Unconfirmed => Err(Error::UserNotConfirmedException("User is not confirmed.".into())),
             UserStatus::ResetRequired => {
                 Err(Error::PasswordResetRequiredException("Password reset required for the user".into()))
             }
-            UserStatus::ForceChangePassword => self.new_password_challenge(ctx, user),
-            _ => {
-                let auth_time = self.now_ms() / 1000;
-                Ok(Outcome::Tokens(self.issue_tokens(ctx, user, auth_time, None, true)?))
+            UserStatus::ForceChangePassword => {
+                self.record_success(&ctx.pool.id, user)?;
+                self.new_password_challenge(ctx, user)
             }
+            _ => match self.mfa_challenge(ctx, user)? {
+                Some(challenge) => Ok(challenge),
+                None => self.finish_sign_in(ctx, user),
+            },
         }
     }
 }

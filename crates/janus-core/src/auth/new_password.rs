@@ -18,15 +18,8 @@ const CHALLENGE: &str = "NEW_PASSWORD_REQUIRED";
 impl Services {
     /// Ask for a new password.
     pub fn new_password_challenge(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
-        let minutes = ctx.client.config.get("AuthSessionValidity").and_then(Value::as_i64).unwrap_or(3);
-        let session = Session {
-            v: 1,
-            challenge: CHALLENGE.into(),
-            pool: ctx.pool.id.clone(),
-            client: ctx.client.id.clone(),
-            user: user.key.clone(),
-            exp_ms: self.now_ms() + minutes * 60_000,
-        };
+        let valid = sealed::session_validity_ms(&ctx.client);
+        let session = Session::new(CHALLENGE, ctx, &user.key, self.now_ms(), valid);
         let visible: Map<String, Value> = user
             .attributes
             .iter()

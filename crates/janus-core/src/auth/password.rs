@@ -51,7 +51,6 @@ impl Services {
             return Err(Error::bad_credentials());
         }
         self.check_temporary_expiry(ctx, &user)?;
-        self.record_success(&ctx.pool.id, &user)?;
         self.upgrade_hash(ctx, &mut user, password)?;
         Ok(user)
     }

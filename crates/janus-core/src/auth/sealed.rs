@@ -2,6 +2,9 @@
 //! SECRET_BLOCK), challenge sessions, and refresh tokens. Each is a versioned JSON record
 //! sealed with the pool's newest sealing key (AES-256-GCM, purpose-bound), so it needs no
 //! row, cannot be forged or altered, and opens in any region holding the pool's keys.
+//! A Session string is `<pool id>.<sealed, base64url>`: the pool id in clear lets the
+//! operations that take only a Session (AssociateSoftwareToken, VerifySoftwareToken) find
+//! the pool's keys and apply the region's rules before opening it.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -29,7 +32,7 @@ pub struct SrpState {
     pub exp_ms: i64,
 }
 
-/// A challenge session (NEW_PASSWORD_REQUIRED, …).
+/// A challenge session (NEW_PASSWORD_REQUIRED, the MFA challenges, MFA_SETUP).
 #[allow(missing_docs)]
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Session {
@@ -39,6 +42,43 @@ pub struct Session {
     pub client: ClientId,
     pub user: UserKey,
     pub exp_ms: i64,
+    /// When it was issued (ms); for EMAIL_OTP and SMS_MFA, the mark that makes its code single-use.
+    #[serde(default)]
+    pub issued_ms: i64,
+    /// EMAIL_OTP / SMS_MFA: the keyed digest of the code sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// MFA_SETUP: the TOTP secret associated (base32), until it is verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// MFA_SETUP: VerifySoftwareToken succeeded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
+}
+
+impl Session {
+    /// A session for `challenge` of `user`, issued at `now_ms` and valid for `valid_ms`.
+    pub fn new(challenge: &str, ctx: &super::Ctx, user: &UserKey, now_ms: i64, valid_ms: i64) -> Self {
+        Session {
+            v: 2,
+            challenge: challenge.to_owned(),
+            pool: ctx.pool.id.clone(),
+            client: ctx.client.id.clone(),
+            user: user.clone(),
+            exp_ms: now_ms + valid_ms,
+            issued_ms: now_ms,
+            code: None,
+            secret: None,
+            verified: false,
+        }
+    }
+}
+
+/// How long a challenge session lasts: the app client's `AuthSessionValidity` (3–15
+/// minutes), else Cognito's default of 3 minutes.
+pub fn session_validity_ms(client: &janus_types::Client) -> i64 {
+    let minutes = client.config.get("AuthSessionValidity").and_then(serde_json::Value::as_i64).unwrap_or(3);
+    minutes.clamp(3, 15) * 60_000
 }
 
 /// What a refresh token carries: enough to refresh and to check revocation, anywhere.
@@ -82,12 +122,19 @@ pub fn open_srp(keys: &LoadedKeys, block: &str) -> Option<(SrpState, Vec<u8>)> {
 
 /// A Session string.
 pub fn seal_session(keys: &LoadedKeys, s: &Session, rng: &dyn Random) -> Result<String> {
-    Ok(URL_SAFE_NO_PAD.encode(seal_json(keys, "session", s, rng)?))
+    Ok(format!("{}.{}", s.pool, URL_SAFE_NO_PAD.encode(seal_json(keys, "session", s, rng)?)))
 }
 
-/// Open a Session string.
+/// The pool a Session string names (unauthenticated: the sealed part must still be opened).
+pub fn session_pool(session: &str) -> Option<PoolId> {
+    PoolId::parse(session.split_once('.')?.0).ok()
+}
+
+/// Open a Session string (with or without its pool prefix).
 pub fn open_session(keys: &LoadedKeys, session: &str) -> Option<Session> {
-    open_json(keys, "session", &URL_SAFE_NO_PAD.decode(session).ok()?)
+    let sealed = session.split_once('.').map_or(session, |(_, s)| s);
+    let s: Session = open_json(keys, "session", &URL_SAFE_NO_PAD.decode(sealed).ok()?)?;
+    session_pool(session).is_none_or(|p| p == s.pool).then_some(s)
 }
 
 /// A refresh token.

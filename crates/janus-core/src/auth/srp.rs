@@ -109,7 +109,6 @@ impl Services {
             return Err(Error::bad_credentials());
         }
         self.check_temporary_expiry(ctx, &user)?;
-        self.record_success(&ctx.pool.id, &user)?;
         self.after_authentication(ctx, &user)
     }
 }

@@ -1,10 +1,12 @@
 //! Delivery of messages to users (invitations with temporary passwords, codes). The default
-//! outbox appends one JSON line per message to a file in the data directory and logs codes,
-//! so a developer on a laptop can read them; with SMTP configured, email goes out through
-//! [`smtp::SmtpOutbox`] instead (SMS, until a sender exists, still goes to the file).
-//! Temporary passwords are never logged.
+//! outbox appends one JSON line per message to a file in the data directory and logs the
+//! codes of sign-up and recovery (not MFA codes), so a developer on a laptop can read them;
+//! with SMTP configured, email goes out through [`smtp::SmtpOutbox`] instead, and with an
+//! SMS webhook configured, text messages go to [`webhook::SmsWebhook`]. Temporary passwords
+//! are never logged.
 
 pub mod smtp;
+pub mod webhook;
 
 use serde::Serialize;
 use std::io::Write as _;
@@ -24,8 +26,11 @@ pub struct Message {
     pub medium: String,
     /// The address or number, when the user has one.
     pub destination: Option<String>,
-    /// What kind of message (`invitation`, ...).
+    /// What kind of message (`invitation`, `code`, `mfa`, ...).
     pub kind: String,
+    /// The email subject, when the sender chose one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// The text, which may hold a secret.
     pub body: String,
 }

@@ -67,9 +67,10 @@ impl Outbox for SmtpOutbox {
             ("EMAIL", Some(addr)) => addr,
             _ => return self.fallback.send(msg),
         };
-        let subject = match msg.kind.as_str() {
-            "invitation" => "Your temporary password",
-            _ => "Your verification code",
+        let subject = match (msg.subject.as_deref(), msg.kind.as_str()) {
+            (Some(s), _) => s,
+            (None, "invitation") => "Your temporary password",
+            (None, _) => "Your verification code",
         };
         let email = Email::builder()
             .from(self.from.clone())

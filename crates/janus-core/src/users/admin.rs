@@ -11,7 +11,7 @@ use crate::{password_policy, Services};
 
 impl Services {
     /// Load pool and user, let `f` change the user, store it (with its aliases recomputed).
-    fn modify_user(
+    pub(crate) fn modify_user(
         &self,
         pool_id: &PoolId,
         username: &str,

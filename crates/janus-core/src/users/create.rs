@@ -162,6 +162,7 @@ impl Services {
             medium: medium.into(),
             destination: destination.cloned(),
             kind: "invitation".into(),
+            subject: None,
             body: format!("Your username is {} and temporary password is {temp}", user.username),
         })
     }

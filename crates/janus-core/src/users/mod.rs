@@ -98,6 +98,7 @@ pub fn new_user(
         aliases: vec![],
         security: Default::default(),
         codes: Default::default(),
+        mfa: Default::default(),
     }
 }
 

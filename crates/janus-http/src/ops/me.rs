@@ -29,8 +29,7 @@ struct Token {
 
 fn get_user(s: &Services, v: Value) -> Result<Value, Error> {
     let r: Token = input(v)?;
-    let u = s.get_user(&r.access_token)?;
-    Ok(json!({"Username": u.username, "UserAttributes": render::attributes(&u, None)}))
+    Ok(render::get_user(&s.get_user(&r.access_token)?))
 }
 
 #[derive(Deserialize)]

@@ -263,6 +263,18 @@ impl Write for WriteTx<'_> {
         Ok(())
     }
 
+    fn raise_local_mark(&mut self, pool: &PoolId, user: &janus_types::UserKey, kind: &str, mark: i64) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO local_marks (pool, ukey, kind, mark) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (pool, ukey, kind) DO UPDATE SET mark = excluded.mark WHERE excluded.mark > mark",
+                rusqlite::params![pool.as_str(), user.as_str(), kind, mark],
+            )
+            .map_err(db_err)?;
+        Ok(changed > 0)
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
         self.done = true;
@@ -270,5 +282,29 @@ impl Write for WriteTx<'_> {
         *lock(n) += 1;
         cv.notify_all();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod local_mark_tests {
+    use crate::{SqliteStore, Store};
+    use janus_types::{PoolId, UserKey};
+
+    #[test]
+    fn local_marks_only_rise_and_are_not_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let pool = PoolId::parse("us-east-1_abc").unwrap();
+        let user = UserKey::from_stored("alice".into());
+        assert_eq!(store.read().unwrap().local_mark(&pool, &user, "totp").unwrap(), 0);
+        let mut tx = store.write(1).unwrap();
+        assert!(tx.raise_local_mark(&pool, &user, "totp", 10).unwrap());
+        assert!(!tx.raise_local_mark(&pool, &user, "totp", 10).unwrap(), "the same mark again is refused");
+        assert!(!tx.raise_local_mark(&pool, &user, "totp", 9).unwrap(), "a lower mark is refused");
+        assert!(tx.raise_local_mark(&pool, &user, "otp", 5).unwrap(), "kinds are separate");
+        tx.commit().unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.local_mark(&pool, &user, "totp").unwrap(), 10);
+        assert_eq!(r.log_head(&pool).unwrap().0 .0, 0, "nothing was appended to the change log");
     }
 }

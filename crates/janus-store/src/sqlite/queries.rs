@@ -234,6 +234,18 @@ impl<C: HasConn> Read for C {
         Ok(out)
     }
 
+    fn local_mark(&self, pool: &PoolId, user: &UserKey, kind: &str) -> Result<i64> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT mark FROM local_marks WHERE pool = ?1 AND ukey = ?2 AND kind = ?3")
+            .map_err(db_err)?;
+        let mut rows = stmt.query(params![pool.as_str(), user.as_str(), kind]).map_err(db_err)?;
+        match rows.next().map_err(db_err)? {
+            Some(row) => row.get(0).map_err(db_err),
+            None => Ok(0),
+        }
+    }
+
     fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64> {
         let p = pool.as_str();
         let mut n = 0u64;

@@ -44,6 +44,12 @@ CREATE INDEX clients_by_id ON clients (id);
     r#"
 CREATE TABLE subscriptions (pool TEXT PRIMARY KEY, source TEXT NOT NULL, url TEXT NOT NULL) WITHOUT ROWID;
 "#,
+    // Region-local security marks (used MFA codes on a secondary): never logged, never replicated.
+    r#"
+CREATE TABLE local_marks (
+    pool TEXT NOT NULL, ukey TEXT NOT NULL, kind TEXT NOT NULL, mark INTEGER NOT NULL,
+    PRIMARY KEY (pool, ukey, kind)) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
