@@ -364,7 +364,7 @@ fn secondary(w: &World) -> (Region, Arc<Link>) {
     let (seq, epoch) = r.log_head(&w.pool).unwrap();
     let entities = r.entities(&w.pool).unwrap();
     let mut tx = sec.s.store.write(T0).unwrap();
-    tx.load_snapshot(&w.pool, seq, epoch, &entities).unwrap();
+    tx.load_snapshot(&w.pool, seq, epoch, &mut entities.into_iter().map(Ok)).unwrap();
     tx.commit().unwrap();
     let link = Arc::new(Link { primary: w.r.s.clone(), up: true.into() });
     sec.s.set_upstream(link.clone());
