@@ -217,6 +217,9 @@ def test_sign_ins_resume_through_haproxy_when_the_primary_is_killed(deployment):
 def test_janus_drill_passes_in_synchronous_mode_and_fails_back(deployment):
     d = deployment
     pool, client_id, _ = d.replicated_pool(sync=True)
+    # Software tokens on offer, so the drill also signs a TOTP user in after the failover.
+    admin_client(d.east.endpoint).set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="OPTIONAL", SoftwareTokenMfaConfiguration={"Enabled": True})
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID, JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     run = subprocess.run(
         [str(JANUS_BIN), "drill", "--pool", pool, "--client-id", client_id,
@@ -229,7 +232,7 @@ def test_janus_drill_passes_in_synchronous_mode_and_fails_back(deployment):
     assert run.returncode == 0 and report["passed"], f"{failed}\n{run.stderr[-2000:]}"
     steps = {s["step"]: s for s in report["steps"]}
     for step in ("readiness", "write markers", "RTO", "promotion", "RPO", "tokens from before", "SRP sign-in",
-                 "sign-up after", "failback"):
+                 "sign-up after", "TOTP sign-in", "failback"):
         assert steps[step]["result"] == "PASS", steps[step]
     assert report["rpo_missing"] == 0
     assert report["rto_seconds"] < 15

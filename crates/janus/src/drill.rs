@@ -93,6 +93,10 @@ struct Drill {
 
 const PASSWORD_SUFFIX: &str = "-Drill-1aA!";
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Run a drill; `Ok(true)` when every step passed.
 pub fn run(a: DrillArgs) -> anyhow::Result<bool> {
     let creds = credentials(&a.data_dir)?;
@@ -125,6 +129,7 @@ impl Drill {
             self.readiness()?;
             let markers = self.markers(stamp)?;
             let tokens = self.first_sign_in(&markers[0])?;
+            let totp = self.enrol_totp(markers.last().filter(|_| markers.len() > 1));
             let down = self.outage()?;
             let measured = self.rto(down, &markers[0])?;
             rto = Some(measured);
@@ -133,7 +138,7 @@ impl Drill {
             self.old_tokens(&tokens)?;
             self.srp(&markers[0])?;
             self.sign_up(stamp)?;
-            self.totp();
+            self.totp(totp);
             if self.a.failback {
                 self.failback()?;
             }
@@ -363,15 +368,70 @@ impl Drill {
         Ok(())
     }
 
-    fn totp(&mut self) {
-        self.steps.push(Step {
-            step: "TOTP sign-in",
-            result: "SKIP",
-            seconds: 0.0,
-            detail:
-                "the drill does not enrol a TOTP user yet (TOTP on the secondary: conformance/test_cross_region.py)"
-                    .into(),
+    /// Before the outage: give the last marker a software token, when the pool offers them.
+    /// `(user, secret)`, or why not.
+    fn enrol_totp(&mut self, user: Option<&String>) -> Result<(String, Vec<u8>), String> {
+        let user = user.ok_or("needs at least two markers")?.clone();
+        let mfa = self
+            .primary
+            .admin("GetUserPoolMfaConfig", &json!({"UserPoolId": self.a.pool}))
+            .map_err(|e| e.to_string())?;
+        if mfa["SoftwareTokenMfaConfiguration"]["Enabled"] != true {
+            return Err("the pool does not offer software-token MFA".into());
+        }
+        let tokens = self.password_sign_in(&self.primary, &user).map_err(|e| e.to_string())?;
+        let access = tokens["AccessToken"].as_str().unwrap_or_default().to_owned();
+        let secret = self
+            .primary
+            .public("AssociateSoftwareToken", &json!({"AccessToken": access}))
+            .map_err(|e| e.to_string())?["SecretCode"]
+            .as_str()
+            .and_then(janus_crypto::totp::base32_decode)
+            .ok_or("AssociateSoftwareToken gave no secret")?;
+        let code = janus_crypto::totp::code_at(&secret, janus_crypto::totp::step_of(now_ms()));
+        self.primary
+            .public("VerifySoftwareToken", &json!({"AccessToken": access, "UserCode": code}))
+            .and_then(|_| {
+                self.primary.public(
+                    "SetUserMFAPreference",
+                    &json!({"AccessToken": access,
+                    "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+                )
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((user, secret))
+    }
+
+    /// After the failover: the TOTP user signs in through the front door with a fresh code.
+    fn totp(&mut self, enrolled: Result<(String, Vec<u8>), String>) {
+        let t = Instant::now();
+        let (user, secret) = match enrolled {
+            Ok(e) => e,
+            Err(why) => {
+                self.steps.push(Step { step: "TOTP sign-in", result: "SKIP", seconds: 0.0, detail: why });
+                return;
+            }
+        };
+        let c = self.after_outage().clone();
+        let input = json!({"ClientId": self.a.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": user, "PASSWORD": self.password}});
+        let r = c.public("InitiateAuth", &input).map_err(|e| e.to_string()).and_then(|challenge| {
+            if challenge["ChallengeName"] != "SOFTWARE_TOKEN_MFA" {
+                return Err(format!("expected SOFTWARE_TOKEN_MFA, got {}", challenge["ChallengeName"]));
+            }
+            // The next step's code: the current one was spent enrolling (each code works once).
+            let code = janus_crypto::totp::code_at(&secret, janus_crypto::totp::step_of(now_ms()) + 1);
+            let answer = json!({"ClientId": self.a.client_id, "ChallengeName": "SOFTWARE_TOKEN_MFA",
+                "Session": challenge["Session"],
+                "ChallengeResponses": {"USERNAME": user, "SOFTWARE_TOKEN_MFA_CODE": code}});
+            c.public("RespondToAuthChallenge", &answer).map_err(|e| e.to_string())
         });
+        self.record(
+            "TOTP sign-in",
+            r.is_ok(),
+            t,
+            r.map_or_else(|e| e, |_| "password, then SOFTWARE_TOKEN_MFA, answered with tokens".into()),
+        );
     }
 
     fn failback(&mut self) -> Result<(), String> {
