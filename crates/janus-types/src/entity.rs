@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::change::EntityKey;
 use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
 
+pub use crate::entity_oauth::{Domain, ResourceServer, Scope, UiCustomization};
 pub use crate::entity_pool::{
     AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute, StringConstraints, Tier,
     UsernameConfiguration,
@@ -187,6 +188,10 @@ pub struct UserSecurity {
     /// Revoked refresh-token families (`origin_jti`), with their expiry (s), newest last.
     #[serde(default)]
     pub revoked: Vec<(String, i64)>,
+    /// OAuth authorization codes already redeemed: `(code id, expiry ms)`, pruned once
+    /// expired (codes live 5 minutes), so a code is single-use in every region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redeemed_codes: Vec<(String, i64)>,
 }
 
 /// A pool's key material: JWT signing keys and the keys that seal refresh tokens and
@@ -262,6 +267,9 @@ pub enum Entity {
     Group(Group),
     Membership(Membership),
     Keys(PoolKeys),
+    Domain(Domain),
+    ResourceServer(ResourceServer),
+    UiCustomization(UiCustomization),
 }
 
 impl Entity {
@@ -274,6 +282,9 @@ impl Entity {
             Entity::Group(g) => EntityKey::Group { name: g.name.clone() },
             Entity::Membership(m) => EntityKey::Membership { group: m.group.clone(), user: m.user.clone() },
             Entity::Keys(_) => EntityKey::Keys,
+            Entity::Domain(d) => EntityKey::Domain { name: d.domain.clone() },
+            Entity::ResourceServer(r) => EntityKey::ResourceServer { identifier: r.identifier.clone() },
+            Entity::UiCustomization(u) => EntityKey::UiCustomization { client: u.client.clone() },
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod change;
 pub mod entity;
+mod entity_oauth;
 mod entity_pool;
 pub mod env;
 pub mod error;
@@ -14,8 +15,8 @@ pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, StoredKey, Tier, User,
-    UserSecurity, UserStatus,
+    Client, Domain, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, ResourceServer, Scope, StoredKey, Tier,
+    UiCustomization, User, UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};

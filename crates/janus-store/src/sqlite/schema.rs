@@ -44,6 +44,16 @@ CREATE INDEX clients_by_id ON clients (id);
     r#"
 CREATE TABLE subscriptions (pool TEXT PRIMARY KEY, source TEXT NOT NULL, url TEXT NOT NULL) WITHOUT ROWID;
 "#,
+    r#"
+CREATE TABLE domains (domain TEXT PRIMARY KEY, pool TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX domains_by_pool ON domains (pool, domain);
+CREATE TABLE resource_servers (
+    pool TEXT NOT NULL, identifier TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, identifier)) WITHOUT ROWID;
+CREATE TABLE ui_customizations (
+    pool TEXT NOT NULL, client TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, client)) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
