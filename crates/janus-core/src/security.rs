@@ -21,6 +21,9 @@ pub enum SecurityEvent {
     SignInSucceeded { user: UserKey },
     SignedOut { user: UserKey, at_ms: i64 },
     Revoked { user: UserKey, origin_jti: String, exp: i64 },
+    /// An OAuth authorization code was redeemed (see `oauth::redeemed`); the primary refuses
+    /// one redeemed before.
+    CodeRedeemed { user: UserKey, code: String, exp_ms: i64 },
 }
 
 /// Where a secondary sends security events: the pool's primary.
@@ -50,8 +53,20 @@ impl Services {
         }
     }
 
+    /// Send `event` to the pool's primary and return its answer: a refusal is the primary's
+    /// domain error, an unreachable primary an internal one.
+    pub fn send_upstream(&self, pool: &PoolId, event: &SecurityEvent) -> Result<()> {
+        match self.upstream.get() {
+            Some(up) => up.send(pool, event),
+            None => Err(Error::internal(std::io::Error::other("no link to the primary"))),
+        }
+    }
+
     /// Write `event` into the user entity (on the primary).
     pub fn apply_security_event(&self, pool: &PoolId, event: &SecurityEvent) -> Result<()> {
+        if let SecurityEvent::CodeRedeemed { user, code, exp_ms } = event {
+            return self.record_redeemed(pool, user, code, *exp_ms);
+        }
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let p = tx.pool(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
@@ -62,7 +77,8 @@ impl Services {
             SecurityEvent::SignInFailed { user }
             | SecurityEvent::SignInSucceeded { user }
             | SecurityEvent::SignedOut { user, .. }
-            | SecurityEvent::Revoked { user, .. } => user,
+            | SecurityEvent::Revoked { user, .. }
+            | SecurityEvent::CodeRedeemed { user, .. } => user,
         };
         let Some(mut u) = tx.user(pool, key)? else { return Ok(()) };
         let s = &mut u.security;
@@ -89,6 +105,7 @@ impl Services {
                     s.revoked.push((origin_jti.clone(), *exp));
                 }
             }
+            SecurityEvent::CodeRedeemed { .. } => return Ok(()),
         }
         tx.put(pool, Entity::User(u))?;
         tx.commit()

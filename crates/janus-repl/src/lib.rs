@@ -77,10 +77,14 @@ impl janus_core::security::Upstream for UpstreamLink {
             .iter()
             .find(|s| s.pool == *pool)
             .ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
-        peer::Peer::new(&sub.url, &secret)
-            .post::<_, serde_json::Value>(pool, "security", event)
-            .map(drop)
-            .map_err(|e| janus_types::Error::internal(std::io::Error::other(format!("{e:#}"))))
+        match peer::Peer::new(&sub.url, &secret).post_refusable::<_, serde_json::Value>(pool, "security", event) {
+            Ok(Ok(_)) => Ok(()),
+            // The primary refused (a code redeemed before): its answer is `<Code>: <message>`.
+            Ok(Err(refusal)) => Err(janus_types::Error::NotAuthorizedException(
+                refusal.split_once(": ").map_or(refusal.as_str(), |(_, m)| m).to_owned(),
+            )),
+            Err(e) => Err(janus_types::Error::internal(std::io::Error::other(format!("{e:#}")))),
+        }
     }
 }
 
