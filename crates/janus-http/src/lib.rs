@@ -8,7 +8,9 @@
 mod discovery;
 mod dispatch;
 mod metrics;
+mod pages;
 pub mod model;
+pub mod oauth;
 pub mod ops;
 mod render;
 mod replication;
@@ -37,15 +39,30 @@ pub struct AppState {
     pub replicator: Arc<Replicator>,
     /// Who may call administrator operations.
     pub admin: AdminCredentials,
+    /// OAuth endpoint settings.
+    pub oauth: OAuthSettings,
     model: model::Model,
     ops: HashMap<&'static str, ops::Operation>,
+}
+
+/// Settings of the OAuth endpoints and hosted pages.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// Prefix domains answer at `<prefix>.auth.<region>.<domain_base>`.
+    pub domain_base: String,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self { domain_base: "amazoncognito.com".into() }
+    }
 }
 
 impl AppState {
     /// Build the shared state (parses the embedded service model).
     pub fn new(replicator: Arc<Replicator>, admin: AdminCredentials) -> anyhow::Result<Self> {
         let services = replicator.services.clone();
-        Ok(Self { services, replicator, admin, model: model::Model::load()?, ops: ops::table() })
+        Ok(Self { services, replicator, admin, oauth: OAuthSettings::default(), model: model::Model::load()?, ops: ops::table() })
     }
 }
 
@@ -58,5 +75,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/{pool}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
         .merge(replication::router())
+        .merge(oauth::router())
         .with_state(state)
 }

@@ -54,6 +54,7 @@ struct FileConfig {
     advertise_url: Option<String>,
     log_retention_secs: Option<u64>,
     log_retention_min_changes: Option<u64>,
+    domain_base: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -86,6 +87,7 @@ const KNOWN_KEYS: &[&str] = &[
     "advertise_url",
     "log_retention_secs",
     "log_retention_min_changes",
+    "domain_base",
 ];
 
 /// The resolved configuration.
@@ -107,6 +109,8 @@ pub struct Config {
     pub replication_secret: Option<String>,
     /// How much of each pool's change log is kept.
     pub retention: janus_repl::retention::Retention,
+    /// Prefix domains answer at `<prefix>.auth.<region>.<domain_base>`.
+    pub domain_base: String,
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -223,6 +227,7 @@ impl Config {
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
         let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
+        let domain_base = pick(None, "JANUS_DOMAIN_BASE", file.domain_base, "amazoncognito.com").to_ascii_lowercase();
         Ok(Self {
             listen,
             data_dir,
@@ -236,6 +241,7 @@ impl Config {
             advertise_url,
             replication_secret,
             retention,
+            domain_base,
         })
     }
 }

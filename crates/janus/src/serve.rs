@@ -79,7 +79,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let every =
         (config.retention.max_age / 10).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(60));
     replicator.start_retention(config.retention, every);
-    let app = janus_http::router(Arc::new(AppState::new(replicator.clone(), admin)?));
+    let mut state = AppState::new(replicator.clone(), admin)?;
+    state.oauth.domain_base = config.domain_base.clone();
+    let app = janus_http::router(Arc::new(state));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
     let stopping = replicator.clone();

@@ -6,6 +6,7 @@ mod auth;
 mod clients;
 mod groups;
 mod me;
+mod oauth_config;
 mod pools;
 mod replicas;
 mod signup;
@@ -97,7 +98,7 @@ pub(crate) const fn public_read(name: &'static str, handler: Local) -> Operation
 
 /// Every implemented operation, by name.
 pub fn table() -> HashMap<&'static str, Operation> {
-    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS, replicas::OPS]
+    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS, replicas::OPS, oauth_config::OPS]
         .iter()
         .flat_map(|ops| ops.iter())
         .map(|op| (op.name, *op))
