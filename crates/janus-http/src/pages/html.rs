@@ -26,7 +26,7 @@ background:#f2f4f7;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-
 main{background:#fff;width:100%;max-width:400px;margin:24px;padding:32px;border-radius:12px;\
 box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06)}\
 .logo{display:block;max-width:160px;max-height:64px;margin:0 auto 16px}\
-.pool{margin:0;color:#5b6475;font-size:.875rem;text-transform:uppercase;letter-spacing:.06em}\
+.pool{margin:0;color:#5b6475;font-size:.875rem;letter-spacing:.02em}\
 h1{margin:4px 0 4px;font-size:1.5rem}.client{margin:0 0 20px;color:#5b6475}\
 label{display:block;margin:16px 0 4px;font-weight:600}\
 input[type=text],input[type=password],input[type=email]{width:100%;padding:10px 12px;border:1px solid #9aa3b2;\
