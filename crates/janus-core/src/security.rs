@@ -17,13 +17,28 @@ use crate::Services;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SecurityEvent {
-    SignInFailed { user: UserKey },
-    SignInSucceeded { user: UserKey },
-    SignedOut { user: UserKey, at_ms: i64 },
-    Revoked { user: UserKey, origin_jti: String, exp: i64 },
+    SignInFailed {
+        user: UserKey,
+    },
+    SignInSucceeded {
+        user: UserKey,
+    },
+    SignedOut {
+        user: UserKey,
+        at_ms: i64,
+    },
+    Revoked {
+        user: UserKey,
+        origin_jti: String,
+        exp: i64,
+    },
     /// An OAuth authorization code was redeemed (see `oauth::redeemed`); the primary refuses
     /// one redeemed before.
-    CodeRedeemed { user: UserKey, code: String, exp_ms: i64 },
+    CodeRedeemed {
+        user: UserKey,
+        code: String,
+        exp_ms: i64,
+    },
 }
 
 /// Where a secondary sends security events: the pool's primary.

@@ -8,10 +8,10 @@
 mod discovery;
 mod dispatch;
 mod metrics;
-mod pages;
 pub mod model;
 pub mod oauth;
 pub mod ops;
+mod pages;
 mod render;
 mod replication;
 pub mod server;
@@ -62,7 +62,14 @@ impl AppState {
     /// Build the shared state (parses the embedded service model).
     pub fn new(replicator: Arc<Replicator>, admin: AdminCredentials) -> anyhow::Result<Self> {
         let services = replicator.services.clone();
-        Ok(Self { services, replicator, admin, oauth: OAuthSettings::default(), model: model::Model::load()?, ops: ops::table() })
+        Ok(Self {
+            services,
+            replicator,
+            admin,
+            oauth: OAuthSettings::default(),
+            model: model::Model::load()?,
+            ops: ops::table(),
+        })
     }
 }
 

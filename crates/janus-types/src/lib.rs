@@ -15,8 +15,8 @@ pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Domain, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, ResourceServer, Scope, StoredKey, Tier,
-    UiCustomization, User, UserSecurity, UserStatus,
+    Client, Domain, Entity, Group, Membership, PasswordCredential, PendingCode, Pool, PoolKeys, ResourceServer, Scope,
+    StoredKey, Tier, UiCustomization, User, UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};

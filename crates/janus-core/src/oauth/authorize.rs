@@ -86,7 +86,9 @@ fn is_pkce_challenge(s: &str) -> bool {
 fn check_after_redirect(client: &Client, p: &AuthorizeParams) -> OAuthResult<(Vec<String>, Option<String>)> {
     match p.response_type.as_deref() {
         Some("code") => {}
-        Some(other) => return Err(OAuthError::UnsupportedResponseType(format!("response_type {other} is not supported."))),
+        Some(other) => {
+            return Err(OAuthError::UnsupportedResponseType(format!("response_type {other} is not supported.")))
+        }
         None => return Err(OAuthError::InvalidRequest("response_type is required.".into())),
     }
     if !oc::allows_flow(client, "code") {
@@ -103,7 +105,9 @@ fn check_after_redirect(client: &Client, p: &AuthorizeParams) -> OAuthResult<(Ve
         (Some(_), _) => return Err(OAuthError::InvalidRequest("code_challenge_method must be S256.".into())),
         (None, Some(_)) => return Err(OAuthError::InvalidRequest("code_challenge is missing.".into())),
         (None, None) if client.secret.is_none() => {
-            return Err(OAuthError::InvalidRequest("PKCE (code_challenge, S256) is required for public clients.".into()))
+            return Err(OAuthError::InvalidRequest(
+                "PKCE (code_challenge, S256) is required for public clients.".into(),
+            ))
         }
         (None, None) => None,
     };

@@ -107,7 +107,10 @@ impl Services {
     }
 
     fn refresh_grant(&self, ctx: &Ctx, r: &TokenRequest) -> OAuthResult<Issued> {
-        let token = r.refresh_token.as_deref().ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required.".into()))?;
+        let token = r
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required.".into()))?;
         let claims = self.open_refresh(ctx, token).map_err(OAuthError::grant)?;
         let t = self.refresh(ctx, token, None, true).map_err(OAuthError::grant)?;
         Ok(from_tokens(t, claims.scope.as_deref()))
@@ -119,8 +122,12 @@ impl Services {
         if ctx.client.secret.is_none() || !oc::allows_flow(&ctx.client, "client_credentials") {
             return Err(OAuthError::UnauthorizedClient("The client may not use the client_credentials grant.".into()));
         }
-        let scopes = oc::grant_scopes(&ctx.client, scope)?;
         let custom = self.custom_scopes(pool)?;
+        let mut scopes = oc::grant_scopes(&ctx.client, scope)?;
+        if scope.is_none_or(|s| s.trim().is_empty()) {
+            // None requested: every custom scope the client may use (Cognito's rule).
+            scopes.retain(|s| custom.contains(s));
+        }
         if let Some(s) = scopes.iter().find(|s| !custom.iter().any(|c| c == *s)) {
             return Err(OAuthError::InvalidScope(format!("{s} is not a resource server scope.")));
         }

@@ -39,7 +39,11 @@ impl Services {
             return self.record_redeemed(&pool.id, user, id, exp_ms);
         }
         let now = self.now_ms();
-        let seen = self.store.read()?.user(&pool.id, user)?.is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
+        let seen = self
+            .store
+            .read()?
+            .user(&pool.id, user)?
+            .is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
         if seen || !self.redeemed_here.insert(id, exp_ms, now) {
             return Err(reused());
         }

@@ -42,7 +42,12 @@ pub(crate) fn refusal(r: Refusal) -> Response {
     }
 }
 
-pub async fn authorize(State(st): State<St>, params: RawPathParams, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn authorize(
+    State(st): State<St>,
+    params: RawPathParams,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let site = match site_of(&st, &params, &headers) {
         Ok(s) => s,
         Err(r) => return r,
@@ -134,10 +139,9 @@ pub async fn userinfo(State(st): State<St>, params: RawPathParams, headers: Head
         Ok(s) => s,
         Err(r) => return r,
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim().to_owned()));
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
+        v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim().to_owned())
+    });
     let Some(token) = bearer else {
         return oauth_error(&OAuthError::InvalidToken("A bearer access token is required.".into()));
     };
@@ -187,7 +191,12 @@ struct LogoutParams {
     response_type: Option<String>,
 }
 
-pub async fn logout(State(st): State<St>, params: RawPathParams, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn logout(
+    State(st): State<St>,
+    params: RawPathParams,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let site = match site_of(&st, &params, &headers) {
         Ok(s) => s,
         Err(r) => return r,

@@ -24,7 +24,8 @@ pub struct Site {
 }
 
 fn host_domain<'a>(host: &'a str, domain_base: &str) -> &'a str {
-    let host = host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let host =
+        host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
     // `<prefix>.auth.<region>.<domain base>`: the prefix; anything else: the whole host.
     if let Some(rest) = host.strip_suffix(domain_base).and_then(|r| r.strip_suffix('.')) {
         if let Some((prefix, tail)) = rest.split_once('.') {
@@ -69,7 +70,8 @@ pub fn oauth_error(e: &OAuthError) -> Response {
         }
         _ => StatusCode::BAD_REQUEST,
     };
-    let mut resp = (status, axum::Json(json!({"error": e.code(), "error_description": e.description()}))).into_response();
+    let mut resp =
+        (status, axum::Json(json!({"error": e.code(), "error_description": e.description()}))).into_response();
     no_store(resp.headers_mut());
     if let OAuthError::InvalidToken(_) = e {
         let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", e.description().replace('"', "'"));

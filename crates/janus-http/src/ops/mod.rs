@@ -98,11 +98,22 @@ pub(crate) const fn public_read(name: &'static str, handler: Local) -> Operation
 
 /// Every implemented operation, by name.
 pub fn table() -> HashMap<&'static str, Operation> {
-    [pools::OPS, clients::OPS, users::OPS, groups::OPS, tags::OPS, auth::OPS, me::OPS, signup::OPS, replicas::OPS, oauth_config::OPS]
-        .iter()
-        .flat_map(|ops| ops.iter())
-        .map(|op| (op.name, *op))
-        .collect()
+    [
+        pools::OPS,
+        clients::OPS,
+        users::OPS,
+        groups::OPS,
+        tags::OPS,
+        auth::OPS,
+        me::OPS,
+        signup::OPS,
+        replicas::OPS,
+        oauth_config::OPS,
+    ]
+    .iter()
+    .flat_map(|ops| ops.iter())
+    .map(|op| (op.name, *op))
+    .collect()
 }
 
 /// Decode a (model-validated) input into its typed form.

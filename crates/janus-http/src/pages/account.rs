@@ -19,7 +19,16 @@ use super::login::{field, read_form, resume, show_page, sign_in_with_notice, use
 use super::CSRF_COOKIE;
 use crate::oauth::site::{blocking, cookie, St};
 
-fn form_page(flow: &Flow, title: &str, action: &str, extra: &str, list: &[Field], button: &str, error: Option<&str>, info: Option<&str>) -> Response {
+fn form_page(
+    flow: &Flow,
+    title: &str,
+    action: &str,
+    extra: &str,
+    list: &[Field],
+    button: &str,
+    error: Option<&str>,
+    info: Option<&str>,
+) -> Response {
     let body = format!(
         "<form method=\"post\" action=\"{}/{action}\" novalidate>{}{extra}{}<button type=\"submit\">{}</button></form>\
          <p class=\"links\"><a href=\"{}\">Back to sign in</a></p>",
@@ -38,29 +47,67 @@ fn hash(flow: &Flow, username: &str) -> Option<String> {
 
 fn signup_form(flow: &Flow, username: &str, email: &str, error: Option<&str>) -> Response {
     let list = [
-        Field { name: "username", label: "Username", kind: "text", autocomplete: "username", value: username, hint: None },
+        Field {
+            name: "username",
+            label: "Username",
+            kind: "text",
+            autocomplete: "username",
+            value: username,
+            hint: None,
+        },
         Field { name: "email", label: "Email", kind: "email", autocomplete: "email", value: email, hint: None },
-        Field { name: "password", label: "Password", kind: "password", autocomplete: "new-password", value: "", hint: None },
+        Field {
+            name: "password",
+            label: "Password",
+            kind: "password",
+            autocomplete: "new-password",
+            value: "",
+            hint: None,
+        },
     ];
     form_page(flow, "Sign up", "signup", "", &list, "Sign up", error, None)
 }
 
 fn confirm_form(flow: &Flow, username: &str, error: Option<&str>, info: Option<&str>) -> Response {
-    let list = [Field { name: "code", label: "Confirmation code", kind: "text", autocomplete: "one-time-code", value: "", hint: None }];
+    let list = [Field {
+        name: "code",
+        label: "Confirmation code",
+        kind: "text",
+        autocomplete: "one-time-code",
+        value: "",
+        hint: None,
+    }];
     form_page(flow, "Confirm your account", "confirm", &hidden("username", username), &list, "Confirm", error, info)
 }
 
 fn forgot_form(flow: &Flow, error: Option<&str>) -> Response {
-    let list = [Field { name: "username", label: "Username", kind: "text", autocomplete: "username", value: "", hint: None }];
+    let list =
+        [Field { name: "username", label: "Username", kind: "text", autocomplete: "username", value: "", hint: None }];
     form_page(flow, "Reset your password", "forgotPassword", "", &list, "Send a code", error, None)
 }
 
 fn reset_form(flow: &Flow, username: &str, error: Option<&str>, info: Option<&str>) -> Response {
     let list = [
         Field { name: "code", label: "Code", kind: "text", autocomplete: "one-time-code", value: "", hint: None },
-        Field { name: "password", label: "New password", kind: "password", autocomplete: "new-password", value: "", hint: None },
+        Field {
+            name: "password",
+            label: "New password",
+            kind: "password",
+            autocomplete: "new-password",
+            value: "",
+            hint: None,
+        },
     ];
-    form_page(flow, "Choose a new password", "confirmForgotPassword", &hidden("username", username), &list, "Reset password", error, info)
+    form_page(
+        flow,
+        "Choose a new password",
+        "confirmForgotPassword",
+        &hidden("username", username),
+        &list,
+        "Reset password",
+        error,
+        info,
+    )
 }
 
 async fn post(
@@ -85,7 +132,12 @@ async fn post(
     result.unwrap_or_else(|r| r)
 }
 
-pub async fn signup_show(State(st): State<St>, params: RawPathParams, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn signup_show(
+    State(st): State<St>,
+    params: RawPathParams,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     show_page(st, params, headers, q, |flow| signup_form(flow, "", "", None)).await
 }
 
@@ -134,7 +186,12 @@ pub async fn confirm_submit(State(st): State<St>, params: RawPathParams, headers
     .await
 }
 
-pub async fn forgot_show(State(st): State<St>, params: RawPathParams, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn forgot_show(
+    State(st): State<St>,
+    params: RawPathParams,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     show_page(st, params, headers, q, |flow| forgot_form(flow, None)).await
 }
 

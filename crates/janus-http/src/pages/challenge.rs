@@ -36,8 +36,13 @@ fn code_form(title: &'static str, intro: &str, key: &str) -> ChallengeForm {
 }
 
 fn json_list(params: &BTreeMap<String, String>, name: &str) -> Vec<String> {
-    params.get(name).and_then(|v| serde_json::from_str::<Vec<Value>>(v).ok()).unwrap_or_default()
-        .into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+    params
+        .get(name)
+        .and_then(|v| serde_json::from_str::<Vec<Value>>(v).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 fn form_for(name: &str, params: &BTreeMap<String, String>) -> ChallengeForm {
@@ -49,12 +54,25 @@ fn form_for(name: &str, params: &BTreeMap<String, String>) -> ChallengeForm {
                 let label = attr.trim_start_matches("userAttributes.").replace('_', " ");
                 fields.push((format!("r.{attr}"), label, "text", "on"));
             }
-            ChallengeForm { title: "Change your password", intro: "Your password is temporary. Choose a new one to continue.".into(), fields, choices: vec![] }
+            ChallengeForm {
+                title: "Change your password",
+                intro: "Your password is temporary. Choose a new one to continue.".into(),
+                fields,
+                choices: vec![],
+            }
         }
-        "SOFTWARE_TOKEN_MFA" => code_form("Enter your code", "Enter the code from your authenticator app.", "SOFTWARE_TOKEN_MFA_CODE"),
-        "SMS_MFA" => code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_MFA_CODE"),
-        "SMS_OTP" => code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_OTP_CODE"),
-        "EMAIL_OTP" => code_form("Enter your code", &format!("Enter the code we sent by email.{dest}"), "EMAIL_OTP_CODE"),
+        "SOFTWARE_TOKEN_MFA" => {
+            code_form("Enter your code", "Enter the code from your authenticator app.", "SOFTWARE_TOKEN_MFA_CODE")
+        }
+        "SMS_MFA" => {
+            code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_MFA_CODE")
+        }
+        "SMS_OTP" => {
+            code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_OTP_CODE")
+        }
+        "EMAIL_OTP" => {
+            code_form("Enter your code", &format!("Enter the code we sent by email.{dest}"), "EMAIL_OTP_CODE")
+        }
         "SELECT_MFA_TYPE" => ChallengeForm {
             title: "Choose how to verify",
             intro: "Choose a way to confirm it is you.".into(),
@@ -75,15 +93,26 @@ fn choice_label(c: &str) -> &str {
 }
 
 /// The form of challenge `name`.
-pub(super) fn render(flow: &Flow, name: &str, session: &str, params: &BTreeMap<String, String>, error: Option<&str>) -> Response {
+pub(super) fn render(
+    flow: &Flow,
+    name: &str,
+    session: &str,
+    params: &BTreeMap<String, String>,
+    error: Option<&str>,
+) -> Response {
     let f = form_for(name, params);
-    let username = params.get("USER_ID_FOR_SRP").or_else(|| params.get("USERNAME")).map(String::as_str).unwrap_or_default();
+    let username =
+        params.get("USER_ID_FOR_SRP").or_else(|| params.get("USERNAME")).map(String::as_str).unwrap_or_default();
     let list: Vec<Field> = f
         .fields
         .iter()
         .map(|(n, l, kind, ac)| Field { name: n, label: l, kind, autocomplete: ac, value: "", hint: None })
         .collect();
-    let mut body = format!("<p>{}</p><form method=\"post\" action=\"{}/login/challenge\" novalidate>", html::esc(&f.intro), html::esc(&flow.site.base));
+    let mut body = format!(
+        "<p>{}</p><form method=\"post\" action=\"{}/login/challenge\" novalidate>",
+        html::esc(&f.intro),
+        html::esc(&flow.site.base)
+    );
     body += &flow.hidden();
     body += &hidden("challenge", name);
     body += &hidden("session", session);

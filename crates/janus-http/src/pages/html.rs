@@ -78,7 +78,8 @@ pub fn page(f: &Frame, body: &str) -> String {
         f.brand.css.as_deref().unwrap_or("")
     );
     if let Some(img) = &f.brand.image {
-        let _ = write!(s, "<img class=\"logo\" src=\"data:image/png;base64,{}\" alt=\"{}\">", esc(img), esc(f.pool_name));
+        let _ =
+            write!(s, "<img class=\"logo\" src=\"data:image/png;base64,{}\" alt=\"{}\">", esc(img), esc(f.pool_name));
     }
     let _ = write!(s, "<p class=\"pool\">{}</p><h1>{}</h1>", esc(f.pool_name), esc(f.title));
     if let Some(c) = f.client_name {

@@ -58,7 +58,8 @@ impl Flow {
             ("redirect_uri", self.req.redirect_uri.as_str()),
             ("scope", self.req.scope.as_str()),
         ];
-        for (k, v) in [("state", &self.req.state), ("nonce", &self.req.nonce), ("code_challenge", &self.req.challenge)] {
+        for (k, v) in [("state", &self.req.state), ("nonce", &self.req.nonce), ("code_challenge", &self.req.challenge)]
+        {
             if let Some(v) = v {
                 p.push((k, v));
             }
@@ -91,7 +92,12 @@ pub(super) fn start(s: &Services, site: Site, req: AuthRequest, cookie: &str) ->
 }
 
 /// Resume a flow from a posted form: CSRF and the sealed request must check out.
-pub(super) fn resume(s: &Services, site: Site, form: &[(String, String)], cookie: Option<&str>) -> Result<Flow, Response> {
+pub(super) fn resume(
+    s: &Services,
+    site: Site,
+    form: &[(String, String)],
+    cookie: Option<&str>,
+) -> Result<Flow, Response> {
     let server = |e: Error| error_page(&OAuthError::from(e));
     let k = keys(s, &site.pool).map_err(server)?;
     if !s.csrf_ok(&k, cookie, field(form, "csrf")) {
@@ -100,7 +106,9 @@ pub(super) fn resume(s: &Services, site: Site, form: &[(String, String)], cookie
         )));
     }
     let req = field(form, "request").and_then(|r| s.open_request(&k, &site.pool.id, r)).ok_or_else(|| {
-        error_page(&OAuthError::InvalidRequest("The sign-in took too long. Go back to the application and start again.".into()))
+        error_page(&OAuthError::InvalidRequest(
+            "The sign-in took too long. Go back to the application and start again.".into(),
+        ))
     })?;
     start(s, site, req, cookie.unwrap_or_default()).map_err(server)
 }
@@ -119,22 +127,31 @@ pub(super) async fn read_form(body: Body) -> Vec<(String, String)> {
 }
 
 /// The next response after a sign-in step.
-pub(super) fn finish(s: &Services, flow: &Flow, step: Result<Outcome, Error>, again: impl FnOnce(&str) -> Response) -> Response {
+pub(super) fn finish(
+    s: &Services,
+    flow: &Flow,
+    step: Result<Outcome, Error>,
+    again: impl FnOnce(&str) -> Response,
+) -> Response {
     match step {
-        Ok(Outcome::Authenticated { user, auth_time }) => match s.issue_code(&flow.ctx.keys, &flow.req, &user, auth_time) {
-            Ok(code) => {
-                let mut p = vec![("code", code.as_str())];
-                if let Some(st) = &flow.req.state {
-                    p.push(("state", st));
+        Ok(Outcome::Authenticated { user, auth_time }) => {
+            match s.issue_code(&flow.ctx.keys, &flow.req, &user, auth_time) {
+                Ok(code) => {
+                    let mut p = vec![("code", code.as_str())];
+                    if let Some(st) = &flow.req.state {
+                        p.push(("state", st));
+                    }
+                    redirect(&with_query(&flow.req.redirect_uri, &p))
                 }
-                redirect(&with_query(&flow.req.redirect_uri, &p))
+                Err(e) => error_page(&OAuthError::Server(e)),
             }
-            Err(e) => error_page(&OAuthError::Server(e)),
-        },
+        }
         Ok(Outcome::Challenge { name, session, parameters }) => {
             challenge::render(flow, &name, session.as_deref().unwrap_or_default(), &parameters, None)
         }
-        Ok(Outcome::Tokens(_)) => error_page(&OAuthError::Server(Error::internal(anyhow::anyhow!("tokens in a hosted sign-in")))),
+        Ok(Outcome::Tokens(_)) => {
+            error_page(&OAuthError::Server(Error::internal(anyhow::anyhow!("tokens in a hosted sign-in"))))
+        }
         Err(e) if e.is_internal() => error_page(&OAuthError::Server(e)),
         Err(e) => again(&user_message(&e)),
     }
@@ -157,8 +174,22 @@ fn sign_in_page(flow: &Flow, username: &str, error: Option<&str>, info: Option<&
         flow.hidden(),
         html::fields(
             &[
-                Field { name: "username", label: "Username", kind: "text", autocomplete: "username", value: username, hint: None },
-                Field { name: "password", label: "Password", kind: "password", autocomplete: "current-password", value: "", hint: None },
+                Field {
+                    name: "username",
+                    label: "Username",
+                    kind: "text",
+                    autocomplete: "username",
+                    value: username,
+                    hint: None
+                },
+                Field {
+                    name: "password",
+                    label: "Password",
+                    kind: "password",
+                    autocomplete: "current-password",
+                    value: "",
+                    hint: None
+                },
             ],
             error.is_some()
         ),
@@ -232,4 +263,3 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
     .await;
     result.unwrap_or_else(|r| r)
 }
-

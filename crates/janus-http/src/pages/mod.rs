@@ -41,7 +41,9 @@ pub fn html(status: StatusCode, body: String) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -57,7 +59,14 @@ pub fn error_page(e: &OAuthError) -> Response {
     }
     let brand = Brand::default();
     let msg = format!("{} ({})", e.description(), e.code());
-    let f = Frame { title: "Something went wrong", pool_name: "Sign-in", client_name: None, brand: &brand, error: Some(&msg), info: None };
+    let f = Frame {
+        title: "Something went wrong",
+        pool_name: "Sign-in",
+        client_name: None,
+        brand: &brand,
+        error: Some(&msg),
+        info: None,
+    };
     let status = if e.is_internal() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
     html(status, html::page(&f, "<p>Return to the application and try again.</p>"))
 }

@@ -220,7 +220,8 @@ impl<C: HasConn> Read for C {
     }
 
     fn domain(&self, name: &str) -> Result<Option<(PoolId, Domain)>> {
-        let mut stmt = self.conn().prepare_cached("SELECT pool, body FROM domains WHERE domain = ?1").map_err(db_err)?;
+        let mut stmt =
+            self.conn().prepare_cached("SELECT pool, body FROM domains WHERE domain = ?1").map_err(db_err)?;
         let row: Option<(String, String)> =
             stmt.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err)?;
         match row {

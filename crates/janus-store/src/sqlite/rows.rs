@@ -93,11 +93,9 @@ fn delete_key(conn: &Connection, pool: &str, key: &EntityKey) -> Result<()> {
         EntityKey::Domain { name } => {
             exec(conn, "DELETE FROM domains WHERE pool = ?1 AND domain = ?2", params![pool, name])
         }
-        EntityKey::ResourceServer { identifier } => exec(
-            conn,
-            "DELETE FROM resource_servers WHERE pool = ?1 AND identifier = ?2",
-            params![pool, identifier],
-        ),
+        EntityKey::ResourceServer { identifier } => {
+            exec(conn, "DELETE FROM resource_servers WHERE pool = ?1 AND identifier = ?2", params![pool, identifier])
+        }
         EntityKey::UiCustomization { client } => {
             exec(conn, "DELETE FROM ui_customizations WHERE pool = ?1 AND client = ?2", params![pool, client])
         }
@@ -107,9 +105,17 @@ fn delete_key(conn: &Connection, pool: &str, key: &EntityKey) -> Result<()> {
 /// Remove every data row of a pool (its log and head stay).
 pub fn delete_pool_rows(conn: &Connection, pool: &str) -> Result<()> {
     exec(conn, "DELETE FROM pools WHERE id = ?1", params![pool])?;
-    for table in
-        ["clients", "users", "aliases", "groups", "members", "pool_keys", "domains", "resource_servers", "ui_customizations"]
-    {
+    for table in [
+        "clients",
+        "users",
+        "aliases",
+        "groups",
+        "members",
+        "pool_keys",
+        "domains",
+        "resource_servers",
+        "ui_customizations",
+    ] {
         exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), params![pool])?;
     }
     Ok(())
