@@ -19,6 +19,7 @@ use super::login::{field, read_form, resume, show_page, sign_in_with_notice, use
 use super::CSRF_COOKIE;
 use crate::oauth::site::{blocking, cookie, St};
 
+#[allow(clippy::too_many_arguments)] // one page shape, every part named at the call
 fn form_page(
     flow: &Flow,
     title: &str,
