@@ -75,28 +75,6 @@ impl Peer {
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
     }
 
-    /// POST `body` as JSON; a 400 answer (the other region refused on the merits) is
-    /// `Ok(Err(its error text))`, unlike a failure to reach it or a fault there.
-    pub fn post_refusable<T: Serialize, R: DeserializeOwned>(
-        &self,
-        pool: &PoolId,
-        what: &str,
-        body: &T,
-    ) -> anyhow::Result<Result<R, String>> {
-        let mut resp = self
-            .agent
-            .post(self.url(pool, what))
-            .header(SECRET_HEADER, &self.secret)
-            .header("content-type", "application/json")
-            .send(serde_json::to_vec(body)?)?;
-        if resp.status() == 400 {
-            let v: serde_json::Value = serde_json::from_reader(resp.body_mut().as_reader())?;
-            return Ok(Err(v["error"].as_str().unwrap_or_default().to_owned()));
-        }
-        Self::check(&resp, what)?;
-        Ok(Ok(serde_json::from_reader(resp.body_mut().as_reader())?))
-    }
-
     /// GET a JSON document.
     pub fn get<R: DeserializeOwned>(&self, pool: &PoolId, what: &str) -> anyhow::Result<R> {
         let mut resp = self.agent.get(self.url(pool, what)).header(SECRET_HEADER, &self.secret).call()?;
