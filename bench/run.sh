@@ -21,7 +21,10 @@
 # printed and also written to bench/last-run.txt (the raw loadgen lines to bench/last-run.log).
 set -euo pipefail
 
-# `bash bench/run.sh signin`: the sign-in benchmarks instead (bench/signin.sh).
+# `bash bench/run.sh signin` / `oauth`: the sign-in or OAuth benchmarks instead (bench/signin.sh, oauth.sh).
+if [[ "${1:-}" == oauth ]]; then
+  exec bash "$(dirname "$0")/oauth.sh"
+fi
 if [[ "${1:-}" == signin ]]; then
   exec bash "$(dirname "$0")/signin.sh"
 fi

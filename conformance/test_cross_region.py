@@ -40,6 +40,7 @@ from types import SimpleNamespace
 import boto3
 import jwt
 import pytest
+import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -637,6 +638,62 @@ def test_aws_cli_replica_operations(regions):
     assert east.replicas(pool)[WEST]["Status"] == "ACTIVE"
 
 
+# --- OAuth across regions (issue 7); before the tests that stop a region ------------------
+
+
+def oauth_pool(east: Region, west: Region):
+    """A pool with a public PKCE client and a user, replicated to the secondary and ACTIVE."""
+    from oauth_support import oauth_client
+
+    pool = east.admin.create_user_pool(PoolName=unique("oauth-xr"))["UserPool"]["Id"]
+    client_id = oauth_client(east.admin, pool)["ClientId"]
+    user = make_user(east.admin, pool, email="oauth@example.com")
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    return pool, client_id, user
+
+
+def test_a_code_redeemed_at_the_secondary_cannot_be_reused_at_the_primary(regions):
+    from oauth_support import hosted_login, pkce, redeem
+
+    east, west = regions.east, regions.west
+    pool, client_id, user = oauth_pool(east, west)
+    verifier, challenge = pkce()
+    code = hosted_login(f"{east.endpoint}/oauth/{pool}", client_id, user, GOOD_PASSWORD, challenge)
+    first = redeem(f"{west.endpoint}/oauth/{pool}", client_id, code, verifier)
+    assert first.status_code == 200, first.text
+    Verifier(west, pool).id_token(first.json()["id_token"], client_id)
+    # The secondary told the primary synchronously: the primary refuses the code at once.
+    again = redeem(f"{east.endpoint}/oauth/{pool}", client_id, code, verifier)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+    again = redeem(f"{west.endpoint}/oauth/{pool}", client_id, code, verifier)
+    assert again.json()["error"] == "invalid_grant"
+
+
+def test_authorize_at_the_primary_redeem_and_refresh_at_the_promoted_secondary(regions):
+    from oauth_support import hosted_login, pkce, redeem
+
+    east, west = regions.east, regions.west
+    pool, client_id, user = oauth_pool(east, west)
+    verifier, challenge = pkce()
+    code = hosted_login(f"{east.endpoint}/oauth/{pool}", client_id, user, GOOD_PASSWORD, challenge)
+    promoted = west.janus_cli("promote", "--pool", pool)
+    assert promoted["FormerPrimary"] == EAST, promoted
+    west_base = f"{west.endpoint}/oauth/{pool}"
+    t = redeem(west_base, client_id, code, verifier)
+    assert t.status_code == 200, t.text
+    tokens = t.json()
+    Verifier(west, pool).id_token(tokens["id_token"], client_id)
+    assert redeem(west_base, client_id, code, verifier).json()["error"] == "invalid_grant"
+    r = requests.post(f"{west_base}/oauth2/token", timeout=10, data={
+        "grant_type": "refresh_token", "client_id": client_id, "refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200, r.text
+    assert Verifier(west, pool).access_token(r.json()["access_token"], client_id)["scope"] == "openid email"
+    # The new primary recorded the code: once the former primary has re-synced, it refuses it too.
+    wait_until(f"{EAST} to be fenced", lambda: describe(east, pool).get("Role") == "SECONDARY")
+
+
+
 # --- Failover ----------------------------------------------------------------------------
 
 
@@ -792,3 +849,4 @@ def test_a_primary_stops_promptly_while_its_replica_long_polls_it(regions, rp):
     elapsed = time.monotonic() - started
     assert code == 0
     assert elapsed < 6.0, f"us-east-1 took {elapsed:.1f}s to stop after SIGTERM"
+

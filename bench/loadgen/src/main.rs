@@ -51,7 +51,16 @@
 //!   Janus's default parameters (`janus_crypto::PasswordHasher::new(HashParams::default())`)
 //!   on T threads and prints `ARGON2 ... hashes_s=R`: the machine's raw rate, the ceiling for
 //!   USER_PASSWORD_AUTH. `verify` (the default) is exactly the call a sign-in makes.
+//!
+//! For the OAuth benchmark (bench/oauth.sh), see `oauth.rs`:
+//!
+//! * `run --op oauth-cc --token-path PATH --client-id ID --secret S` posts client_credentials
+//!   grants (client_secret_basic) to PATH; `run --op oauth-refresh --token-path PATH
+//!   --client-id ID --tokens FILE` posts refresh_token grants with the refresh tokens of FILE.
+//!   A 200 counts only if it carries an `access_token`.
+//! * `rs256 --threads T --duration S` prints `RS256 ... signatures_s=R`, the raw signing rate.
 
+mod oauth;
 mod wire;
 
 use std::collections::HashMap;
@@ -289,16 +298,20 @@ enum Op {
     Srp,
     Refresh,
     GetUser,
+    OauthCc,
+    OauthRefresh,
 }
 
 impl Op {
-    const ALL: [(&'static str, Op); 6] = [
+    const ALL: [(&'static str, Op); 8] = [
         ("create", Op::Create),
         ("get", Op::Get),
         ("password", Op::Password),
         ("srp", Op::Srp),
         ("refresh", Op::Refresh),
         ("getuser", Op::GetUser),
+        ("oauth-cc", Op::OauthCc),
+        ("oauth-refresh", Op::OauthRefresh),
     ];
     fn name(self) -> &'static str {
         Self::ALL.iter().find(|(_, o)| *o == self).map_or("?", |(n, _)| n)
@@ -363,6 +376,9 @@ struct Plan {
     tokens: Vec<(String, String)>,
     srp: Option<SrpKit>,
     prefix: String,
+    /// The token endpoint's path and the client secret, for `oauth-cc` and `oauth-refresh`.
+    token_path: String,
+    secret: String,
     start: u64,
     keys: u64,
     count: Option<u64>,
@@ -508,6 +524,21 @@ async fn client(n: usize, plan: Arc<Plan>, target: Arc<Target>, counter: Arc<Ato
                 let r = conn.exchange(target.addr, &target.unsigned("GetUser", &body)).await;
                 expect_tokens(r, "\"Username\"")
             }
+            Op::OauthCc => {
+                let basic = Some((plan.client_id.as_str(), plan.secret.as_str()));
+                let req = oauth::form_request(&target.host, &plan.token_path, "grant_type=client_credentials", basic);
+                expect_tokens(conn.exchange(target.addr, &req).await, "\"access_token\"")
+            }
+            Op::OauthRefresh => {
+                let (_, refresh) = &plan.tokens[pick(plan.tokens.len() as u64) as usize];
+                let body = format!(
+                    "grant_type=refresh_token&client_id={}&refresh_token={}",
+                    oauth::enc(&plan.client_id),
+                    oauth::enc(refresh)
+                );
+                let req = oauth::form_request(&target.host, &plan.token_path, &body, None);
+                expect_tokens(conn.exchange(target.addr, &req).await, "\"access_token\"")
+            }
             Op::Srp => {
                 let user = format!("{prefix}{}", plan.start + pick(plan.keys));
                 let kit = plan.srp.as_ref().expect("srp plans carry a kit");
@@ -561,7 +592,7 @@ fn run(args: &Args) -> Res<()> {
         return Err("--keys must be positive".into());
     }
     let tokens = match op {
-        Op::Refresh | Op::GetUser => read_tokens(&args.str("tokens")?)?,
+        Op::Refresh | Op::GetUser | Op::OauthRefresh => read_tokens(&args.str("tokens")?)?,
         _ => Vec::new(),
     };
     let password = match op {
@@ -595,6 +626,8 @@ fn run(args: &Args) -> Res<()> {
             tokens,
             srp,
             prefix: args.str_or("prefix", "u"),
+            token_path: args.str_or("token-path", "/oauth2/token"),
+            secret: args.str_or("secret", ""),
             start,
             keys,
             count,
@@ -957,7 +990,7 @@ fn startup(args: &Args) -> Res<()> {
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
-        eprintln!("usage: loadgen create-pool|run|wait|startup|setup-signin|argon2 --flag value ... (see the source's header)");
+        eprintln!("usage: loadgen create-pool|run|wait|startup|setup-signin|argon2|rs256 --flag value ... (see the source's header)");
         return ExitCode::from(2);
     };
     let result = Args::parse(rest).and_then(|args| match cmd.as_str() {
@@ -967,6 +1000,7 @@ fn main() -> ExitCode {
         "startup" => startup(&args),
         "setup-signin" => setup_signin(&args),
         "argon2" => argon2_rate(&args),
+        "rs256" => oauth::rs256_rate(&args),
         other => Err(format!("unknown command {other:?}")),
     });
     match result {

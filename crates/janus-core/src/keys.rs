@@ -118,16 +118,24 @@ impl Services {
     pub fn openid_configuration(&self, pool: &PoolId) -> Result<Value> {
         self.load_pool(pool)?;
         let iss = self.issuer(pool);
+        let oauth = format!("{}/oauth/{pool}", self.issuer_base);
         Ok(json!({
             "issuer": iss,
             "jwks_uri": format!("{iss}/.well-known/jwks.json"),
-            "response_types_supported": ["code", "token"],
+            "authorization_endpoint": format!("{oauth}/oauth2/authorize"),
+            "token_endpoint": format!("{oauth}/oauth2/token"),
+            "userinfo_endpoint": format!("{oauth}/oauth2/userInfo"),
+            "revocation_endpoint": format!("{oauth}/oauth2/revoke"),
+            "end_session_endpoint": format!("{oauth}/logout"),
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "email", "phone", "profile"],
             "claims_supported": ["sub", "iss", "aud", "token_use", "auth_time", "exp", "iat", "email", "email_verified",
                 "phone_number", "phone_number_verified", "cognito:username", "cognito:groups"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         }))
     }
 }

@@ -7,13 +7,16 @@
 
 pub mod attributes;
 pub mod auth;
+pub mod branding;
 pub mod clients;
 pub mod codes;
 pub mod credential;
+pub mod domains;
 pub mod groups;
 pub mod keys;
 pub mod me;
 pub mod mfa;
+pub mod oauth;
 pub mod outbox;
 pub mod page;
 pub mod password_policy;
@@ -21,6 +24,7 @@ pub mod placement;
 pub mod pools;
 pub mod recovery;
 pub mod regional;
+pub mod resource_servers;
 pub mod security;
 pub mod signup;
 pub mod tags;
@@ -84,6 +88,7 @@ pub struct Services {
     keys: Arc<keys::KeyCache>,
     decoy: Arc<std::sync::OnceLock<String>>,
     upstream: Arc<std::sync::OnceLock<Arc<dyn security::Upstream>>>,
+    redeemed_here: Arc<oauth::redeemed::LocalRedeemed>,
 }
 
 impl Services {
@@ -103,6 +108,7 @@ impl Services {
             keys: Arc::new(keys::KeyCache::default()),
             decoy: Arc::new(std::sync::OnceLock::new()),
             upstream: Arc::new(std::sync::OnceLock::new()),
+            redeemed_here: Arc::default(),
         }
     }
 

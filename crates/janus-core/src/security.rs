@@ -40,6 +40,13 @@ pub enum SecurityEvent {
         code: CodeKind,
         mark: i64,
     },
+    /// An OAuth authorization code was redeemed (see `oauth::redeemed`); the primary refuses
+    /// one redeemed before.
+    CodeRedeemed {
+        user: UserKey,
+        code: String,
+        exp_ms: i64,
+    },
 }
 
 /// Which used-code mark an [`SecurityEvent::MfaCodeUsed`] raises.
@@ -105,6 +112,13 @@ impl Services {
 
     /// Write `event` into the user entity (on the primary).
     pub fn apply_security_event(&self, pool: &PoolId, event: &SecurityEvent) -> Result<Verdict> {
+        if let SecurityEvent::CodeRedeemed { user, code, exp_ms } = event {
+            return match self.record_redeemed(pool, user, code, *exp_ms) {
+                Ok(()) => Ok(Verdict::Recorded),
+                Err(Error::NotAuthorizedException(_)) => Ok(Verdict::Refused),
+                Err(e) => Err(e),
+            };
+        }
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let p = tx.pool(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
@@ -116,7 +130,8 @@ impl Services {
             | SecurityEvent::SignInSucceeded { user }
             | SecurityEvent::SignedOut { user, .. }
             | SecurityEvent::Revoked { user, .. }
-            | SecurityEvent::MfaCodeUsed { user, .. } => user,
+            | SecurityEvent::MfaCodeUsed { user, .. }
+            | SecurityEvent::CodeRedeemed { user, .. } => user,
         };
         let Some(mut u) = tx.user(pool, key)? else { return Ok(Verdict::Recorded) };
         let s = &mut u.security;
@@ -153,6 +168,7 @@ impl Services {
                 }
                 *stored = *mark;
             }
+            SecurityEvent::CodeRedeemed { .. } => return Ok(Verdict::Recorded),
         }
         tx.put(pool, Entity::User(u))?;
         tx.commit()?;

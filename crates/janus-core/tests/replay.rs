@@ -53,6 +53,11 @@ enum Op {
     DeleteFirstClient,
     UpdatePool(u8),
     Tag(u8),
+    CreateDomain(u8),
+    DeleteDomain(u8),
+    PutResourceServer(u8, u8),
+    DeleteResourceServer(u8),
+    Brand(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -71,7 +76,12 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::CreateClient),
         Just(Op::DeleteFirstClient),
         n.clone().prop_map(Op::UpdatePool),
-        n.prop_map(Op::Tag),
+        n.clone().prop_map(Op::Tag),
+        n.clone().prop_map(Op::CreateDomain),
+        n.clone().prop_map(Op::DeleteDomain),
+        (n.clone(), n.clone()).prop_map(|(r, k)| Op::PutResourceServer(r, k)),
+        n.clone().prop_map(Op::DeleteResourceServer),
+        n.prop_map(Op::Brand),
     ]
 }
 
@@ -132,6 +142,35 @@ fn run(s: &Services, pool: &PoolId, arn: &str, op: &Op) {
             .unwrap(),
         ),
         Op::Tag(n) => s.retag(arn, [(format!("k{n}"), format!("v{n}"))].into(), &[format!("k{}", n + 1)]),
+        Op::CreateDomain(n) => s
+            .create_domain(janus_core::domains::DomainInput {
+                user_pool_id: pool.clone(),
+                domain: if n % 2 == 0 { format!("d{n}") } else { format!("d{n}.example.com") },
+                custom_domain_config: (n % 2 == 1).then(|| json!({"CertificateArn": "arn:aws:acm:x"})),
+                routing: None,
+                managed_login_version: Some(i64::from(*n)),
+            })
+            .map(drop),
+        Op::DeleteDomain(n) => s.delete_domain(pool, &format!("d{n}")),
+        Op::PutResourceServer(r, k) => {
+            let input = janus_core::resource_servers::ResourceServerInput {
+                user_pool_id: pool.clone(),
+                identifier: format!("rs{r}"),
+                name: format!("n{k}"),
+                scopes: (0..*k)
+                    .map(|i| janus_core::resource_servers::ScopeInput {
+                        scope_name: format!("s{i}"),
+                        scope_description: "d".into(),
+                    })
+                    .collect(),
+            };
+            s.create_resource_server(input.clone()).or_else(|_| s.update_resource_server(input)).map(drop)
+        }
+        Op::DeleteResourceServer(r) => s.delete_resource_server(pool, &format!("rs{r}")),
+        Op::Brand(n) => {
+            let css = (n % 3 != 0).then(|| format!(".c{{color:#{n}{n}{n}}}"));
+            s.set_ui_customization(pool, None, css, None).map(drop)
+        }
     };
 }
 

@@ -10,7 +10,9 @@ mod dispatch;
 mod health;
 mod metrics;
 pub mod model;
+pub mod oauth;
 pub mod ops;
+mod pages;
 mod render;
 mod replication;
 pub mod server;
@@ -41,9 +43,24 @@ pub struct AppState {
     pub replicator: Arc<Replicator>,
     /// Who may call administrator operations.
     pub admin: AdminCredentials,
+    /// OAuth endpoint settings.
+    pub oauth: OAuthSettings,
     model: model::Model,
     ops: HashMap<&'static str, ops::Operation>,
     telemetry: telemetry::Telemetry,
+}
+
+/// Settings of the OAuth endpoints and hosted pages.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// Prefix domains answer at `<prefix>.auth.<region>.<domain_base>`.
+    pub domain_base: String,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self { domain_base: "amazoncognito.com".into() }
+    }
 }
 
 impl AppState {
@@ -54,6 +71,7 @@ impl AppState {
             services,
             replicator,
             admin,
+            oauth: OAuthSettings::default(),
             model: model::Model::load()?,
             ops: ops::table(),
             telemetry: Default::default(),
@@ -71,6 +89,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/{pool}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
         .merge(replication::router())
+        .merge(oauth::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::gate))
         .with_state(state)
 }

@@ -64,7 +64,13 @@ pub struct Model {
 impl Model {
     /// Parse the embedded model.
     pub fn load() -> anyhow::Result<Self> {
-        let raw: RawModel = serde_json::from_str(MODEL_JSON)?;
+        let mut raw: RawModel = serde_json::from_str(MODEL_JSON)?;
+        // The model's DomainType allows only a prefix, yet Cognito takes a custom domain (a
+        // full host name) in the same member: allow dots, up to a host name's length.
+        if let Some(d) = raw.shapes.get_mut("DomainType") {
+            d.pattern = Some(r"^[a-z0-9](?:[a-z0-9.\-]{0,251}[a-z0-9])?$".into());
+            d.max = Some(253.0);
+        }
         let inputs = raw.operations.into_iter().map(|(k, v)| (k, v.input.map(|r| r.shape))).collect();
         Ok(Self { inputs, shapes: raw.shapes })
     }

@@ -164,3 +164,59 @@ pub fn group(pool: &PoolId, g: &Group) -> Value {
 pub fn delivery(d: &janus_core::codes::Delivery) -> Value {
     json!({"Destination": d.destination, "DeliveryMedium": d.medium, "AttributeName": d.attribute})
 }
+
+/// The host (and port) of a URL, for answers that name a host.
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+/// `DomainDescriptionType`.
+pub fn domain(s: &janus_core::Services, view: &janus_core::domains::DomainView) -> Value {
+    let d = &view.domain;
+    let mut out = json!({
+        "UserPoolId": view.pool,
+        "AWSAccountId": s.account,
+        "Domain": d.domain,
+        "Status": "ACTIVE",
+        "Version": d.modified_ms.to_string(),
+        "ManagedLoginVersion": d.managed_login_version.unwrap_or(1),
+    });
+    if let Some(c) = &d.custom {
+        out["CustomDomainConfig"] = c.clone();
+        out["CloudFrontDistribution"] = json!(host_of(&s.issuer_base));
+    }
+    if let Some(r) = &d.routing {
+        out["Routing"] = r.clone();
+    }
+    out
+}
+
+/// `ResourceServerType`.
+pub fn resource_server(pool: &PoolId, rs: &janus_types::ResourceServer) -> Value {
+    let scopes: Vec<Value> =
+        rs.scopes.iter().map(|s| json!({"ScopeName": s.name, "ScopeDescription": s.description})).collect();
+    json!({ "UserPoolId": pool, "Identifier": rs.identifier, "Name": rs.name, "Scopes": scopes })
+}
+
+/// `UICustomizationType`.
+pub fn ui_customization(
+    pool: &PoolId,
+    ui: Option<&janus_types::UiCustomization>,
+    client: Option<&janus_types::ClientId>,
+) -> Value {
+    let mut out = json!({ "UserPoolId": pool, "ClientId": client.map_or("ALL", |c| c.as_str()) });
+    if let Some(ui) = ui {
+        out["ClientId"] = json!(ui.client);
+        if let Some(css) = &ui.css {
+            out["CSS"] = json!(css);
+            out["CSSVersion"] = json!(ui.modified_ms.to_string());
+        }
+        if ui.image.is_some() {
+            out["ImageUrl"] = json!(format!("data:image/png;base64,(inline in the hosted pages)"));
+        }
+        out["CreationDate"] = date(ui.created_ms);
+        out["LastModifiedDate"] = date(ui.modified_ms);
+    }
+    out
+}

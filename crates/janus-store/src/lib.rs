@@ -10,8 +10,8 @@ pub mod filter;
 pub mod sqlite;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, Result, Seq, Sub,
-    User, UserKey,
+    Change, Client, ClientId, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
+    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 pub use filter::{FilterAttr, FilterOp, UserFilter};
@@ -112,6 +112,16 @@ pub trait Read {
         })?;
         Ok(out)
     }
+    /// A domain by name (prefix or custom), with its pool; names are unique in a region.
+    fn domain(&self, name: &str) -> Result<Option<(PoolId, Domain)>>;
+    /// The pool's domains, ordered by name.
+    fn domains(&self, pool: &PoolId) -> Result<Vec<Domain>>;
+    /// A resource server by identifier.
+    fn resource_server(&self, pool: &PoolId, identifier: &str) -> Result<Option<ResourceServer>>;
+    /// Resource servers ordered by identifier, after `after`.
+    fn resource_servers(&self, pool: &PoolId, after: Option<&str>, limit: usize) -> Result<Vec<ResourceServer>>;
+    /// The UI customization of `client` (a client id or `ALL`).
+    fn ui_customization(&self, pool: &PoolId, client: &str) -> Result<Option<UiCustomization>>;
     /// The pools this region replicates from elsewhere.
     fn subscriptions(&self) -> Result<Vec<Subscription>>;
     /// A region-local mark of `user` (0 when none): state a secondary keeps for itself, such

@@ -24,6 +24,9 @@ pub enum EntityKey {
     Group { name: GroupName },
     Membership { group: GroupName, user: UserKey },
     Keys,
+    Domain { name: String },
+    ResourceServer { identifier: String },
+    UiCustomization { client: String },
 }
 
 /// One committed change.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::change::EntityKey;
 use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
 
+pub use crate::entity_oauth::{Domain, ResourceServer, Scope, UiCustomization};
 pub use crate::entity_pool::{
     AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute, StringConstraints, Tier,
     UsernameConfiguration,
@@ -318,6 +319,10 @@ pub struct UserSecurity {
     /// at or before it cannot be answered again.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub otp_last_ms: i64,
+    /// OAuth authorization codes already redeemed: `(code id, expiry ms)`, pruned once
+    /// expired (codes live 5 minutes), so a code is single-use in every region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redeemed_codes: Vec<(String, i64)>,
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -397,6 +402,9 @@ pub enum Entity {
     Group(Group),
     Membership(Membership),
     Keys(PoolKeys),
+    Domain(Domain),
+    ResourceServer(ResourceServer),
+    UiCustomization(UiCustomization),
 }
 
 impl Entity {
@@ -409,6 +417,9 @@ impl Entity {
             Entity::Group(g) => EntityKey::Group { name: g.name.clone() },
             Entity::Membership(m) => EntityKey::Membership { group: m.group.clone(), user: m.user.clone() },
             Entity::Keys(_) => EntityKey::Keys,
+            Entity::Domain(d) => EntityKey::Domain { name: d.domain.clone() },
+            Entity::ResourceServer(r) => EntityKey::ResourceServer { identifier: r.identifier.clone() },
+            Entity::UiCustomization(u) => EntityKey::UiCustomization { client: u.client.clone() },
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod change;
 pub mod entity;
+mod entity_oauth;
 mod entity_pool;
 pub mod env;
 pub mod error;
@@ -14,8 +15,8 @@ pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
-    SoftwareToken, StoredKey, Tier, User, UserMfa, UserSecurity, UserStatus,
+    Client, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
+    ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity, UserStatus,
 };
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};

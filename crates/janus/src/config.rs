@@ -56,6 +56,7 @@ struct FileConfig {
     log_retention_secs: Option<u64>,
     log_retention_min_changes: Option<u64>,
     failover: Option<FailoverConfig>,
+    domain_base: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -106,6 +107,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log_retention_secs",
     "log_retention_min_changes",
     "failover",
+    "domain_base",
 ];
 
 /// The resolved configuration.
@@ -131,6 +133,8 @@ pub struct Config {
     pub retention: janus_repl::retention::Retention,
     /// Automatic failover and the witness.
     pub failover: janus_repl::watcher::AutoFailover,
+    /// Prefix domains answer at `<prefix>.auth.<region>.<domain_base>`.
+    pub domain_base: String,
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -288,6 +292,7 @@ impl Config {
         let replication_secret = env("JANUS_REPLICATION_SECRET");
         let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
         let failover = failover(file.failover.unwrap_or_default())?;
+        let domain_base = pick(None, "JANUS_DOMAIN_BASE", file.domain_base, "amazoncognito.com").to_ascii_lowercase();
         Ok(Self {
             listen,
             data_dir,
@@ -303,6 +308,7 @@ impl Config {
             replication_secret,
             retention,
             failover,
+            domain_base,
         })
     }
 }

@@ -83,7 +83,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     replicator.start_retention(config.retention, every);
     replicator.start_lease();
     replicator.start_watcher();
-    let app = janus_http::router(Arc::new(AppState::new(replicator.clone(), admin)?));
+    let mut state = AppState::new(replicator.clone(), admin)?;
+    state.oauth.domain_base = config.domain_base.clone();
+    let app = janus_http::router(Arc::new(state));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
     let stopping = replicator.clone();

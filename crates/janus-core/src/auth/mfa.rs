@@ -227,6 +227,10 @@ impl Services {
     pub fn finish_sign_in(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
         self.record_success(&ctx.pool.id, user)?;
         let auth_time = self.now_ms() / 1000;
+        if ctx.hosted {
+            // The hosted pages go on to an authorization code, not tokens.
+            return Ok(Outcome::Authenticated { user: Box::new(user.clone()), auth_time });
+        }
         Ok(Outcome::Tokens(self.issue_tokens(ctx, user, auth_time, None, true)?))
     }
 }

@@ -57,6 +57,14 @@ pub struct Respond {
 pub enum Outcome {
     /// Signed in.
     Tokens(Tokens),
+    /// Signed in through the hosted pages ([`Ctx::hosted`]): the caller issues an
+    /// authorization code for this user instead of tokens.
+    Authenticated {
+        /// The user, as the last step saw it.
+        user: Box<User>,
+        /// When the user proved who they are (s).
+        auth_time: i64,
+    },
     /// Another step is needed.
     Challenge {
         /// The challenge name.
@@ -78,6 +86,9 @@ pub struct Ctx {
     pub keys: Arc<LoadedKeys>,
     /// True for the Admin* operations (server-side callers).
     pub admin: bool,
+    /// True for a sign-in through the hosted login pages: it ends in
+    /// [`Outcome::Authenticated`] (an authorization code follows), not in tokens.
+    pub hosted: bool,
 }
 
 fn param<'a>(p: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
@@ -99,7 +110,7 @@ impl Services {
         }
         let pool = r.pool(&pool_of_client)?.ok_or_else(|| Error::pool_not_found(pool_of_client.as_str()))?;
         let keys = self.pool_keys(&*r, &pool.id)?;
-        Ok(Ctx { pool, client, keys, admin })
+        Ok(Ctx { pool, client, keys, admin, hosted: false })
     }
 
     /// InitiateAuth and AdminInitiateAuth.
@@ -130,12 +141,22 @@ impl Services {
     /// RespondToAuthChallenge and AdminRespondToAuthChallenge.
     pub fn respond_to_challenge(&self, input: Respond, admin: bool) -> Result<Outcome> {
         let ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
-        let r = &input.challenge_responses;
-        match input.challenge_name.as_str() {
-            "PASSWORD_VERIFIER" => self.srp_finish(&ctx, r),
-            "NEW_PASSWORD_REQUIRED" => self.new_password(&ctx, input.session.as_deref(), r),
+        self.answer_challenge(&ctx, &input.challenge_name, input.session.as_deref(), &input.challenge_responses)
+    }
+
+    /// Answer challenge `name` within `ctx` (the API operations and the hosted pages).
+    pub fn answer_challenge(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        session: Option<&str>,
+        r: &BTreeMap<String, String>,
+    ) -> Result<Outcome> {
+        match name {
+            "PASSWORD_VERIFIER" => self.srp_finish(ctx, r),
+            "NEW_PASSWORD_REQUIRED" => self.new_password(ctx, session, r),
             name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
-                self.respond_mfa(&ctx, name, input.session.as_deref(), r)
+                self.respond_mfa(ctx, name, session, r)
             }
             other => Err(Error::invalid(format!("Unsupported challenge: {other}"))),
         }

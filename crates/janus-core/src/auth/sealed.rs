@@ -97,6 +97,10 @@ pub struct RefreshClaims {
     /// This token's own id (UUIDv7, so it also says when it was issued, in ms).
     #[serde(default)]
     pub id: String,
+    /// The OAuth scopes granted at sign-in through the hosted pages (space-separated);
+    /// `None` for an API sign-in (`aws.cognito.signin.user.admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 fn seal_json<T: Serialize>(keys: &LoadedKeys, purpose: &str, value: &T, rng: &dyn Random) -> Result<Vec<u8>> {

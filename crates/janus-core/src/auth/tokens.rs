@@ -67,6 +67,18 @@ fn id_claim(name: &str, value: &str) -> Value {
     }
 }
 
+/// What an OAuth grant adds to a user's tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Grant {
+    /// Granted scopes, space-separated (`None`: an API sign-in, `aws.cognito.signin.user.admin`).
+    pub scope: Option<String>,
+    /// The `nonce` of the authorization request, echoed in the ID token.
+    pub nonce: Option<String>,
+}
+
+/// The access token's `scope` for an API sign-in.
+pub const API_SCOPE: &str = "aws.cognito.signin.user.admin";
+
 impl Services {
     /// Issue ID and access tokens (and a refresh token when `with_refresh`) for `user`.
     pub fn issue_tokens(
@@ -76,6 +88,20 @@ impl Services {
         auth_time: i64,
         origin_jti: Option<&str>,
         with_refresh: bool,
+    ) -> Result<Tokens> {
+        self.issue_granted(ctx, user, auth_time, origin_jti, with_refresh, &Grant::default())
+    }
+
+    /// [`Services::issue_tokens`] for an OAuth grant: its scopes and nonce go into the tokens
+    /// (and the scopes into the refresh token, so a refresh keeps them).
+    pub fn issue_granted(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        auth_time: i64,
+        origin_jti: Option<&str>,
+        with_refresh: bool,
+        grant: &Grant,
     ) -> Result<Tokens> {
         let rng = &*self.rng;
         let now_ms = self.now_ms();
@@ -90,7 +116,7 @@ impl Services {
         let (access_s, id_s) = (validity_s(&ctx.client, "AccessToken"), validity_s(&ctx.client, "IdToken"));
         let mut access = json!({
             "sub": user.sub, "iss": iss, "client_id": ctx.client.id, "origin_jti": origin,
-            "event_id": event_id, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
+            "event_id": event_id, "token_use": "access", "scope": grant.scope.as_deref().unwrap_or(API_SCOPE),
             "auth_time": auth_time, "exp": iat + access_s, "iat": iat, "jti": random::uuid_v7(rng, now_ms),
             "username": user.username, "version": 2,
         });
@@ -121,6 +147,9 @@ impl Services {
         ] {
             id.insert(k.into(), v);
         }
+        if let Some(nonce) = &grant.nonce {
+            id.insert("nonce".into(), json!(nonce));
+        }
         let signer = ctx.keys.signer()?;
         let refresh = if with_refresh {
             let claims = RefreshClaims {
@@ -134,6 +163,7 @@ impl Services {
                 iat,
                 exp: iat + validity_s(&ctx.client, "RefreshToken"),
                 id: random::uuid_v7(rng, now_ms),
+                scope: grant.scope.clone(),
             };
             Some(sealed::seal_refresh(&ctx.keys, &claims, rng)?)
         } else {

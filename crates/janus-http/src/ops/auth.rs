@@ -34,9 +34,12 @@ pub fn authentication_result(t: &Tokens) -> Value {
     r
 }
 
-fn outcome(o: Outcome) -> Value {
-    match o {
+fn outcome(o: Outcome) -> Result<Value, Error> {
+    Ok(match o {
         Outcome::Tokens(t) => json!({"ChallengeParameters": {}, "AuthenticationResult": authentication_result(&t)}),
+        Outcome::Authenticated { .. } => {
+            return Err(Error::internal(anyhow::anyhow!("a hosted-page outcome reached the API")));
+        }
         Outcome::Challenge { name, session, parameters } => {
             let mut out = json!({"ChallengeName": name, "ChallengeParameters": parameters});
             if let Some(s) = session {
@@ -44,27 +47,27 @@ fn outcome(o: Outcome) -> Value {
             }
             out
         }
-    }
+    })
 }
 
 fn initiate_auth(s: &Services, v: Value) -> Result<Value, Error> {
     let mut i: Initiate = input(v)?;
     i.user_pool_id = None;
-    Ok(outcome(s.initiate_auth(i, false)?))
+    outcome(s.initiate_auth(i, false)?)
 }
 
 fn respond_to_auth_challenge(s: &Services, v: Value) -> Result<Value, Error> {
     let mut r: Respond = input(v)?;
     r.user_pool_id = None;
-    Ok(outcome(s.respond_to_challenge(r, false)?))
+    outcome(s.respond_to_challenge(r, false)?)
 }
 
 fn admin_initiate_auth(s: &Services, v: Value) -> Result<Value, Error> {
-    Ok(outcome(s.initiate_auth(input(v)?, true)?))
+    outcome(s.initiate_auth(input(v)?, true)?)
 }
 
 fn admin_respond_to_auth_challenge(s: &Services, v: Value) -> Result<Value, Error> {
-    Ok(outcome(s.respond_to_challenge(input(v)?, true)?))
+    outcome(s.respond_to_challenge(input(v)?, true)?)
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ mod clients;
 mod groups;
 mod me;
 mod mfa;
+mod oauth_config;
 mod pools;
 mod replicas;
 mod signup;
@@ -109,6 +110,7 @@ pub fn table() -> HashMap<&'static str, Operation> {
         mfa::OPS,
         signup::OPS,
         replicas::OPS,
+        oauth_config::OPS,
     ]
     .iter()
     .flat_map(|ops| ops.iter())

@@ -7,8 +7,8 @@ use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use janus_types::{
-    Change, Client, ClientId, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, PoolKeys, Result, Seq, Sub,
-    User, UserKey,
+    Change, Client, ClientId, Domain, Entity, Epoch, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
+    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::{db_err, json_err, HasConn};
@@ -219,6 +219,42 @@ impl<C: HasConn> Read for C {
         self.one("SELECT body FROM pool_keys WHERE pool = ?1", params![pool.as_str()])
     }
 
+    fn domain(&self, name: &str) -> Result<Option<(PoolId, Domain)>> {
+        let mut stmt =
+            self.conn().prepare_cached("SELECT pool, body FROM domains WHERE domain = ?1").map_err(db_err)?;
+        let row: Option<(String, String)> =
+            stmt.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err)?;
+        match row {
+            Some((pool, body)) => {
+                let pool = PoolId::parse(&pool).map_err(|_| db_err(rusqlite::Error::InvalidQuery))?;
+                Ok(Some((pool, parse(body)?)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn domains(&self, pool: &PoolId) -> Result<Vec<Domain>> {
+        self.many("SELECT body FROM domains WHERE pool = ?1 ORDER BY domain", params![pool.as_str()])
+    }
+
+    fn resource_server(&self, pool: &PoolId, identifier: &str) -> Result<Option<ResourceServer>> {
+        self.one(
+            "SELECT body FROM resource_servers WHERE pool = ?1 AND identifier = ?2",
+            params![pool.as_str(), identifier],
+        )
+    }
+
+    fn resource_servers(&self, pool: &PoolId, after: Option<&str>, limit: usize) -> Result<Vec<ResourceServer>> {
+        self.many(
+            "SELECT body FROM resource_servers WHERE pool = ?1 AND identifier > ?2 ORDER BY identifier LIMIT ?3",
+            params![pool.as_str(), after_key(after), limit as i64],
+        )
+    }
+
+    fn ui_customization(&self, pool: &PoolId, client: &str) -> Result<Option<UiCustomization>> {
+        self.one("SELECT body FROM ui_customizations WHERE pool = ?1 AND client = ?2", params![pool.as_str(), client])
+    }
+
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
         let mut stmt =
             self.conn().prepare_cached("SELECT pool, source, url FROM subscriptions ORDER BY pool").map_err(db_err)?;
@@ -262,6 +298,13 @@ impl<C: HasConn> Read for C {
         self.each("SELECT body FROM clients WHERE pool = ?1 ORDER BY id", p, &mut |c| hand(Entity::Client(c)))?;
         self.each("SELECT body FROM users WHERE pool = ?1 ORDER BY ukey", p, &mut |u| hand(Entity::User(u)))?;
         self.each("SELECT body FROM groups WHERE pool = ?1 ORDER BY name", p, &mut |g| hand(Entity::Group(g)))?;
+        self.each("SELECT body FROM domains WHERE pool = ?1 ORDER BY domain", p, &mut |d| hand(Entity::Domain(d)))?;
+        self.each("SELECT body FROM resource_servers WHERE pool = ?1 ORDER BY identifier", p, &mut |r| {
+            hand(Entity::ResourceServer(r))
+        })?;
+        self.each("SELECT body FROM ui_customizations WHERE pool = ?1 ORDER BY client", p, &mut |u| {
+            hand(Entity::UiCustomization(u))
+        })?;
         let mut stmt = self
             .conn()
             .prepare_cached("SELECT grp, ukey FROM members WHERE pool = ?1 ORDER BY grp, ukey")
@@ -281,7 +324,7 @@ impl<C: HasConn> Read for C {
         for table in ["pools WHERE id", "pool_keys WHERE pool", "clients WHERE pool", "users WHERE pool"] {
             n += self.count(&format!("SELECT count(*) FROM {table} = ?1"), p)?;
         }
-        for table in ["groups", "members"] {
+        for table in ["groups", "members", "domains", "resource_servers", "ui_customizations"] {
             n += self.count(&format!("SELECT count(*) FROM {table} WHERE pool = ?1"), p)?;
         }
         Ok(n)

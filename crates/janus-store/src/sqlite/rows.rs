@@ -48,6 +48,21 @@ pub fn put_entity(conn: &Connection, pool: &str, entity: &Entity) -> Result<()> 
         Entity::Keys(k) => {
             exec(conn, "INSERT OR REPLACE INTO pool_keys (pool, body) VALUES (?1, ?2)", params![pool, to_json(k)?])
         }
+        Entity::Domain(d) => exec(
+            conn,
+            "INSERT OR REPLACE INTO domains (domain, pool, body) VALUES (?1, ?2, ?3)",
+            params![d.domain, pool, to_json(d)?],
+        ),
+        Entity::ResourceServer(r) => exec(
+            conn,
+            "INSERT OR REPLACE INTO resource_servers (pool, identifier, body) VALUES (?1, ?2, ?3)",
+            params![pool, r.identifier, to_json(r)?],
+        ),
+        Entity::UiCustomization(u) => exec(
+            conn,
+            "INSERT OR REPLACE INTO ui_customizations (pool, client, body) VALUES (?1, ?2, ?3)",
+            params![pool, u.client, to_json(u)?],
+        ),
     }
 }
 
@@ -75,13 +90,32 @@ fn delete_key(conn: &Connection, pool: &str, key: &EntityKey) -> Result<()> {
             params![pool, group.as_str(), user.as_str()],
         ),
         EntityKey::Keys => exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", params![pool]),
+        EntityKey::Domain { name } => {
+            exec(conn, "DELETE FROM domains WHERE pool = ?1 AND domain = ?2", params![pool, name])
+        }
+        EntityKey::ResourceServer { identifier } => {
+            exec(conn, "DELETE FROM resource_servers WHERE pool = ?1 AND identifier = ?2", params![pool, identifier])
+        }
+        EntityKey::UiCustomization { client } => {
+            exec(conn, "DELETE FROM ui_customizations WHERE pool = ?1 AND client = ?2", params![pool, client])
+        }
     }
 }
 
 /// Remove every data row of a pool (its log and head stay).
 pub fn delete_pool_rows(conn: &Connection, pool: &str) -> Result<()> {
     exec(conn, "DELETE FROM pools WHERE id = ?1", params![pool])?;
-    for table in ["clients", "users", "aliases", "groups", "members", "pool_keys"] {
+    for table in [
+        "clients",
+        "users",
+        "aliases",
+        "groups",
+        "members",
+        "pool_keys",
+        "domains",
+        "resource_servers",
+        "ui_customizations",
+    ] {
         exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), params![pool])?;
     }
     Ok(())

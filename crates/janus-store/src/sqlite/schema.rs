@@ -50,6 +50,17 @@ CREATE TABLE local_marks (
     pool TEXT NOT NULL, ukey TEXT NOT NULL, kind TEXT NOT NULL, mark INTEGER NOT NULL,
     PRIMARY KEY (pool, ukey, kind)) WITHOUT ROWID;
 "#,
+    // OAuth: domains, resource servers and hosted-UI customizations (replicated entities).
+    r#"
+CREATE TABLE domains (domain TEXT PRIMARY KEY, pool TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX domains_by_pool ON domains (pool, domain);
+CREATE TABLE resource_servers (
+    pool TEXT NOT NULL, identifier TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, identifier)) WITHOUT ROWID;
+CREATE TABLE ui_customizations (
+    pool TEXT NOT NULL, client TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, client)) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -1,0 +1,173 @@
+//! Challenge forms, generic over whatever challenge the sign-in state machine returns. Each
+//! posted field named `r.<KEY>` becomes challenge response `<KEY>`; [`form_for`] says which
+//! fields a challenge needs: NEW_PASSWORD_REQUIRED (a new password and any required
+//! attributes), SELECT_MFA_TYPE (a choice), the MFA code challenges (SOFTWARE_TOKEN_MFA,
+//! SMS_MFA, EMAIL_OTP, SMS_OTP: one code field), and any other (one answer field). The
+//! user name and, for a client with a secret, the SECRET_HASH are added here.
+
+use axum::body::Body;
+use axum::extract::{RawPathParams, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use janus_core::auth::client::secret_hash;
+
+use super::html::{self, hidden, Field};
+use super::login::{field, finish, read_form, resume, Flow};
+use super::CSRF_COOKIE;
+use crate::oauth::site::{blocking, cookie, St};
+
+struct ChallengeForm {
+    title: &'static str,
+    intro: String,
+    fields: Vec<(String, String, &'static str, &'static str)>,
+    choices: Vec<String>,
+}
+
+fn code_form(title: &'static str, intro: &str, key: &str) -> ChallengeForm {
+    ChallengeForm {
+        title,
+        intro: intro.into(),
+        fields: vec![(format!("r.{key}"), "Code".into(), "text", "one-time-code")],
+        choices: vec![],
+    }
+}
+
+fn json_list(params: &BTreeMap<String, String>, name: &str) -> Vec<String> {
+    params
+        .get(name)
+        .and_then(|v| serde_json::from_str::<Vec<Value>>(v).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn form_for(name: &str, params: &BTreeMap<String, String>) -> ChallengeForm {
+    let dest = params.get("CODE_DELIVERY_DESTINATION").map(|d| format!(" We sent it to {d}.")).unwrap_or_default();
+    match name {
+        "NEW_PASSWORD_REQUIRED" => {
+            let mut fields = vec![("r.NEW_PASSWORD".to_owned(), "New password".to_owned(), "password", "new-password")];
+            for attr in json_list(params, "requiredAttributes") {
+                let label = attr.trim_start_matches("userAttributes.").replace('_', " ");
+                fields.push((format!("r.{attr}"), label, "text", "on"));
+            }
+            ChallengeForm {
+                title: "Change your password",
+                intro: "Your password is temporary. Choose a new one to continue.".into(),
+                fields,
+                choices: vec![],
+            }
+        }
+        "SOFTWARE_TOKEN_MFA" => {
+            code_form("Enter your code", "Enter the code from your authenticator app.", "SOFTWARE_TOKEN_MFA_CODE")
+        }
+        "SMS_MFA" => {
+            code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_MFA_CODE")
+        }
+        "SMS_OTP" => {
+            code_form("Enter your code", &format!("Enter the code we sent by text message.{dest}"), "SMS_OTP_CODE")
+        }
+        "EMAIL_OTP" => {
+            code_form("Enter your code", &format!("Enter the code we sent by email.{dest}"), "EMAIL_OTP_CODE")
+        }
+        "SELECT_MFA_TYPE" => ChallengeForm {
+            title: "Choose how to verify",
+            intro: "Choose a way to confirm it is you.".into(),
+            fields: vec![],
+            choices: json_list(params, "MFAS_CAN_CHOOSE"),
+        },
+        _ => code_form("One more step", "Answer to continue.", "ANSWER"),
+    }
+}
+
+fn choice_label(c: &str) -> &str {
+    match c {
+        "SOFTWARE_TOKEN_MFA" => "Authenticator app",
+        "SMS_MFA" => "Text message",
+        "EMAIL_OTP" => "Email",
+        other => other,
+    }
+}
+
+/// The form of challenge `name`.
+pub(super) fn render(
+    flow: &Flow,
+    name: &str,
+    session: &str,
+    params: &BTreeMap<String, String>,
+    error: Option<&str>,
+) -> Response {
+    let f = form_for(name, params);
+    let username =
+        params.get("USER_ID_FOR_SRP").or_else(|| params.get("USERNAME")).map(String::as_str).unwrap_or_default();
+    let list: Vec<Field> = f
+        .fields
+        .iter()
+        .map(|(n, l, kind, ac)| Field { name: n, label: l, kind, autocomplete: ac, value: "", hint: None })
+        .collect();
+    let mut body = format!(
+        "<p>{}</p><form method=\"post\" action=\"{}/login/challenge\" novalidate>",
+        html::esc(&f.intro),
+        html::esc(&flow.site.base)
+    );
+    body += &flow.hidden();
+    body += &hidden("challenge", name);
+    body += &hidden("session", session);
+    body += &hidden("r.USERNAME", username);
+    // The parameters the form needs again if it is shown once more after an error.
+    body += &hidden("params", &serde_json::to_string(params).unwrap_or_default());
+    body += &html::fields(&list, error.is_some());
+    if !f.choices.is_empty() {
+        body += "<fieldset><legend>Method</legend>";
+        for (i, c) in f.choices.iter().enumerate() {
+            body += &format!(
+                "<div class=\"choice\"><input type=\"radio\" id=\"c{i}\" name=\"r.ANSWER\" value=\"{}\"{}><label for=\"c{i}\">{}</label></div>",
+                html::esc(c),
+                if i == 0 { " checked autofocus" } else { "" },
+                html::esc(choice_label(c))
+            );
+        }
+        body += "</fieldset>";
+    }
+    body += "<button type=\"submit\">Continue</button></form>";
+    super::html(StatusCode::OK, html::page(&flow.frame(f.title, error, None), &body))
+}
+
+pub async fn submit(State(st): State<St>, params: RawPathParams, headers: HeaderMap, body: Body) -> Response {
+    let site = match crate::oauth::endpoints::site_of(&st, &params, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = read_form(body).await;
+    let cookie = cookie(&headers, CSRF_COOKIE).map(str::to_owned);
+    let services = st.services.clone();
+    let result = blocking(move || {
+        let flow = match resume(&services, site, &form, cookie.as_deref()) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let name = field(&form, "challenge").unwrap_or_default().to_owned();
+        let session = field(&form, "session").unwrap_or_default().to_owned();
+        let shown: BTreeMap<String, String> =
+            field(&form, "params").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+        let mut responses: BTreeMap<String, String> = form
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("r.").map(|k| (k.to_owned(), v.trim().to_owned())))
+            .filter(|(k, _)| k != "SECRET_HASH")
+            .collect();
+        if let (Some(secret), Some(user)) = (&flow.ctx.client.secret, responses.get("USERNAME")) {
+            let hash = secret_hash(secret, user, flow.ctx.client.id.as_str());
+            responses.insert("SECRET_HASH".into(), hash);
+        }
+        if responses.iter().any(|(k, v)| k != "USERNAME" && v.is_empty()) {
+            return render(&flow, &name, &session, &shown, Some("Fill in every field."));
+        }
+        let step = services.answer_challenge(&flow.ctx, &name, Some(&session), &responses);
+        finish(&services, &flow, step, |msg| render(&flow, &name, &session, &shown, Some(msg)))
+    })
+    .await;
+    result.unwrap_or_else(|r| r)
+}
