@@ -65,6 +65,8 @@ pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKe
             material: B64.encode(seal),
             created_ms: now_ms,
         }],
+        dek: None,
+        sensitive_attributes: vec![],
     })
 }
 

@@ -337,6 +337,12 @@ pub struct PoolKeys {
     pub signing: Vec<StoredKey>,
     /// AEAD sealing keys, newest last; the newest seals, all open.
     pub sealing: Vec<StoredKey>,
+    /// The pool's data key wrapped by its CMK (absent in stores written before issue 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dek: Option<crate::entity_keys::WrappedDek>,
+    /// Attributes stored encrypted under the data key (`JanusAdmin.SetSensitiveAttributes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 impl std::fmt::Debug for PoolKeys {

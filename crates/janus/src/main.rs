@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod credentials;
 mod drill;
+mod keys_config;
 mod replica_cli;
 mod serve;
 mod srp_client;

@@ -65,7 +65,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         outbox: outbox(&config)?,
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
         rsa_bits: janus_core::RSA_BITS,
-    });
+    })
+    .with_keys(keyring(&config)?, key_settings(&config));
     let store = services.store.clone();
     let peers = Peers {
         advertise: config.advertise_url.clone().unwrap_or_else(|| endpoint.clone()),
@@ -97,6 +98,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The region's keyring, opened (or created with its default key) at start-up.
+fn keyring(config: &Config) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyProvider>> {
+    use janus_crypto::keys::keyring::{Keyring, KeyringOptions};
+    let opts = KeyringOptions {
+        path: config.keys.keyring.clone(),
+        unlock: config.keys.unlock.clone(),
+        region: config.region.clone(),
+        account: config.account_id.clone(),
+        shared_secret: config.replication_secret.clone(),
+    };
+    let ring = Keyring::open(opts, Arc::new(OsRandom), Arc::new(SystemClock))
+        .map_err(|e| anyhow::anyhow!("opening the keyring: {e}"))?;
+    tracing::info!(keyring = %ring.path().display(), "keyring open");
+    Ok(Arc::new(ring))
+}
+
+fn key_settings(config: &Config) -> janus_core::vault::KeySettings {
+    janus_core::vault::KeySettings {
+        replica_requires_cmk: config.keys.replica_requires_cmk,
+        signing_activation_ms: config.keys.signing_key_activation_secs as i64 * 1000,
+    }
 }
 
 /// The message sender: SMS to the webhook and email over SMTP when configured, everything
