@@ -55,7 +55,7 @@ def pair(tmp_path):
         servers = {}
         for (name, other), issuer in zip(((WEST, EAST), (EAST, WEST)), (issuers[1], issuers[0])):
             env = {"JANUS_REGION": name, "JANUS_PEERS": f"{other}=http://127.0.0.1:{ports[other]}",
-                   "JANUS_REPLICATION_SECRET": SECRET, "JANUS_ISSUER_URL": issuer}
+                   "JANUS_REPLICATION_SECRET": SECRET, "JANUS_REPLICA_REQUIRES_CMK": "false", "JANUS_ISSUER_URL": issuer}
             if name == WEST:
                 env.update(west_env or {})
             servers[name] = start_janus(tmp_path / unique(name), listen=f"127.0.0.1:{ports[name]}", extra_env=env)

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod credential;
 pub mod domains;
 pub mod groups;
+pub mod key_admin;
 pub mod keys;
 pub mod me;
 pub mod mfa;

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod applier;
 pub mod failover;
 pub mod health;
+mod keycheck;
 pub mod lease;
 pub mod peer;
 pub mod puller;

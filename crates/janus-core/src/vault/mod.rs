@@ -82,9 +82,13 @@ impl Vault {
         &*self.provider
     }
 
-    /// `(provider, kind, count)` of every key provider error so far.
+    /// `(provider, kind, count)` of key provider errors so far, every kind (zeros included).
     pub fn error_counts(&self) -> Vec<(&'static str, &'static str, u64)> {
-        lock(&self.errors).iter().map(|(k, n)| (self.provider.name(), *k, *n)).collect()
+        let seen = lock(&self.errors);
+        KeyErrorKind::ALL
+            .iter()
+            .map(|k| (self.provider.name(), k.as_str(), seen.get(k.as_str()).copied().unwrap_or(0)))
+            .collect()
     }
 
     /// Count, log and convert a provider error met while `pool` used its key.

@@ -40,6 +40,17 @@ pub enum KeyErrorKind {
 }
 
 impl KeyErrorKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [KeyErrorKind; 7] = [
+        KeyErrorKind::NotFound,
+        KeyErrorKind::Disabled,
+        KeyErrorKind::Denied,
+        KeyErrorKind::NotMultiRegion,
+        KeyErrorKind::Invalid,
+        KeyErrorKind::Integrity,
+        KeyErrorKind::Unavailable,
+    ];
+
     /// The label used in `janus_key_provider_errors_total{kind}`.
     pub fn as_str(self) -> &'static str {
         match self {
