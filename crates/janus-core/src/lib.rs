@@ -27,6 +27,7 @@ pub mod recovery;
 pub mod regional;
 pub mod resource_servers;
 pub mod security;
+pub mod signing_rotation;
 pub mod signup;
 pub mod tags;
 pub mod users;

@@ -364,6 +364,13 @@ pub struct StoredKey {
     pub material: String,
     /// Creation time, ms since the epoch.
     pub created_ms: i64,
+    /// A signing key signs from this instant (ms) on; published in the JWKS before that.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub active_from_ms: i64,
+    /// A replaced signing key stays published until this instant (ms): the longest token
+    /// validity after its successor started to sign. Dropped at the next rotation after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire_after_ms: Option<i64>,
 }
 
 /// A group of a pool.

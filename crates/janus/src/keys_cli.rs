@@ -79,6 +79,14 @@ pub enum KeysCommand {
         region: Region,
         key: String,
     },
+    /// Publish a new JWT signing key for a pool; it signs after the activation delay.
+    RotateSigning {
+        #[command(flatten)]
+        region: Region,
+        /// The pool id.
+        #[arg(long)]
+        pool: String,
+    },
     /// Replace a key's policy.
     Policy {
         #[command(flatten)]
@@ -184,6 +192,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Policy { region, key, policy } => {
             call(region, "PutKeyPolicy", json!({"KeyId": key, "Policy": policy.json()}))?
         }
+        KeysCommand::RotateSigning { region, pool } => call(region, "RotateSigningKey", json!({"UserPoolId": pool}))?,
         KeysCommand::TransportKey(r) => call(r, "GetTransportKey", json!({}))?,
         KeysCommand::Replicate { region, key, to_region, transport_key, target_endpoint, out } => {
             replicate(region, key, to_region, transport_key.as_deref(), target_endpoint.as_deref(), out)?

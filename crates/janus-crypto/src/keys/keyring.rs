@@ -132,12 +132,9 @@ impl Keyring {
             };
             (Kdf::generate(&*rng), data)
         };
-        if data.region != opts.region {
-            return Err(KeyError::new(
-                KeyErrorKind::Invalid,
-                format!("{} is the keyring of region {}, not {}", opts.path.display(), data.region, opts.region),
-            ));
-        }
+        // A data directory restarted under another region name keeps its keys; their ARNs
+        // follow the region it now runs as.
+        data.region = opts.region.clone();
         let kek = kdf.derive(&secret)?;
         ensure_default(&mut data, &opts, &*rng, clock.now_ms());
         let ring = Self {

@@ -23,6 +23,7 @@ pub const OPS: &[Operation] = &[
     admin_global("JanusAdmin.ExportKeyReplica", export_key_replica),
     admin_global("JanusAdmin.ImportKeyReplica", import_key_replica),
     admin("JanusAdmin.SetSensitiveAttributes", set_sensitive_attributes),
+    admin("JanusAdmin.RotateSigningKey", rotate_signing_key),
 ];
 
 fn key_json(k: &KeyInfo) -> Result<Value, Error> {
@@ -154,4 +155,16 @@ struct Sensitive {
 fn set_sensitive_attributes(s: &Services, v: Value) -> Result<Value, Error> {
     let i: Sensitive = input(v)?;
     Ok(json!({"SensitiveAttributes": s.set_sensitive_attributes(&i.user_pool_id, i.attributes)?}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolRef {
+    user_pool_id: PoolId,
+}
+
+fn rotate_signing_key(s: &Services, v: Value) -> Result<Value, Error> {
+    let i: PoolRef = input(v)?;
+    let r = s.rotate_signing_key(&i.user_pool_id)?;
+    Ok(json!({"Kid": r.kid, "ActiveFromMs": r.active_from_ms, "PreviousKeysRetireAfterMs": r.previous_retire_after_ms}))
 }
