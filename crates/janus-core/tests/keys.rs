@@ -111,7 +111,7 @@ fn a_password_hash_swapped_between_two_users_fails_loudly() {
     let mut tx = raw.write(0).unwrap();
     tx.restore(&pool, &Entity::User(swapped)).unwrap();
     tx.commit().unwrap();
-    let err = s.store.read().unwrap().user(&pool, &UserKey::of("alice", true)).err().expect("decryption fails");
+    let err = s.store.read().unwrap().user(&pool, &UserKey::of("alice", true)).expect_err("decryption fails");
     let chain = format!("{err:?}");
     assert!(err.is_internal(), "{chain}");
     assert!(chain.contains("user:alice/phc") && chain.contains("does not authenticate"), "{chain}");
@@ -132,7 +132,7 @@ fn a_client_secret_swapped_between_two_clients_fails_loudly() {
     let mut tx = raw.write(0).unwrap();
     tx.restore(&pool, &Entity::Client(a.clone())).unwrap();
     tx.commit().unwrap();
-    let err = s.store.read().unwrap().client(&pool, &a.id).err().expect("decryption fails");
+    let err = s.store.read().unwrap().client(&pool, &a.id).expect_err("decryption fails");
     assert!(format!("{err:?}").contains(&format!("client:{}/secret", a.id.as_str())), "{err:?}");
 }
 
