@@ -8,9 +8,11 @@
 //! failed use is a [`KeyError`] naming the key and the region, never a fallback to another key.
 
 pub mod arn;
+pub mod aws_kms;
 pub mod keyring;
 mod keyring_file;
 mod material;
+pub mod sigv4;
 #[cfg(test)]
 mod tests;
 pub mod transport;
