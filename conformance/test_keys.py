@@ -202,6 +202,12 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
     wait_until("the replica to be INACTIVE", lambda: east.replicas(pool)[WEST]["Status"] == "INACTIVE")
     east.admin.update_user_pool_replica(UserPoolId=pool, RegionName=WEST, Status="ACTIVE")
     wait_until("a sign-in in the replica", lambda: _signs_in(west, app, user))
+    # Both rotations while the replica streams: the re-wrapped data key and the new signing key
+    # replicate, and the replica keeps signing users in.
+    assert keys(east, "rotate", arn)["RewrappedDataKeys"] >= 1
+    kid = keys(east, "rotate-signing", "--pool", pool)["Kid"]
+    wait_until("the new signing key in the replica's JWKS", lambda: kid in _kids(west, pool))
+    assert _signs_in(west, app, user)
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID,
                JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     subprocess.run([str(JANUS_BIN), "replica", "promote", "--pool", pool, "--endpoint", west.endpoint],
@@ -212,6 +218,11 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
     west.admin.admin_set_user_password(UserPoolId=pool, Username=user, Password=GOOD_PASSWORD, Permanent=True)
     sign_in(west.public, app["ClientId"], user, GOOD_PASSWORD, secret=app["ClientSecret"])
     assert email.encode() not in raw_store(west.server.data_dir)
+
+
+def _kids(region: Region, pool: str) -> set[str]:
+    url = f"{region.endpoint}/{pool}/.well-known/jwks.json"
+    return {k["kid"] for k in json.loads(urllib.request.urlopen(url, timeout=10).read())["keys"]}
 
 
 def _signs_in(region: Region, app: dict, user: str) -> bool:

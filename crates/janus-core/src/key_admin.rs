@@ -119,7 +119,7 @@ impl Services {
     }
 
     /// Write every user of `pool` again, so each is stored as the pool's settings now say.
-    fn rewrite_users(&self, pool: &PoolId) -> Result<()> {
+    pub(crate) fn rewrite_users(&self, pool: &PoolId) -> Result<()> {
         let mut after = None;
         loop {
             let mut tx = self.store.write(self.now_ms())?;

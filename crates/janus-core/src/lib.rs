@@ -14,6 +14,7 @@ pub mod credential;
 pub mod domains;
 pub mod groups;
 pub mod key_admin;
+pub mod key_migration;
 pub mod keys;
 pub mod me;
 pub mod mfa;

@@ -156,4 +156,12 @@ fn a_store_written_before_encryption_still_opens_and_rotation_rewraps() {
     assert_ne!(before.wrapped, after.wrapped);
     sign_in(&s, &client2, "bob").unwrap();
     sign_in(&s, &client, "bob").unwrap();
+    // The start-up migration encrypts the old pool in place; it still signs in.
+    assert_eq!(s.encrypt_legacy_pools().unwrap(), 1);
+    let raw = s.raw_store().read().unwrap().user(&pool, &UserKey::of("alice", true)).unwrap().unwrap();
+    assert!(raw.password.unwrap().phc.starts_with("jenc1:"));
+    let secret = s.raw_store().read().unwrap().client(&pool, &client).unwrap().unwrap().secret.unwrap();
+    assert!(secret.starts_with("jenc1:"));
+    sign_in(&s, &client, "alice").unwrap();
+    assert_eq!(s.encrypt_legacy_pools().unwrap(), 0);
 }

@@ -73,6 +73,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "aws-kms" => services = services.with_keys(aws_kms(&config)?, key_settings(&config)),
         _ => services = services.with_keys(keyring(&config)?, key_settings(&config)),
     }
+    let migrating = services.clone();
+    let migrated = tokio::task::spawn_blocking(move || migrating.encrypt_legacy_pools()).await??;
+    if migrated > 0 {
+        tracing::info!(pools = migrated, "encrypted pools stored before encryption at rest");
+    }
     let store = services.store.clone();
     let peers = Peers {
         advertise: config.advertise_url.clone().unwrap_or_else(|| endpoint.clone()),
