@@ -116,13 +116,14 @@ impl Keyring {
     /// Open the keyring at `opts.path`, creating it (with the region's default key) if absent.
     pub fn open(opts: KeyringOptions, rng: Arc<dyn Random>, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
         let secret = unlock_secret(&opts.unlock, &*rng)?;
-        let (kdf, mut data) = if opts.path.exists() {
+        let (kdf, kek, mut data) = if opts.path.exists() {
             let text = std::fs::read_to_string(&opts.path).map_err(|e| {
                 KeyError::new(KeyErrorKind::Unavailable, format!("reading {}: {e}", opts.path.display()))
             })?;
             let kdf = keyring_file::kdf_of(&text, &opts.path)?;
             let kek = kdf.derive(&secret)?;
-            (kdf, keyring_file::open(&text, &kek, &opts.path)?)
+            let data = keyring_file::open(&text, &kek, &opts.path)?;
+            (kdf, kek, data)
         } else {
             let data = KeyringData {
                 region: opts.region.clone(),
@@ -130,12 +131,13 @@ impl Keyring {
                 keys: vec![],
                 transport: None,
             };
-            (Kdf::generate(&*rng), data)
+            let kdf = Kdf::generate(&*rng);
+            let kek = kdf.derive(&secret)?;
+            (kdf, kek, data)
         };
         // A data directory restarted under another region name keeps its keys; their ARNs
         // follow the region it now runs as.
         data.region = opts.region.clone();
-        let kek = kdf.derive(&secret)?;
         ensure_default(&mut data, &opts, &*rng, clock.now_ms());
         let ring = Self {
             path: opts.path,
@@ -242,14 +244,21 @@ impl Keyring {
     }
 }
 
+/// Make sure the region has its default key. With a shared secret it is the key derived from
+/// it (first in the list, so it is the default); a default key made earlier (before the secret
+/// was set, or from another secret) stays, so the data keys it wrapped still unwrap — their
+/// pools move to the new default key the next time their pool is written.
 fn ensure_default(data: &mut KeyringData, opts: &KeyringOptions, rng: &dyn Random, now_ms: i64) {
     if let Some(secret) = &opts.shared_secret {
         let shared = shared_default(secret, &opts.account, now_ms);
-        let keep = data.keys.iter().find(|k| k.key_id == shared.key_id).map(|k| (k.enabled, k.created_ms));
-        data.keys.retain(|k| !k.aws_owned || k.key_id == shared.key_id);
-        data.keys.retain(|k| k.key_id != shared.key_id);
-        let (enabled, created_ms) = keep.unwrap_or((true, now_ms));
-        data.keys.insert(0, KeyRecord { enabled, created_ms, ..shared });
+        let kept = data.keys.iter().position(|k| k.key_id == shared.key_id).map(|i| data.keys.remove(i));
+        let record = match kept {
+            Some(k) => {
+                KeyRecord { enabled: k.enabled, created_ms: k.created_ms, current_version: k.current_version, ..shared }
+            }
+            None => shared,
+        };
+        data.keys.insert(0, record);
     } else if !data.keys.iter().any(|k| k.aws_owned) {
         let id = crate::random::uuid_v4(rng);
         let mut r =

@@ -89,3 +89,27 @@ fn a_multi_region_key_travels_only_as_a_sealed_bundle() {
     let rewrapped = east.wrap_data_key(&mrk.arn, "us-east-1_P", &dk.plaintext).unwrap();
     assert_eq!(west.unwrap_data_key(&mrk.arn, "us-east-1_P", &rewrapped).unwrap(), dk.plaintext);
 }
+
+#[test]
+fn setting_a_replication_secret_later_keeps_the_old_default_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = ring(dir.path(), "us-east-1", 1);
+    let old = k.default_key().unwrap();
+    let dk = k.generate_data_key(&old, "us-east-1_P").unwrap();
+    drop(k);
+    let opts = |secret: &str| KeyringOptions {
+        path: dir.path().join("us-east-1.keyring.json"),
+        unlock: Unlock::KeyFile(dir.path().join("us-east-1.key")),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+        shared_secret: Some(secret.into()),
+    };
+    let k = Keyring::open(opts("s3cret"), Arc::new(SeededRandom::new(2)), Arc::new(ManualClock::at(1))).unwrap();
+    let shared = k.default_key().unwrap();
+    assert_ne!(old, shared);
+    assert_eq!(k.unwrap_data_key(&old, "us-east-1_P", &dk.wrapped).unwrap(), dk.plaintext);
+    let opts_west = KeyringOptions { region: "us-west-2".into(), path: dir.path().join("w.json"), ..opts("s3cret") };
+    let west = Keyring::open(opts_west, Arc::new(SeededRandom::new(3)), Arc::new(ManualClock::at(1))).unwrap();
+    let shared_dk = k.generate_data_key(&shared, "us-east-1_Q").unwrap();
+    assert_eq!(west.unwrap_data_key(&shared, "us-east-1_Q", &shared_dk.wrapped).unwrap(), shared_dk.plaintext);
+}
