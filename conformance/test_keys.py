@@ -231,3 +231,21 @@ def _signs_in(region: Region, app: dict, user: str) -> bool:
         return True
     except ClientError:
         return False
+
+
+@pytest.mark.parametrize("how", ["AliasAttributes", "UsernameAttributes"])
+def test_a_sensitive_email_still_signs_in_as_an_alias(kr, how):
+    east = kr.east
+    arn = create_key(east)
+    pool = cmk_pool(east, arn, **{how: ["email"]})
+    keys(east, "sensitive", "--pool", pool, "email")
+    app = make_app_client(east.admin, pool)
+    email = f"{unique('alias')}@example.com"
+    name = unique("u") if how == "AliasAttributes" else email
+    make_user(east.admin, pool, username=name, password=PASSWORD, email=email, email_verified="true")
+    sign_in(east.public, app["ClientId"], email, PASSWORD)
+    assert email.encode() not in raw_store(east.server.data_dir)
+    with pytest.raises(ClientError) as e:
+        make_user(east.admin, pool, username=unique("v") if how == "AliasAttributes" else email,
+                  password=PASSWORD, email=email, email_verified="true")
+    assert e.value.response["Error"]["Code"] in ("AliasExistsException", "UsernameExistsException")
