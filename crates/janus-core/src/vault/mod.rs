@@ -34,6 +34,14 @@ pub struct PoolSecrets {
     /// Attributes stored encrypted.
     pub sensitive: Vec<String>,
     wrapped: String,
+    /// The provider's generation when this pool's use of its key was last authorized.
+    authorized_at: std::sync::atomic::AtomicU64,
+}
+
+impl PoolSecrets {
+    fn authorized(&self, generation: Option<u64>) -> bool {
+        generation.is_some_and(|g| self.authorized_at.load(std::sync::atomic::Ordering::Relaxed) == g)
+    }
 }
 
 /// How a region treats keys beyond what its provider decides.
@@ -162,7 +170,7 @@ impl Vault {
     ) -> Result<Option<Arc<PoolSecrets>>> {
         let hit = lock(&self.cache).get(pool).cloned();
         if let Some(s) = hit {
-            self.provider.authorize(&s.key_arn, pool.as_str()).map_err(|e| self.fail(pool, e))?;
+            self.authorize(pool, &s)?;
             return Ok(Some(s));
         }
         let Some(stored) = keys()? else { return Ok(None) };
@@ -172,12 +180,15 @@ impl Vault {
     /// Unwrap and cache the DEK `stored` holds.
     pub fn load(&self, pool: &PoolId, stored: &PoolKeys) -> Result<Option<Arc<PoolSecrets>>> {
         let Some(dek) = &stored.dek else { return Ok(None) };
-        if let Some(s) = lock(&self.cache)
+        let hit = lock(&self.cache)
             .get(pool)
             .filter(|s| s.wrapped == dek.wrapped && s.sensitive == stored.sensitive_attributes)
-        {
-            return Ok(Some(s.clone()));
+            .cloned();
+        if let Some(s) = hit {
+            self.authorize(pool, &s)?;
+            return Ok(Some(s));
         }
+        let generation = self.provider.generation();
         let wrapped = B64.decode(&dek.wrapped).map_err(Error::internal)?;
         let plain =
             self.provider.unwrap_data_key(&dek.key_arn, pool.as_str(), &wrapped).map_err(|e| self.fail(pool, e))?;
@@ -186,9 +197,24 @@ impl Vault {
             key_arn: dek.key_arn.clone(),
             sensitive: stored.sensitive_attributes.clone(),
             wrapped: dek.wrapped.clone(),
+            authorized_at: std::sync::atomic::AtomicU64::new(generation.unwrap_or(0)),
         });
         lock(&self.cache).insert(pool.clone(), s.clone());
         Ok(Some(s))
+    }
+
+    /// Check (again) that the pool may use its key, unless nothing about any key changed
+    /// since the last check (the keyring's generation), which keeps the hot path to one load.
+    fn authorize(&self, pool: &PoolId, s: &PoolSecrets) -> Result<()> {
+        let generation = self.provider.generation();
+        if s.authorized(generation) {
+            return Ok(());
+        }
+        self.provider.authorize(&s.key_arn, pool.as_str()).map_err(|e| self.fail(pool, e))?;
+        if let Some(g) = generation {
+            s.authorized_at.store(g, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Drop a pool's cached DEK (its keys entity changed or the pool went away).

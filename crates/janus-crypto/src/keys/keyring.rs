@@ -10,6 +10,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use janus_types::{Clock, Random};
@@ -60,6 +61,7 @@ pub struct Keyring {
     kdf: Kdf,
     kek: [u8; 32],
     data: RwLock<KeyringData>,
+    generation: AtomicU64,
     rng: Arc<dyn Random>,
     clock: Arc<dyn Clock>,
 }
@@ -146,6 +148,7 @@ impl Keyring {
             kdf,
             kek,
             data: RwLock::new(data),
+            generation: AtomicU64::new(1),
             rng,
             clock,
         };
@@ -174,6 +177,7 @@ impl Keyring {
         let out = f(&mut next)?;
         self.save(&next)?;
         *guard = next;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(out)
     }
 
@@ -321,6 +325,10 @@ impl KeyProvider for Keyring {
 
     fn admin(&self) -> Option<&dyn KeyAdmin> {
         Some(self)
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::SeqCst))
     }
 }
 

@@ -202,6 +202,12 @@ pub trait KeyProvider: Send + Sync + 'static {
     fn admin(&self) -> Option<&dyn KeyAdmin> {
         None
     }
+    /// A number that changes whenever any key's state or policy changes, for providers that
+    /// know (the keyring): a caller that authorized a use at generation `g` may skip asking
+    /// again while the generation is still `g`. `None`: ask every time.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Key management (`janus keys …`), offered by the built-in keyring.
