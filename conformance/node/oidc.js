@@ -8,9 +8,10 @@
 //
 // Modes ("mode"):
 //   login {issuer, clientId, clientSecret?, redirectUri, scope, username, password,
-//          newPassword?, redeem?, refresh?, userinfo?, revoke?, screenshots?, prefix?}
+//          newPassword?, mfaCode?, redeem?, refresh?, userinfo?, revoke?, screenshots?, prefix?}
 //     → discovery, authorization URL with PKCE (S256), state and nonce, the browser signs in
-//       (answering NEW_PASSWORD_REQUIRED when newPassword is given), then (redeem) the code
+//       (answering NEW_PASSWORD_REQUIRED when newPassword is given, and the MFA code page with
+//       mfaCode when it is given), then (redeem) the code
 //       grant, (userinfo) userinfo, (refresh) a refresh grant, (revoke) revocation and a
 //       refresh that must fail. Without redeem: {code, verifier, state} for the caller.
 //   clientCredentials {issuer, clientId, clientSecret, scope?} → the token response.
@@ -61,6 +62,11 @@ async function browserLogin(i, url) {
     if (!callback && i.newPassword && (await page.getByRole('heading', { name: 'Change your password' }).count())) {
       await shot(page, i.screenshots, `${prefix}new-password`);
       await page.getByLabel('New password').fill(i.newPassword);
+      await page.getByRole('button', { name: 'Continue' }).click();
+    }
+    if (!callback && i.mfaCode && (await page.getByRole('heading', { name: 'Enter your code' }).count())) {
+      await shot(page, i.screenshots, `${prefix}mfa-code`);
+      await page.getByLabel('Code').fill(i.mfaCode);
       await page.getByRole('button', { name: 'Continue' }).click();
     }
     if (!callback) {
