@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod credentials;
 mod drill;
+mod hosted_client;
 mod replica_cli;
 mod serve;
 mod srp_client;
