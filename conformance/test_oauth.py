@@ -210,6 +210,30 @@ def test_totp_step_in_the_browser(oidc, cognito, janus, pool, web, public):
     assert out["claims"]["cognito:username"] == user
 
 
+def test_mfa_setup_in_the_browser(oidc, cognito, janus, pool, web, public):
+    """MFA required and no factor yet: the hosted page sets up an authenticator app (key shown,
+    first code verifies it) and the sign-in completes; the key then works for API sign-ins."""
+    client, user = web
+    set_mfa(cognito, pool, "ON")
+    out = oidc("login", issuer=issuer(janus, pool), clientId=client["ClientId"], redirectUri=REDIRECT,
+               scope="openid", username=user, password=GOOD_PASSWORD, setupMfa=True, redeem=True,
+               screenshots=str(SHOTS))
+    assert "error" not in out, out
+    assert out["claims"]["cognito:username"] == user
+    u = cognito.admin_get_user(UserPoolId=pool, Username=user)
+    assert u["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    # The key shown on the page is the user's authenticator secret: an API sign-in answers
+    # SOFTWARE_TOKEN_MFA with the next step's code of it (this step's was spent on the page).
+    app = cognito.create_user_pool_client(UserPoolId=pool, ClientName="app", ExplicitAuthFlows=[
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    r = password_auth(public, app, user)
+    assert r["ChallengeName"] == "SOFTWARE_TOKEN_MFA", r
+    done = public.respond_to_auth_challenge(ClientId=app, ChallengeName="SOFTWARE_TOKEN_MFA", Session=r["Session"],
+                                            ChallengeResponses={"USERNAME": user,
+                                                                "SOFTWARE_TOKEN_MFA_CODE": code(out["setupKey"], 1)})
+    assert "AccessToken" in done["AuthenticationResult"]
+
+
 def test_wrong_password_is_shown_on_the_page(oidc, janus, pool, web):
     client, user = web
     out = oidc("login", issuer=issuer(janus, pool), clientId=client["ClientId"], redirectUri=REDIRECT,
