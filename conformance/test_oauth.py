@@ -73,6 +73,7 @@ def test_domain_life_cycle(cognito, pool, pool_factory):
     assert created["ManagedLoginVersion"] == 1
     d = cognito.describe_user_pool_domain(Domain=prefix)["DomainDescription"]
     assert (d["UserPoolId"], d["Domain"], d["Status"]) == (pool, prefix, "ACTIVE")
+    assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["Domain"] == prefix
     routing = {"Failover": {"SecondaryRegion": "us-west-2", "PrimaryRoute53HealthCheckId": "hc-1"}}
     updated = cognito.update_user_pool_domain(UserPoolId=pool, Domain=prefix, ManagedLoginVersion=2,
                                               Routing=routing)
