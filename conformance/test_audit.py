@@ -1,6 +1,6 @@
 """`janus audit --pool`: the multi-region readiness checklist, run against a well-configured
 pair (no FAIL, exit 0) and a deliberately misconfigured one (a FAIL for each of tier,
-customer-managed key, issuer, replica and regional settings; exit 1), and a pair seen through
+customer-managed key, issuer, replica, domain failover routing and regional settings; exit 1), and a pair seen through
 a proxy that skews one region's clock and changes its callback URLs (FAIL for both)."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from support import unique
 
 EAST, WEST = "us-east-1", "us-west-2"
 SECRET = "audit-secret"
+CERT = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
 
 
 def keys_cli(server, *args: str) -> dict:
@@ -122,6 +123,10 @@ def test_a_well_configured_pair_passes(pair, tmp_path):
         )["UserPool"]["Id"]
         a.create_user_pool_client(UserPoolId=pool, ClientName="web", CallbackURLs=["https://app.example/cb"])
         replicate(east, west, pool)
+        custom = f"{unique('auth')}.example.com".lower()
+        a.create_user_pool_domain(UserPoolId=pool, Domain=custom, CustomDomainConfig={"CertificateArn": CERT})
+        a.update_user_pool_domain(UserPoolId=pool, Domain=custom, CustomDomainConfig={"CertificateArn": CERT},
+                                  Routing={"Failover": {"SecondaryRegion": WEST, "PrimaryRoute53HealthCheckId": "hc-east"}})
         west_sender = {"EmailSendingAccount": "DEVELOPER", "From": "west@example.com",
                        "SourceArn": "arn:aws:ses:us-west-2:000000000000:identity/west@example.com"}
         admin(west.endpoint).update_user_pool(UserPoolId=pool, EmailConfiguration=west_sender)
@@ -131,8 +136,8 @@ def test_a_well_configured_pair_passes(pair, tmp_path):
         code, checks = audit(east, west, pool)
         failed = {k: c for k, c in checks.items() if c["result"] == "FAIL"}
         assert code == 0 and not failed, failed
-        for name in ("tier", "issuer and keys", "replica", "app client URLs", "regional settings", "clock skew",
-                     "automatic failover"):
+        for name in ("tier", "issuer and keys", "replica", "domain failover", "app client URLs",
+                     "regional settings", "clock skew", "automatic failover"):
             assert checks[name]["result"] == "PASS", checks[name]
         assert checks["customer-managed key"]["result"] == "PASS", checks["customer-managed key"]
     finally:
@@ -148,10 +153,12 @@ def test_a_misconfigured_pair_fails_each_check(pair):
     sender = {"EmailSendingAccount": "DEVELOPER", "From": "only@example.com",
               "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/only@example.com"}
     pool = a.create_user_pool(PoolName=unique("careless"), EmailConfiguration=sender)["UserPool"]["Id"]
+    a.create_user_pool_domain(UserPoolId=pool, Domain=f"{unique('auth')}.example.com".lower(),
+                              CustomDomainConfig={"CertificateArn": CERT})
     replicate(east, west, pool, activate=False)
     code, checks = audit(east, west, pool)
     assert code == 1
-    for name in ("customer-managed key", "issuer and keys", "replica", "regional settings"):
+    for name in ("customer-managed key", "issuer and keys", "replica", "domain failover", "regional settings"):
         assert checks[name]["result"] == "FAIL", checks[name]
         assert checks[name]["action"], f"{name} says what to do"
     assert "INACTIVE" in checks["replica"]["detail"]

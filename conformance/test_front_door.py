@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from auth_support import make_app_client, make_user
 from conftest import ACCESS_KEY_ID, JANUS_BIN, REPO, SECRET_ACCESS_KEY, start_janus, stop_janus
+from oauth_support import oauth_client
 from support import GOOD_PASSWORD, raw_call, unique
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -220,9 +221,12 @@ def test_janus_drill_passes_in_synchronous_mode_and_fails_back(deployment):
     # Software tokens on offer, so the drill also signs a TOTP user in after the failover.
     admin_client(d.east.endpoint).set_user_pool_mfa_config(
         UserPoolId=pool, MfaConfiguration="OPTIONAL", SoftwareTokenMfaConfiguration={"Enabled": True})
+    # And an OAuth client, so it signs in on the hosted page: a code from before the outage is
+    # redeemed after it, through the front door.
+    hosted = oauth_client(admin_client(d.east.endpoint), pool)["ClientId"]
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID, JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     run = subprocess.run(
-        [str(JANUS_BIN), "drill", "--pool", pool, "--client-id", client_id,
+        [str(JANUS_BIN), "drill", "--pool", pool, "--client-id", client_id, "--hosted-client-id", hosted,
          "--primary", d.east.endpoint, "--secondary", d.west.endpoint, "--front-door", d.front,
          "--outage", "flag", "--max-rto-secs", "15", "--max-rpo", "0", "--failback", "--json"],
         env=env, capture_output=True, text=True, timeout=180)
@@ -232,7 +236,7 @@ def test_janus_drill_passes_in_synchronous_mode_and_fails_back(deployment):
     assert run.returncode == 0 and report["passed"], f"{failed}\n{run.stderr[-2000:]}"
     steps = {s["step"]: s for s in report["steps"]}
     for step in ("readiness", "write markers", "RTO", "promotion", "RPO", "tokens from before", "SRP sign-in",
-                 "sign-up after", "TOTP sign-in", "failback"):
+                 "sign-up after", "TOTP sign-in", "hosted sign-in", "failback"):
         assert steps[step]["result"] == "PASS", steps[step]
     assert report["rpo_missing"] == 0
     assert report["rto_seconds"] < 15

@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from auth_support import NEW_PASSWORD, claims, make_temp_user, make_user
+from auth_support import NEW_PASSWORD, claims, make_temp_user, make_user, password_auth
 from oauth_support import (LOGOUT, REDIRECT, authorize_url, hidden_fields, hosted_login,
                            oauth_client, pkce, redeem)
+from mfa_support import code, enrol_by_access_token, set_mfa, wrong
 from support import GOOD_PASSWORD, raises_code, unique
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -72,6 +73,7 @@ def test_domain_life_cycle(cognito, pool, pool_factory):
     assert created["ManagedLoginVersion"] == 1
     d = cognito.describe_user_pool_domain(Domain=prefix)["DomainDescription"]
     assert (d["UserPoolId"], d["Domain"], d["Status"]) == (pool, prefix, "ACTIVE")
+    assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["Domain"] == prefix
     routing = {"Failover": {"SecondaryRegion": "us-west-2", "PrimaryRoute53HealthCheckId": "hc-1"}}
     updated = cognito.update_user_pool_domain(UserPoolId=pool, Domain=prefix, ManagedLoginVersion=2,
                                               Routing=routing)
@@ -183,6 +185,54 @@ def test_new_password_required_in_the_browser(oidc, cognito, janus, pool, web):
     assert "error" not in out, out
     assert cognito.admin_get_user(UserPoolId=pool, Username=temp)["UserStatus"] == "CONFIRMED"
     assert "email" not in claims(out["tokens"]["access_token"])["scope"]
+
+
+def test_totp_step_in_the_browser(oidc, cognito, janus, pool, web, public):
+    """A user with an authenticator app signs in on the hosted page: password, then the code
+    page; a wrong code is shown on the page (Cognito's message), the right one ends in a code
+    that openid-client redeems."""
+    client, user = web
+    set_mfa(cognito, pool, "OPTIONAL")
+    app = cognito.create_user_pool_client(UserPoolId=pool, ClientName="app", ExplicitAuthFlows=[
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    tokens = password_auth(public, app, user)["AuthenticationResult"]
+    secret = enrol_by_access_token(public, tokens["AccessToken"])
+    cognito.admin_set_user_mfa_preference(UserPoolId=pool, Username=user,
+                                          SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    wrong_code = oidc("login", issuer=issuer(janus, pool), clientId=client["ClientId"], redirectUri=REDIRECT,
+                      scope="openid", username=user, password=GOOD_PASSWORD, mfaCode=wrong(secret),
+                      screenshots=str(SHOTS), prefix="wrong-code-")
+    assert wrong_code["error"]["code"] == "no_redirect", wrong_code
+    assert "Invalid code received for user" in wrong_code["error"]["message"], wrong_code
+    out = oidc("login", issuer=issuer(janus, pool), clientId=client["ClientId"], redirectUri=REDIRECT,
+               scope="openid", username=user, password=GOOD_PASSWORD, mfaCode=code(secret, 1), redeem=True,
+               screenshots=str(SHOTS))
+    assert "error" not in out, out
+    assert out["claims"]["cognito:username"] == user
+
+
+def test_mfa_setup_in_the_browser(oidc, cognito, janus, pool, web, public):
+    """MFA required and no factor yet: the hosted page sets up an authenticator app (key shown,
+    first code verifies it) and the sign-in completes; the key then works for API sign-ins."""
+    client, user = web
+    set_mfa(cognito, pool, "ON")
+    out = oidc("login", issuer=issuer(janus, pool), clientId=client["ClientId"], redirectUri=REDIRECT,
+               scope="openid", username=user, password=GOOD_PASSWORD, setupMfa=True, redeem=True,
+               screenshots=str(SHOTS))
+    assert "error" not in out, out
+    assert out["claims"]["cognito:username"] == user
+    u = cognito.admin_get_user(UserPoolId=pool, Username=user)
+    assert u["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    # The key shown on the page is the user's authenticator secret: an API sign-in answers
+    # SOFTWARE_TOKEN_MFA with the next step's code of it (this step's was spent on the page).
+    app = cognito.create_user_pool_client(UserPoolId=pool, ClientName="app", ExplicitAuthFlows=[
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    r = password_auth(public, app, user)
+    assert r["ChallengeName"] == "SOFTWARE_TOKEN_MFA", r
+    done = public.respond_to_auth_challenge(ClientId=app, ChallengeName="SOFTWARE_TOKEN_MFA", Session=r["Session"],
+                                            ChallengeResponses={"USERNAME": user,
+                                                                "SOFTWARE_TOKEN_MFA_CODE": code(out["setupKey"], 1)})
+    assert "AccessToken" in done["AuthenticationResult"]
 
 
 def test_wrong_password_is_shown_on_the_page(oidc, janus, pool, web):

@@ -8,9 +8,13 @@
 //
 // Modes ("mode"):
 //   login {issuer, clientId, clientSecret?, redirectUri, scope, username, password,
-//          newPassword?, redeem?, refresh?, userinfo?, revoke?, screenshots?, prefix?}
+//          newPassword?, mfaCode?, setupMfa?, redeem?, refresh?, userinfo?, revoke?, screenshots?,
+//          prefix?}
 //     → discovery, authorization URL with PKCE (S256), state and nonce, the browser signs in
-//       (answering NEW_PASSWORD_REQUIRED when newPassword is given), then (redeem) the code
+//       (answering NEW_PASSWORD_REQUIRED when newPassword is given, and the MFA code page with
+//       mfaCode when it is given; with setupMfa, the authenticator-app set-up page: its key is
+//       read from the page and answered with the current TOTP code, returned as setupKey),
+//       then (redeem) the code
 //       grant, (userinfo) userinfo, (refresh) a refresh grant, (revoke) revocation and a
 //       refresh that must fail. Without redeem: {code, verifier, state} for the caller.
 //   clientCredentials {issuer, clientId, clientSecret, scope?} → the token response.
@@ -22,6 +26,19 @@ const client = require('openid-client');
 const { chromium } = require('playwright-core');
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 key, as an authenticator app computes it.
+function totp(base32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const h = require('crypto').createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 
 function readInput() {
   return new Promise((resolve, reject) => {
@@ -51,6 +68,7 @@ async function browserLogin(i, url) {
     // The redirect to the client's callback is the end: remember it (the host does not exist,
     // so the navigation itself fails; click() waits for it to succeed or fail).
     let callback = null;
+    let setupKey = null;
     page.on('request', (r) => { if (r.url().startsWith(i.redirectUri)) callback = callback || r.url(); });
     await page.goto(url.href);
     const prefix = i.prefix || '';
@@ -63,12 +81,25 @@ async function browserLogin(i, url) {
       await page.getByLabel('New password').fill(i.newPassword);
       await page.getByRole('button', { name: 'Continue' }).click();
     }
+    if (!callback && i.setupMfa && (await page.getByRole('heading', { name: 'Set up an authenticator app' }).count())) {
+      await shot(page, i.screenshots, `${prefix}mfa-setup`);
+      const text = await page.locator('body').innerText();
+      setupKey = ((text.match(/Key: ([A-Z2-7 ]+)/) || [])[1] || '').replace(/ /g, '');
+      if (!setupKey) throw new Error(`no key on the set-up page: ${text}`);
+      await page.getByLabel('Code').fill(totp(setupKey));
+      await page.getByRole('button', { name: 'Continue' }).click();
+    }
+    if (!callback && i.mfaCode && (await page.getByRole('heading', { name: 'Enter your code' }).count())) {
+      await shot(page, i.screenshots, `${prefix}mfa-code`);
+      await page.getByLabel('Code').fill(i.mfaCode);
+      await page.getByRole('button', { name: 'Continue' }).click();
+    }
     if (!callback) {
       await shot(page, i.screenshots, `${prefix}login-error`);
       const alert = await page.getByRole('alert').allTextContents();
       throw Object.assign(new Error(`no redirect; page says: ${alert.join(' ') || await page.title()}`), { code: 'no_redirect' });
     }
-    return new URL(callback);
+    return { url: new URL(callback), setupKey };
   } finally {
     await browser.close();
   }
@@ -84,11 +115,11 @@ async function login(i) {
     redirect_uri: i.redirectUri, scope: i.scope, code_challenge: challenge,
     code_challenge_method: 'S256', state, nonce,
   });
-  const callback = await browserLogin(i, url);
+  const { url: callback, setupKey } = await browserLogin(i, url);
   if (!i.redeem) {
-    return { code: callback.searchParams.get('code'), state: callback.searchParams.get('state'), sentState: state, verifier };
+    return { code: callback.searchParams.get('code'), state: callback.searchParams.get('state'), sentState: state, verifier, setupKey };
   }
-  const out = {};
+  const out = { setupKey };
   const tokens = await client.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce,
   });

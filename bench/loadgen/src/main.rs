@@ -272,7 +272,7 @@ fn minor_faults() -> Option<u64> {
 }
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat (100 ticks a second).
-fn cpu_seconds(pid: &str) -> Option<f64> {
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = after.split(' ').collect();

@@ -100,6 +100,14 @@ impl Services {
         Ok(self.store.read()?.domain(name)?.map(|(pool, domain)| DomainView { pool, domain }))
     }
 
+    /// The pool's (prefix, custom) domain names, as DescribeUserPool reports them.
+    pub fn pool_domains(&self, pool: &PoolId) -> Result<(Option<String>, Option<String>)> {
+        let all = self.store.read()?.domains(pool)?;
+        let prefix = all.iter().find(|d| !is_custom(&d.domain)).map(|d| d.domain.clone());
+        let custom = all.iter().find(|d| is_custom(&d.domain)).map(|d| d.domain.clone());
+        Ok((prefix, custom))
+    }
+
     /// UpdateUserPoolDomain: a custom domain's certificate, the managed-login version, routing.
     pub fn update_domain(&self, input: DomainInput) -> Result<Domain> {
         let now = self.now_ms();

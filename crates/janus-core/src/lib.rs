@@ -61,7 +61,7 @@ pub struct Parts {
     /// The base URL of token issuers: a pool's issuer is `<issuer_base>/<pool id>`.
     pub issuer_base: String,
     /// Size of new pools' RSA signing keys: 2048 ([`RSA_BITS`]). Tests that never sign a
-    /// token may use less to run faster (ring signs only with 2048 bits and up).
+    /// token may use less to run faster (the signer takes 2048 bits and up).
     pub rsa_bits: usize,
 }
 

@@ -1,6 +1,7 @@
 //! RS256 JSON Web Tokens: RSA-2048 signing keys (generated here with `rsa`, stored as PKCS#8
-//! by the caller), compact-serialized signing with `ring` (several times faster than `rsa`'s
-//! private-key operation; its blinding uses the OS's randomness, which affects no output),
+//! by the caller), compact-serialized signing with `aws-lc-rs` (AWS-LC's RSA is about twice
+//! as fast as `ring`'s on this machine's x86-64 and several times faster than `rsa`'s; its
+//! blinding uses the OS's randomness, which affects no output),
 //! signature verification, and the JWK form a JWKS publishes. Claims are plain JSON; what
 //! they mean is the token service's business.
 
@@ -21,7 +22,7 @@ use crate::random::RngAdapter;
 /// A private signing key, parsed and ready.
 pub struct SigningKey {
     kid: String,
-    signer: ring::signature::RsaKeyPair,
+    signer: aws_lc_rs::signature::RsaKeyPair,
     public: RsaPublicKey,
 }
 
@@ -51,7 +52,7 @@ impl SigningKey {
     pub fn from_pkcs8(kid: &str, der: &[u8]) -> Result<Self, Error> {
         let key = RsaPrivateKey::from_pkcs8_der(der).map_err(Error::internal)?;
         let public = key.to_public_key();
-        let signer = ring::signature::RsaKeyPair::from_pkcs8(der)
+        let signer = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der)
             .map_err(|e| Error::internal(std::io::Error::other(format!("RSA key rejected: {e}"))))?;
         Ok(Self { kid: kid.to_owned(), signer, public })
     }
@@ -78,11 +79,11 @@ impl SigningKey {
             B64URL.encode(serde_json::to_vec(&header).map_err(Error::internal)?),
             B64URL.encode(serde_json::to_vec(claims).map_err(Error::internal)?)
         );
-        let mut sig = vec![0u8; self.signer.public().modulus_len()];
+        let mut sig = vec![0u8; self.signer.public_modulus_len()];
         self.signer
             .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
                 signing_input.as_bytes(),
                 &mut sig,
             )

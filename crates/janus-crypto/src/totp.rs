@@ -4,7 +4,7 @@
 //! step or an earlier one is refused as a replay (RFC 6238 §5.2). Secrets are 32 random bytes,
 //! handed to users in base32 (RFC 4648, no padding) as Cognito's `SecretCode` is.
 
-use ring::hmac;
+use aws_lc_rs::hmac;
 
 use janus_types::Random;
 

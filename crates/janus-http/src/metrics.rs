@@ -2,7 +2,7 @@
 //! the replication state of every pool this
 //! region holds — role, epoch, head `seq`, and per replica (as the primary sees it) applied
 //! `seq`, lag in changes and seconds, the age of its last report and whether a synchronous
-//! write went ahead without it. Values are read at scrape time from the same state
+//! write went ahead without it; as a replica, the changes it applied (the apply rate). Values are read at scrape time from the same state
 //! `JanusAdmin.DescribeReplication` reports, so the two never disagree.
 
 use axum::extract::State;
@@ -22,6 +22,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("janus_pool_epoch", "gauge", "The pool's epoch (promotions so far, plus one)."),
     ("janus_pool_seq", "gauge", "Last change committed (primary) or applied (secondary) here."),
     ("janus_replica_applied_seq", "gauge", "Last change the replica reported applied."),
+    (
+        "janus_replica_changes_applied_total",
+        "counter",
+        "Changes this region applied as a replica since start-up (rate() of it is the apply rate).",
+    ),
     ("janus_replica_lag_changes", "gauge", "Changes the replica trails the primary by."),
     ("janus_replica_lag_seconds", "gauge", "Age of the oldest change the replica has not applied."),
     ("janus_replica_report_age_seconds", "gauge", "Seconds since the replica last reported."),
@@ -64,6 +69,9 @@ fn render(r: &Replicator) -> janus_types::Result<String> {
                 n as f64,
             ));
         }
+    }
+    for (pool, n) in r.applied_totals() {
+        samples.push(("janus_replica_changes_applied_total", format!("pool=\"{pool}\""), n as f64));
     }
     for pool in r.pool_ids()? {
         match r.describe(&pool) {

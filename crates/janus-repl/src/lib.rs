@@ -114,6 +114,8 @@ pub struct Replicator {
     witness_ok_ms: std::sync::atomic::AtomicI64,
     /// Promotions the watcher made.
     auto_promotions: std::sync::atomic::AtomicU64,
+    /// Changes applied here as a replica since start-up, per pool (the apply rate's counter).
+    applied: Mutex<HashMap<PoolId, u64>>,
 }
 
 impl Replicator {
@@ -133,6 +135,7 @@ impl Replicator {
             failover: std::sync::OnceLock::new(),
             witness_ok_ms: Default::default(),
             auto_promotions: Default::default(),
+            applied: Default::default(),
         });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         me
@@ -172,6 +175,17 @@ impl Replicator {
     /// Promotions the automatic failover watcher made since start-up.
     pub fn auto_promotions(&self) -> u64 {
         self.auto_promotions.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_applied(&self, pool: &PoolId, changes: u64) {
+        let mut m = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry(pool.clone()).or_default() += changes;
+    }
+
+    /// Changes applied here as a replica since start-up, per pool.
+    pub fn applied_totals(&self) -> Vec<(PoolId, u64)> {
+        let m = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+        m.iter().map(|(p, n)| (p.clone(), *n)).collect()
     }
 
     /// Every pool this region holds.

@@ -100,7 +100,8 @@ impl Replicator {
         match apply_batch(&*self.services.store, pool, &batch.changes, self.services.now_ms(), check)? {
             // No separate report: the next long poll, sent at once, asks for the changes
             // after the new head and so tells the primary (a synchronous writer waits on it).
-            Applied::Advanced(_) | Applied::Stale => {}
+            Applied::Advanced(last) => self.count_applied(pool, last.0.saturating_sub(head.0)),
+            Applied::Stale => {}
             Applied::Gap { have, next } => {
                 tracing::warn!(pool = %pool, have = have.0, next = next.0, "log does not reach back; re-snapshotting");
                 *need_snapshot = true;

@@ -61,7 +61,7 @@ pub fn run(a: AuditArgs) -> anyhow::Result<bool> {
         key(&p, &s, &dp),
         issuer(&p, &s, &a.pool),
         replica(&p, &s, &a),
-        domain(&dp),
+        domain(&p, &a.pool, &dp),
         clients(&p, &s, &a.pool),
         regional(&dp, &ds),
         clock(&p, &s, a.max_skew_ms),
@@ -212,14 +212,9 @@ fn replica(p: &Client, s: &Client, a: &AuditArgs) -> Check {
     }
 }
 
-fn domain(d: &Value) -> Check {
+fn domain(p: &Client, pool: &str, d: &Value) -> Check {
     match (d["Domain"].as_str(), d["CustomDomain"].as_str()) {
-        (_, Some(custom)) => check(
-            "domain failover",
-            "INFO",
-            format!("custom domain {custom}"),
-            "route it with failover (deploy/haproxy/janus.cfg, or Route 53 failover records: docs/failover.md)",
-        ),
+        (_, Some(custom)) => custom_domain(p, pool, custom),
         (Some(prefix), None) => check(
             "domain failover",
             "WARN",
@@ -229,6 +224,46 @@ fn domain(d: &Value) -> Check {
         (None, None) => {
             check("domain failover", "WARN", "no domain", "put a front door before both regions (docs/failover.md)")
         }
+    }
+}
+
+/// A custom domain must say where it fails over to: the region that holds the replica.
+fn custom_domain(p: &Client, pool: &str, custom: &str) -> Check {
+    let routing = p
+        .admin("DescribeUserPoolDomain", &json!({"Domain": custom}))
+        .map(|v| v["DomainDescription"]["Routing"]["Failover"]["SecondaryRegion"].as_str().map(str::to_owned));
+    let replica = p.admin("ListUserPoolReplicas", &json!({"UserPoolId": pool})).ok().and_then(|v| {
+        v["UserPoolReplicas"].as_array()?.iter().find(|r| r["Role"] == "SECONDARY")?["RegionName"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    let set_it = format!(
+        "UpdateUserPoolDomain Domain={custom} Routing={{Failover: {{SecondaryRegion: {}}}}}, and route the name \
+         with failover (deploy/haproxy/janus.cfg, or Route 53 failover records: docs/failover.md)",
+        replica.as_deref().unwrap_or("<the replica's region>")
+    );
+    match (routing, replica) {
+        (Err(e), _) => {
+            check("domain failover", "FAIL", format!("DescribeUserPoolDomain {custom}: {e}"), "check the primary")
+        }
+        (Ok(None), _) => {
+            check("domain failover", "FAIL", format!("custom domain {custom} has no Routing.Failover"), set_it)
+        }
+        (Ok(Some(to)), Some(replica)) if to == replica => check(
+            "domain failover",
+            "PASS",
+            format!("custom domain {custom} fails over to {to}, where the replica is"),
+            "",
+        ),
+        (Ok(Some(to)), replica) => check(
+            "domain failover",
+            "FAIL",
+            format!(
+                "custom domain {custom} fails over to {to}, but the replica is in {}",
+                replica.as_deref().unwrap_or("no region")
+            ),
+            set_it,
+        ),
     }
 }
 

@@ -5,8 +5,9 @@
 //! a process it is told about), measures the time until sign-in works again through the
 //! front door (RTO), waits for the promotion (the watcher's, or its own with `--promote`),
 //! counts acknowledged markers missing in the new primary (RPO), and checks that tokens from
-//! before the outage still work and refresh, that SRP sign-in and sign-up work, and
-//! optionally fails back. docs/failover.md describes a run.
+//! before the outage still work and refresh, that SRP, TOTP and hosted (OAuth code + PKCE)
+//! sign-ins and sign-up work — a hosted login begun before the outage completes after it —
+//! and optionally fails back. docs/failover.md describes a run.
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::client::{credentials, Client, Refused};
+use crate::hosted_client::{Code, Hosted};
 
 /// `janus drill` options.
 #[derive(clap::Args, Debug)]
@@ -24,6 +26,10 @@ pub struct DrillArgs {
     /// An app client of the pool allowing USER_PASSWORD_AUTH, USER_SRP_AUTH and refresh.
     #[arg(long)]
     client_id: String,
+    /// An app client with the authorization code flow, for the hosted sign-in step (its first
+    /// callback URL is used); without it that step is skipped.
+    #[arg(long)]
+    hosted_client_id: Option<String>,
     /// The primary region's URL.
     #[arg(long)]
     primary: String,
@@ -93,6 +99,15 @@ struct Drill {
 
 const PASSWORD_SUFFIX: &str = "-Drill-1aA!";
 
+/// A fresh PKCE verifier (43 characters of the unreserved alphabet).
+fn verifier() -> String {
+    janus_crypto::random::string_from(
+        &janus_crypto::random::OsRandom,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
+        43,
+    )
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -130,6 +145,7 @@ impl Drill {
             let markers = self.markers(stamp)?;
             let tokens = self.first_sign_in(&markers[0])?;
             let totp = self.enrol_totp(markers.last().filter(|_| markers.len() > 1));
+            let hosted = self.hosted_begin(&markers[0]);
             let down = self.outage()?;
             let measured = self.rto(down, &markers[0])?;
             rto = Some(measured);
@@ -139,6 +155,7 @@ impl Drill {
             self.srp(&markers[0])?;
             self.sign_up(stamp)?;
             self.totp(totp);
+            self.hosted(hosted, &markers[0]);
             if self.a.failback {
                 self.failback()?;
             }
@@ -432,6 +449,48 @@ impl Drill {
             t,
             r.map_or_else(|e| e, |_| "password, then SOFTWARE_TOKEN_MFA, answered with tokens".into()),
         );
+    }
+
+    /// Before the outage: a hosted sign-in through the front door, up to the authorization
+    /// code (redeemed after the failover, as a login that straddles it would be).
+    fn hosted_begin(&mut self, user: &str) -> Result<(Hosted, Code), String> {
+        let id = self.a.hosted_client_id.clone().ok_or("no --hosted-client-id")?;
+        let c = self
+            .primary
+            .admin("DescribeUserPoolClient", &json!({"UserPoolId": self.a.pool, "ClientId": id}))
+            .map_err(|e| e.to_string())?;
+        let c = &c["UserPoolClient"];
+        if !c["AllowedOAuthFlows"].as_array().is_some_and(|f| f.iter().any(|f| f == "code")) {
+            return Err(format!("app client {id} does not allow the authorization code flow"));
+        }
+        let redirect = c["CallbackURLs"][0].as_str().ok_or(format!("app client {id} has no callback URL"))?;
+        let front = self.a.front_door.as_deref().unwrap_or(&self.a.primary);
+        let hosted = Hosted::new(front, &self.a.pool, &id, redirect, Duration::from_secs(10));
+        let code = hosted.sign_in(user, &self.password, verifier()).map_err(|e| format!("before the outage: {e}"))?;
+        Ok((hosted, code))
+    }
+
+    /// After the failover: redeem the code issued before it, then a whole hosted sign-in,
+    /// both through the front door.
+    fn hosted(&mut self, begun: Result<(Hosted, Code), String>, user: &str) {
+        let t = Instant::now();
+        let (hosted, before) = match begun {
+            Ok(b) => b,
+            Err(why) if self.a.hosted_client_id.is_none() => {
+                self.steps.push(Step { step: "hosted sign-in", result: "SKIP", seconds: 0.0, detail: why });
+                return;
+            }
+            Err(why) => return self.record("hosted sign-in", false, t, why),
+        };
+        // A front door that is the old primary's address sends this to the secondary instead.
+        let hosted = if self.a.front_door.is_some() { hosted } else { hosted.at(&self.a.secondary, &self.a.pool) };
+        let r = hosted
+            .redeem(&before)
+            .map_err(|e| format!("code from before the outage: {e}"))
+            .and_then(|_| hosted.sign_in(user, &self.password, verifier()).map_err(|e| format!("after: {e}")))
+            .and_then(|code| hosted.redeem(&code).map_err(|e| format!("after: {e}")));
+        let detail = "code from before the outage redeemed; a new hosted sign-in and code grant work";
+        self.record("hosted sign-in", r.is_ok(), t, r.map_or_else(|e| e, |_| detail.into()));
     }
 
     fn failback(&mut self) -> Result<(), String> {

@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod credentials;
 mod drill;
+mod hosted_client;
 mod keys_cli;
 mod keys_config;
 mod replica_cli;

@@ -102,15 +102,24 @@ impl Services {
         let (pool_of_client, client) = r
             .client_by_id(client_id)?
             .ok_or_else(|| Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist.")))?;
-        if let Some(p) = pool_id {
+        if let Some(p) = pool_id.filter(|p| **p != pool_of_client) {
             r.pool(p)?.ok_or_else(|| Error::pool_not_found(p.as_str()))?;
-            if *p != pool_of_client {
-                return Err(Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist.")));
-            }
+            return Err(Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist.")));
         }
         let pool = r.pool(&pool_of_client)?.ok_or_else(|| Error::pool_not_found(pool_of_client.as_str()))?;
         let keys = self.pool_keys(&*r, &pool.id)?;
         Ok(Ctx { pool, client, keys, admin, hosted: false })
+    }
+
+    /// Resolve an app client of `pool`, already loaded (the OAuth endpoints and pages).
+    pub fn auth_ctx_in(&self, pool: &Pool, client_id: &ClientId) -> Result<Ctx> {
+        let r = self.store.read()?;
+        let client =
+            r.client_by_id(client_id)?.filter(|(p, _)| *p == pool.id).map(|(_, c)| c).ok_or_else(|| {
+                Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist."))
+            })?;
+        let keys = self.pool_keys(&*r, &pool.id)?;
+        Ok(Ctx { pool: pool.clone(), client, keys, admin: false, hosted: false })
     }
 
     /// InitiateAuth and AdminInitiateAuth.

@@ -54,7 +54,7 @@ impl Services {
     pub fn token_client(&self, pool: &Pool, id: Option<&str>, secret: Option<&str>) -> OAuthResult<Ctx> {
         let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
         let id = ClientId::parse(id.ok_or_else(unknown)?).map_err(|_| unknown())?;
-        let ctx = self.auth_ctx(&id, Some(&pool.id), false).map_err(|e| match e {
+        let ctx = self.auth_ctx_in(pool, &id).map_err(|e| match e {
             e if e.is_internal() => OAuthError::Server(e),
             _ => unknown(),
         })?;

@@ -30,7 +30,7 @@ struct CsrfClaims {
 impl Services {
     /// The sign-in context of the hosted pages for `client` of `pool`.
     pub fn hosted_ctx(&self, pool: &Pool, client: &ClientId) -> Result<Ctx> {
-        let mut ctx = self.auth_ctx(client, Some(&pool.id), false)?;
+        let mut ctx = self.auth_ctx_in(pool, client)?;
         ctx.hosted = true;
         Ok(ctx)
     }

@@ -39,7 +39,15 @@ fn create_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
 
 fn describe_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
     let r: PoolRef = input(v)?;
-    Ok(json!({ "UserPool": render::pool(&s.describe_pool(&r.user_pool_id)?) }))
+    let mut pool = render::pool(&s.describe_pool(&r.user_pool_id)?);
+    let (prefix, custom) = s.pool_domains(&r.user_pool_id)?;
+    if let Some(d) = prefix {
+        pool["Domain"] = json!(d);
+    }
+    if let Some(d) = custom {
+        pool["CustomDomain"] = json!(d);
+    }
+    Ok(json!({ "UserPool": pool }))
 }
 
 /// In a secondary, only regional settings (`janus_repl::regional`).

@@ -2,8 +2,10 @@
 //! posted field named `r.<KEY>` becomes challenge response `<KEY>`; [`form_for`] says which
 //! fields a challenge needs: NEW_PASSWORD_REQUIRED (a new password and any required
 //! attributes), SELECT_MFA_TYPE (a choice), the MFA code challenges (SOFTWARE_TOKEN_MFA,
-//! SMS_MFA, EMAIL_OTP, SMS_OTP: one code field), and any other (one answer field). The
-//! user name and, for a client with a secret, the SECRET_HASH are added here.
+//! SMS_MFA, EMAIL_OTP, SMS_OTP: one code field), MFA_SETUP (an authenticator app is
+//! associated through the challenge's session, its key shown with an `otpauth://` URI, and
+//! the first code verifies it before the challenge is answered), and any other (one answer
+//! field). The user name and, for a client with a secret, the SECRET_HASH are added here.
 
 use axum::body::Body;
 use axum::extract::{RawPathParams, State};
@@ -13,6 +15,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use janus_core::auth::client::secret_hash;
+use janus_core::auth::Outcome;
+use janus_core::oauth::OAuthError;
+use janus_core::Services;
+use janus_types::Error;
 
 use super::html::{self, hidden, Field};
 use super::login::{field, finish, read_form, resume, Flow};
@@ -73,6 +79,16 @@ fn form_for(name: &str, params: &BTreeMap<String, String>) -> ChallengeForm {
         "EMAIL_OTP" => {
             code_form("Enter your code", &format!("Enter the code we sent by email.{dest}"), "EMAIL_OTP_CODE")
         }
+        "MFA_SETUP" => ChallengeForm {
+            title: "Set up an authenticator app",
+            intro: format!(
+                "This account needs a second step at sign-in. Add this key to an authenticator app, then enter \
+                 the code it shows. Key: {}",
+                grouped(params.get(SETUP_KEY).map(String::as_str).unwrap_or_default())
+            ),
+            fields: vec![("r.SETUP_CODE".into(), "Code".into(), "text", "one-time-code")],
+            choices: vec![],
+        },
         "SELECT_MFA_TYPE" => ChallengeForm {
             title: "Choose how to verify",
             intro: "Choose a way to confirm it is you.".into(),
@@ -81,6 +97,51 @@ fn form_for(name: &str, params: &BTreeMap<String, String>) -> ChallengeForm {
         },
         _ => code_form("One more step", "Answer to continue.", "ANSWER"),
     }
+}
+
+/// The form parameter that carries an MFA_SETUP page's key (the user is shown it anyway).
+const SETUP_KEY: &str = "SECRET_CODE";
+
+/// MFA_SETUP: associate a software token through `session`, then show its key and a code field.
+pub(super) fn setup(s: &Services, flow: &Flow, session: &str, mut params: BTreeMap<String, String>) -> Response {
+    match s.associate_software_token(None, Some(session)) {
+        Ok(a) => {
+            let uri = format!(
+                "otpauth://totp/{}:{}?secret={}&issuer={}",
+                enc(&flow.ctx.pool.name),
+                enc(params.get("USERNAME").map(String::as_str).unwrap_or_default()),
+                a.secret_code,
+                enc(&flow.ctx.pool.name)
+            );
+            params.insert(SETUP_KEY.into(), a.secret_code);
+            params.insert("OTPAUTH_URI".into(), uri);
+            render(flow, "MFA_SETUP", a.session.as_deref().unwrap_or_default(), &params, None)
+        }
+        Err(e) if e.is_internal() => super::error_page(&OAuthError::Server(e)),
+        Err(e) => super::error_page(&OAuthError::InvalidRequest(super::login::user_message(&e))),
+    }
+}
+
+/// The posted MFA_SETUP code: verify the software token, then answer the challenge.
+fn finish_setup(
+    s: &Services,
+    flow: &Flow,
+    session: &str,
+    mut responses: BTreeMap<String, String>,
+) -> Result<Outcome, Error> {
+    let code = responses.remove("SETUP_CODE").unwrap_or_default();
+    let verified = s.verify_software_token(None, Some(session), &code, None)?;
+    let session = verified.session.unwrap_or_default();
+    s.answer_challenge(&flow.ctx, "MFA_SETUP", Some(&session), &responses)
+}
+
+/// A key in groups of four, as authenticator apps show and accept it (and so it wraps).
+fn grouped(key: &str) -> String {
+    key.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c)).collect::<Vec<_>>().join(" ")
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 fn choice_label(c: &str) -> &str {
@@ -108,7 +169,11 @@ pub(super) fn render(
         .iter()
         .map(|(n, l, kind, ac)| Field { name: n, label: l, kind, autocomplete: ac, value: "", hint: None })
         .collect();
-    let mut body = format!(
+    let mut body = match params.get("OTPAUTH_URI") {
+        Some(uri) => format!("<p><a href=\"{}\">Open in an authenticator app</a></p>", html::esc(uri)),
+        None => String::new(),
+    };
+    body += &format!(
         "<p>{}</p><form method=\"post\" action=\"{}/login/challenge\" novalidate>",
         html::esc(&f.intro),
         html::esc(&flow.site.base)
@@ -165,7 +230,11 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         if responses.iter().any(|(k, v)| k != "USERNAME" && v.is_empty()) {
             return render(&flow, &name, &session, &shown, Some("Fill in every field."));
         }
-        let step = services.answer_challenge(&flow.ctx, &name, Some(&session), &responses);
+        let step = if name == "MFA_SETUP" {
+            finish_setup(&services, &flow, &session, responses)
+        } else {
+            services.answer_challenge(&flow.ctx, &name, Some(&session), &responses)
+        };
         finish(&services, &flow, step, |msg| render(&flow, &name, &session, &shown, Some(msg)))
     })
     .await;

@@ -146,6 +146,9 @@ pub(super) fn finish(
                 Err(e) => error_page(&OAuthError::Server(e)),
             }
         }
+        Ok(Outcome::Challenge { name, session, parameters }) if name == "MFA_SETUP" => {
+            challenge::setup(s, flow, session.as_deref().unwrap_or_default(), parameters)
+        }
         Ok(Outcome::Challenge { name, session, parameters }) => {
             challenge::render(flow, &name, session.as_deref().unwrap_or_default(), &parameters, None)
         }

@@ -35,6 +35,15 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The value of one sample of `/metrics` (`name{labels}` exactly).
+fn metric(j: &Janus, sample: &str) -> f64 {
+    let (_, text) = j.get("/metrics", &[]);
+    let text = text.as_str().unwrap_or_default().to_owned();
+    let line =
+        text.lines().find(|l| l.starts_with(&format!("{sample} "))).unwrap_or_else(|| panic!("{sample} in {text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 fn in_step(a: &Janus, b: &Janus, pool: &str) {
     wait_until("the replica to match the primary", || digest(a, pool) == digest(b, pool));
 }
@@ -188,7 +197,7 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
 
     let mut dice = Dice(0x5EED);
     let mut passwords = std::collections::BTreeMap::<String, String>::new();
-    let mut writes = 0;
+    let (mut writes, mut acknowledged) = (0, 0);
     while writes < 10_000 {
         let user = format!("user{}", dice.below(150));
         let group = format!("group{}", dice.below(8));
@@ -246,12 +255,21 @@ fn ten_thousand_mixed_writes_replicate_exactly_and_every_user_signs_in_on_the_se
                 json!({"UserPoolId": pool, "Username": user, "UserAttributeNames": ["given_name"]}),
             ),
         };
-        if let Err((status, v)) = &result {
-            assert_eq!(*status, 400, "never a 500: {v}");
+        match &result {
+            Err((status, v)) => assert_eq!(*status, 400, "never a 500: {v}"),
+            Ok(_) => acknowledged += 1,
         }
         writes += 1;
     }
     wait_until("the replica to match after 10,000 writes", || digest(&a, &pool) == digest(&b, &pool));
+    // The apply-rate counter saw every acknowledged write (each is one change or more), and
+    // no more changes than the primary's log holds.
+    let applied = metric(&b, &format!("janus_replica_changes_applied_total{{pool=\"{pool}\"}}"));
+    let head = metric(&a, &format!("janus_pool_seq{{pool=\"{pool}\"}}"));
+    assert!(
+        applied >= acknowledged as f64 && applied <= head,
+        "applied {applied}, acknowledged {acknowledged}, head {head}"
+    );
     let mut signed_in = 0;
     for (user, pw) in &passwords {
         let enabled = a.call("AdminGetUser", json!({"UserPoolId": pool, "Username": user})).unwrap()["Enabled"] == true;
