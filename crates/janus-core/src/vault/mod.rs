@@ -12,6 +12,7 @@
 
 mod fields;
 mod store;
+mod view;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;

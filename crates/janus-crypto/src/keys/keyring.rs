@@ -17,7 +17,7 @@ use janus_types::{Clock, Random};
 
 use super::keyring_file::{self, Kdf, KeyringData};
 use super::material::KeyRecord;
-use super::transport::{self, Bundle};
+use super::transport;
 use super::{DataKey, KeyAdmin, KeyArn, KeyError, KeyErrorKind, KeyInfo, KeyPolicy, KeyProvider};
 
 /// What unlocks the keyring file.
@@ -56,14 +56,14 @@ pub struct KeyringOptions {
 /// The built-in key provider.
 pub struct Keyring {
     path: PathBuf,
-    region: String,
-    account: String,
+    pub(super) region: String,
+    pub(super) account: String,
     kdf: Kdf,
     kek: [u8; 32],
     data: RwLock<KeyringData>,
     generation: AtomicU64,
-    rng: Arc<dyn Random>,
-    clock: Arc<dyn Clock>,
+    pub(super) rng: Arc<dyn Random>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 fn not_found(msg: String) -> KeyError {
@@ -161,7 +161,7 @@ impl Keyring {
         &self.path
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, KeyringData> {
+    pub(super) fn read(&self) -> RwLockReadGuard<'_, KeyringData> {
         self.data.read().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -171,7 +171,7 @@ impl Keyring {
     }
 
     /// Change the keyring in memory and on disk, or neither.
-    fn update<T>(&self, f: impl FnOnce(&mut KeyringData) -> Result<T, KeyError>) -> Result<T, KeyError> {
+    pub(super) fn update<T>(&self, f: impl FnOnce(&mut KeyringData) -> Result<T, KeyError>) -> Result<T, KeyError> {
         let mut guard = self.data.write().unwrap_or_else(|p| p.into_inner());
         let mut next = guard.clone();
         let out = f(&mut next)?;
@@ -181,12 +181,12 @@ impl Keyring {
         Ok(out)
     }
 
-    fn arn_of(&self, r: &KeyRecord) -> String {
+    pub(super) fn arn_of(&self, r: &KeyRecord) -> String {
         KeyArn::new(&self.region, &self.account, &r.key_id).to_string()
     }
 
     /// Find `key` (an ARN or a bare key id) in `data`.
-    fn index(&self, data: &KeyringData, key: &str) -> Result<usize, KeyError> {
+    pub(super) fn index(&self, data: &KeyringData, key: &str) -> Result<usize, KeyError> {
         let arn =
             if key.starts_with("arn:") { KeyArn::parse(key)? } else { KeyArn::new(&self.region, &self.account, key) };
         let pos = data.keys.iter().position(|r| r.key_id == arn.key_id);
@@ -210,7 +210,7 @@ impl Keyring {
         }
     }
 
-    fn record(&self, key: &str) -> Result<KeyRecord, KeyError> {
+    pub(super) fn record(&self, key: &str) -> Result<KeyRecord, KeyError> {
         let data = self.read();
         Ok(data.keys[self.index(&data, key)?].clone())
     }
@@ -232,7 +232,7 @@ impl Keyring {
         Ok(())
     }
 
-    fn transport_private(&self) -> Result<Vec<u8>, KeyError> {
+    pub(super) fn transport_private(&self) -> Result<Vec<u8>, KeyError> {
         if let Some(t) = &self.read().transport {
             return B64
                 .decode(t)
@@ -329,108 +329,5 @@ impl KeyProvider for Keyring {
 
     fn generation(&self) -> Option<u64> {
         Some(self.generation.load(Ordering::SeqCst))
-    }
-}
-
-impl KeyAdmin for Keyring {
-    fn create(&self, multi_region: bool, description: &str, policy: KeyPolicy) -> Result<KeyInfo, KeyError> {
-        let key_id = if multi_region {
-            let mut b = [0u8; 16];
-            self.rng.fill(&mut b);
-            format!("mrk-{}", hex::encode(b))
-        } else {
-            crate::random::uuid_v4(&*self.rng)
-        };
-        let r = KeyRecord::generate(key_id, multi_region, description, policy, &*self.rng, self.clock.now_ms());
-        let info = r.info(self.arn_of(&r));
-        self.update(|d| {
-            d.keys.push(r);
-            Ok(())
-        })?;
-        Ok(info)
-    }
-
-    fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
-        Ok(self.read().keys.iter().map(|r| r.info(self.arn_of(r))).collect())
-    }
-
-    fn set_enabled(&self, key: &str, enabled: bool) -> Result<KeyInfo, KeyError> {
-        self.change(key, |r| {
-            r.enabled = enabled;
-            Ok(())
-        })
-    }
-
-    fn rotate(&self, key: &str) -> Result<KeyInfo, KeyError> {
-        self.change(key, |r| {
-            r.current_version += 1;
-            Ok(())
-        })
-    }
-
-    fn set_policy(&self, key: &str, policy: KeyPolicy) -> Result<KeyInfo, KeyError> {
-        self.change(key, |r| {
-            if r.aws_owned {
-                return Err(KeyError::new(
-                    KeyErrorKind::Invalid,
-                    format!("key {} is the default (AWS owned) key; its policy is fixed", r.key_id),
-                ));
-            }
-            r.policy = policy;
-            Ok(())
-        })
-    }
-
-    fn transport_public_key(&self) -> Result<String, KeyError> {
-        transport::public_of(&self.transport_private()?)
-    }
-
-    fn export_replica(&self, key: &str, target_region: &str, transport_key: &str) -> Result<String, KeyError> {
-        let r = self.record(key)?;
-        if !r.multi_region {
-            return Err(KeyError::new(
-                KeyErrorKind::NotMultiRegion,
-                format!(
-                    "key {} is a single-region key; only multi-region (mrk-) keys can be replicated to {target_region}",
-                    self.arn_of(&r)
-                ),
-            ));
-        }
-        let secret = serde_json::to_vec(&r).map_err(|e| KeyError::new(KeyErrorKind::Unavailable, e.to_string()))?;
-        let bundle = transport::seal(transport_key, &r.key_id, &self.region, target_region, &secret, &*self.rng)?;
-        serde_json::to_string_pretty(&bundle).map_err(|e| KeyError::new(KeyErrorKind::Unavailable, e.to_string()))
-    }
-
-    fn import_replica(&self, bundle: &str) -> Result<KeyInfo, KeyError> {
-        let b: Bundle = serde_json::from_str(bundle)
-            .map_err(|e| KeyError::new(KeyErrorKind::Invalid, format!("not a key bundle: {e}")))?;
-        let secret = transport::open(&b, &self.transport_private()?, &self.region)?;
-        let r: KeyRecord = serde_json::from_slice(&secret)
-            .map_err(|e| KeyError::new(KeyErrorKind::Invalid, format!("the bundle's key record: {e}")))?;
-        if !r.multi_region || r.key_id != b.key_id {
-            return Err(KeyError::new(
-                KeyErrorKind::Invalid,
-                format!("the bundle of {} does not hold that multi-region key", b.key_id),
-            ));
-        }
-        let info = r.info(self.arn_of(&r));
-        self.update(|d| {
-            d.keys.retain(|k| k.key_id != r.key_id);
-            d.keys.push(r);
-            Ok(())
-        })?;
-        Ok(info)
-    }
-}
-
-impl Keyring {
-    fn change(&self, key: &str, f: impl FnOnce(&mut KeyRecord) -> Result<(), KeyError>) -> Result<KeyInfo, KeyError> {
-        let region = self.region.clone();
-        let account = self.account.clone();
-        self.update(|d| {
-            let i = self.index(d, key)?;
-            f(&mut d.keys[i])?;
-            Ok(d.keys[i].info(KeyArn::new(&region, &account, &d.keys[i].key_id).to_string()))
-        })
     }
 }

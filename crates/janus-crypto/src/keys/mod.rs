@@ -10,6 +10,7 @@
 pub mod arn;
 pub mod aws_kms;
 pub mod keyring;
+mod keyring_admin;
 mod keyring_file;
 mod material;
 pub mod sigv4;
