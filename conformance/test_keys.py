@@ -18,6 +18,8 @@ import json
 import os
 import re
 import subprocess
+import threading
+import time
 import urllib.request
 from types import SimpleNamespace
 
@@ -204,10 +206,28 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
     wait_until("a sign-in in the replica", lambda: _signs_in(west, app, user))
     # Both rotations while the replica streams: the re-wrapped data key and the new signing key
     # replicate, and the replica keeps signing users in.
-    assert keys(east, "rotate", arn)["RewrappedDataKeys"] >= 1
-    kid = keys(east, "rotate-signing", "--pool", pool)["Kid"]
-    wait_until("the new signing key in the replica's JWKS", lambda: kid in _kids(west, pool))
-    assert _signs_in(west, app, user)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def traffic():  # sign-ins on the replica and the primary throughout both rotations
+        while not stop.is_set():
+            for region in (west, east):
+                try:
+                    sign_in(region.public, app["ClientId"], user, PASSWORD, secret=app["ClientSecret"])
+                except ClientError as e:
+                    failures.append(f"{region.name}: {e}")
+
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    try:
+        assert keys(east, "rotate", arn)["RewrappedDataKeys"] >= 1
+        kid = keys(east, "rotate-signing", "--pool", pool)["Kid"]
+        wait_until("the new signing key in the replica's JWKS", lambda: kid in _kids(west, pool))
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not failures, failures[:5]
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID,
                JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     subprocess.run([str(JANUS_BIN), "replica", "promote", "--pool", pool, "--endpoint", west.endpoint],
