@@ -19,8 +19,11 @@ use janus_store::{SqliteStore, Store};
 use janus_types::{ClientId, Entity, ManualClock, PoolId, RegionName, UserKey};
 
 fn services(dir: &std::path::Path, store: Arc<dyn Store>, keys: bool) -> Services {
+    services_at(dir, store, keys, Arc::new(ManualClock::at(1_800_000_000_000)))
+}
+
+fn services_at(dir: &std::path::Path, store: Arc<dyn Store>, keys: bool, clock: Arc<ManualClock>) -> Services {
     let rng = Arc::new(SeededRandom::new(9));
-    let clock = Arc::new(ManualClock::at(1_800_000_000_000));
     let s = Services::new(Parts {
         store,
         clock: clock.clone(),
@@ -164,4 +167,37 @@ fn a_store_written_before_encryption_still_opens_and_rotation_rewraps() {
     assert!(secret.starts_with("jenc1:"));
     sign_in(&s, &client, "alice").unwrap();
     assert_eq!(s.encrypt_legacy_pools().unwrap(), 0);
+}
+
+#[test]
+fn a_new_signing_key_is_published_first_and_the_old_one_until_tokens_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::at(1_800_000_000_000));
+    let s = services_at(dir.path(), Arc::new(SqliteStore::open(dir.path()).unwrap()), true, clock.clone());
+    let (pool, _) = pool_with_users(&s);
+    let kids = |s: &Services| -> Vec<String> {
+        s.jwks(&pool).unwrap()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let signer = |s: &Services| {
+        s.pool_keys(&*s.store.read().unwrap(), &pool).unwrap().signer(s.now_ms()).unwrap().kid().to_owned()
+    };
+    let old = signer(&s);
+    let r = s.rotate_signing_key(&pool).unwrap();
+    assert_eq!(kids(&s), vec![old.clone(), r.kid.clone()], "published at once");
+    assert_eq!(signer(&s), old, "but not signing before the activation delay");
+    clock.advance(KeySettings::default().signing_activation_ms);
+    assert_eq!(signer(&s), r.kid);
+    // The old key stays published until the longest token validity (1 h here) has passed
+    // after the switch; the next rotation after that drops it.
+    clock.advance(3_600_000 - 1000);
+    let r2 = s.rotate_signing_key(&pool).unwrap();
+    assert!(kids(&s).contains(&old));
+    clock.advance(2000);
+    let r3 = s.rotate_signing_key(&pool).unwrap();
+    assert_eq!(kids(&s), vec![r.kid, r2.kid, r3.kid]);
 }
