@@ -228,6 +228,11 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
         stop.set()
         worker.join(timeout=30)
     assert not failures, failures[:5]
+    single = create_key(east)
+    e = refusal(lambda: east.admin.update_user_pool(
+        UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": single}))
+    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
+    assert WEST in e.response["Error"]["Message"] and single in e.response["Error"]["Message"]
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID,
                JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     subprocess.run([str(JANUS_BIN), "replica", "promote", "--pool", pool, "--endpoint", west.endpoint],

@@ -203,6 +203,13 @@ impl EncWrite<'_> {
         if key_id(&arn) == key_id(&dek.key_arn) {
             return Ok(());
         }
+        if let Some(r) = p.replication.replicas.first().filter(|_| !key_id(&arn).starts_with("mrk-")) {
+            return Err(janus_types::Error::InvalidUserPoolConfigurationException(format!(
+                "Pool {pool} has a replica in {}: its key must be a multi-region key present there, and {arn} is not \
+                 multi-region.",
+                r.region
+            )));
+        }
         stored.dek = Some(self.vault.rewrap(pool, &dek, &arn)?);
         self.vault.forget(pool);
         self.inner.put(pool, Entity::Keys(stored))?;
