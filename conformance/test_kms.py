@@ -88,6 +88,13 @@ def test_pools_encrypt_under_a_kms_key_and_follow_its_state(moto, janus_kms):
     assert 'janus_key_provider_errors_total{provider="aws-kms",kind="disabled"} 0' not in metrics
     kms(moto).enable_key(KeyId=key.split("/")[-1])
     sign_in(public, app["ClientId"], user, PASSWORD, secret=app["ClientSecret"])
+    # Moving the pool to another KMS key re-wraps its data key with Encrypt; still signs in.
+    other = kms(moto).create_key(Description="second pool key")["KeyMetadata"]["Arn"]
+    admin.update_user_pool(UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY",
+                                                              "KmsKeyArn": other})
+    sign_in(public, app["ClientId"], user, PASSWORD, secret=app["ClientSecret"])
+    kms(moto).disable_key(KeyId=key.split("/")[-1])  # the old key no longer matters
+    sign_in(public, app["ClientId"], user, PASSWORD, secret=app["ClientSecret"])
 
 
 def test_janus_keys_replicate_uses_replicate_key(moto, janus_kms, tmp_path):
