@@ -233,6 +233,18 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
         UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": single}))
     assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
     assert WEST in e.response["Error"]["Message"] and single in e.response["Error"]["Message"]
+    # Another multi-region key: refused until the replica region holds it, then the pool moves.
+    other = create_key(east, "--multi-region")
+    move = lambda: east.admin.update_user_pool(  # noqa: E731
+        UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": other})
+    e = refusal(move)
+    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
+    m = e.response["Error"]["Message"]
+    assert WEST in m and other.split("/")[-1] in m and "does not exist in region us-west-2" in m, m
+    replicate_key(kr, other)
+    move()
+    wait_until("the replica to follow the new key", lambda: east.digest(pool) == west.digest(pool))
+    assert _signs_in(west, app, user)
     env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID,
                JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     subprocess.run([str(JANUS_BIN), "replica", "promote", "--pool", pool, "--endpoint", west.endpoint],

@@ -5,9 +5,33 @@
 //! before it agrees to host — so a missing, single-region, disabled or policy-excluded key
 //! fails the call at set-up, naming the key and the region, never later at failover.
 
+use std::sync::Weak;
+
 use janus_types::{Error, Pool, PoolId, RegionName, Result, WrappedDek};
 
+use crate::peer::Peer;
 use crate::Replicator;
+
+/// The vault's link to replica regions: `key-check` on each (UpdateUserPool moving a pool to
+/// another key).
+pub(crate) struct ReplicaKeys(pub(crate) Weak<Replicator>);
+
+impl janus_core::vault::ReplicaKeyCheck for ReplicaKeys {
+    fn check(&self, pool: &PoolId, region: &str, dek: &WrappedDek) -> Result<()> {
+        let me = self.0.upgrade().ok_or_else(|| Error::internal(std::io::Error::other("shutting down")))?;
+        let region = RegionName::parse(region)?;
+        let secret = me.peers.secret.as_deref().ok_or_else(|| Error::invalid("Replication is not configured here."))?;
+        let url = me.peers.urls.get(region.as_str()).ok_or_else(|| {
+            Error::InvalidUserPoolConfigurationException(format!(
+                "No peer is configured for region {region}, so it cannot be asked whether it can use the new key."
+            ))
+        })?;
+        Peer::quick(url, secret)
+            .post::<_, serde_json::Value>(pool, "key-check", dek)
+            .map_err(|e| refusal(&region, &e))?;
+        Ok(())
+    }
+}
 
 impl Replicator {
     /// On the primary: what the replica region must prove it can unwrap, or why it cannot.
@@ -34,8 +58,9 @@ impl Replicator {
         Ok(dek)
     }
 
-    /// On the target: unwrap the pool's data key here, or refuse to host.
-    pub(crate) fn check_replica_key(&self, pool: &PoolId, dek: &WrappedDek) -> Result<()> {
+    /// On the target: unwrap the pool's data key here, or refuse to host (or to follow the
+    /// pool to a new key).
+    pub fn check_replica_key(&self, pool: &PoolId, dek: &WrappedDek) -> Result<()> {
         let vault = self.services.vault().ok_or_else(|| {
             Error::InvalidUserPoolConfigurationException(format!(
                 "Region {} has no key provider, so it cannot decrypt pool {pool}.",

@@ -138,6 +138,9 @@ impl Replicator {
             applied: Default::default(),
         });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
+        if let Some(v) = me.services.vault() {
+            v.set_replica_check(Arc::new(keycheck::ReplicaKeys(Arc::downgrade(&me))));
+        }
         me
     }
 

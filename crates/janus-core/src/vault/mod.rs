@@ -60,6 +60,12 @@ impl Default for KeySettings {
     }
 }
 
+/// Asks a replica region whether it can unwrap a pool's data key (replication sets it).
+pub trait ReplicaKeyCheck: Send + Sync + 'static {
+    /// Ok when `region` unwraps `dek` of `pool` with its own copy of the key, under its policy.
+    fn check(&self, pool: &PoolId, region: &str, dek: &WrappedDek) -> Result<()>;
+}
+
 /// The region's key provider, the DEK cache and the error counters.
 pub struct Vault {
     /// Settings.
@@ -69,6 +75,7 @@ pub struct Vault {
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<PoolId, Arc<PoolSecrets>>>,
     errors: Mutex<BTreeMap<&'static str, u64>>,
+    replica_check: std::sync::OnceLock<Arc<dyn ReplicaKeyCheck>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -83,7 +90,25 @@ impl Vault {
         rng: Arc<dyn Random>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { settings, provider, rng, clock, cache: Mutex::default(), errors: Mutex::default() }
+        Self {
+            settings,
+            provider,
+            rng,
+            clock,
+            cache: Mutex::default(),
+            errors: Mutex::default(),
+            replica_check: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Connect the vault to the replica regions (replication does, at start-up).
+    pub fn set_replica_check(&self, check: Arc<dyn ReplicaKeyCheck>) {
+        let _ = self.replica_check.set(check);
+    }
+
+    /// Ask `region` whether it can unwrap `dek` (Ok when no replication link is set).
+    pub fn check_replica(&self, pool: &PoolId, region: &str, dek: &WrappedDek) -> Result<()> {
+        self.replica_check.get().map_or(Ok(()), |c| c.check(pool, region, dek))
     }
 
     /// The key provider.

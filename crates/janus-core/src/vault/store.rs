@@ -195,7 +195,8 @@ impl EncWrite<'_> {
         Ok(())
     }
 
-    /// When the pool's `KeyConfiguration` names another CMK, re-wrap its DEK under it.
+    /// When the pool's `KeyConfiguration` names another CMK, re-wrap its DEK under it, once
+    /// every replica region has shown it can unwrap the result.
     fn follow_key_config(&mut self, pool: &PoolId, p: &Pool) -> Result<()> {
         let Some(mut stored) = self.inner.keys(pool)? else { return Ok(()) };
         let Some(dek) = stored.dek.clone() else { return Ok(()) };
@@ -210,7 +211,13 @@ impl EncWrite<'_> {
                 r.region
             )));
         }
-        stored.dek = Some(self.vault.rewrap(pool, &dek, &arn)?);
+        let rewrapped = self.vault.rewrap(pool, &dek, &arn)?;
+        // Every replica must be able to unwrap it before the pool moves (a short call to each
+        // replica region, made while this write waits: key changes are rare).
+        for r in &p.replication.replicas {
+            self.vault.check_replica(pool, r.region.as_str(), &rewrapped)?;
+        }
+        stored.dek = Some(rewrapped);
         self.vault.forget(pool);
         self.inner.put(pool, Entity::Keys(stored))?;
         tracing::info!(pool = %pool, key = %arn, "re-wrapped the pool's data key under its new key");
