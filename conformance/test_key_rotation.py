@@ -3,7 +3,8 @@ every ID token with PyJWT against the pool's JWKS, the pool's CMK is rotated (it
 re-wrapped) and its signing key is rotated (published first, signing after
 JANUS_SIGNING_KEY_ACTIVATION_SECS). The loop must see zero errors, tokens must switch to the
 new key only after the delay, and a token signed before the rotation must still validate
-against the JWKS afterwards."""
+against the JWKS afterwards. The pool's sealing key (refresh tokens) is rotated in the middle
+too: refresh tokens sealed before keep working."""
 
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ def test_sign_in_and_refresh_see_no_error_through_cmk_and_signing_key_rotations(
         time.sleep(0.5)
         keys_cli(server, "rotate", arn)
         time.sleep(0.5)
+        keys_cli(server, "rotate-sealing", "--pool", pool)  # refresh tokens sealed before still open
+        time.sleep(0.5)
         asked_at = time.monotonic()  # the new key cannot sign before asked_at + ACTIVATION_S
         rotated = json.loads(keys_cli(server, "rotate-signing", "--pool", pool))
         time.sleep(ACTIVATION_S + 2)
@@ -94,7 +97,11 @@ def test_sign_in_and_refresh_see_no_error_through_cmk_and_signing_key_rotations(
     assert new_kid not in early, "the new key signed before its activation delay"
     published = {j.key_id for j in jwks.get_jwk_set(refresh=True).keys}
     assert {old_kid, new_kid} <= published
-    # A token signed before the rotations still validates.
+    # A token signed before the rotations still validates; a refresh token sealed before the
+    # sealing-key rotation still refreshes, and the new ID token carries the new key.
     assert verify(first["IdToken"]) == old_kid
+    again = public.initiate_auth(AuthFlow="REFRESH_TOKEN_AUTH", ClientId=app["ClientId"],
+                                 AuthParameters={"REFRESH_TOKEN": first["RefreshToken"]})
+    assert verify(again["AuthenticationResult"]["IdToken"]) == new_kid
     described = json.loads(keys_cli(server, "describe", arn))["KeyMetadata"]
     assert described["CurrentVersion"] == 2

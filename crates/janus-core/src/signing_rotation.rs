@@ -3,7 +3,8 @@
 //! the JWKS has seen it), and the key it replaces stays published until the longest ID or
 //! access token validity of the pool's clients has passed after the switch. Keys whose time
 //! is up are dropped at the next rotation. The keys entity replicates, so both regions switch
-//! at the same instant.
+//! at the same instant. Sealing keys (refresh tokens, sessions, authorization codes) rotate
+//! too: the newest seals, every older one still opens what it sealed.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -73,5 +74,32 @@ impl Services {
         tracing::info!(target: "janus::audit", event = "signing_key_rotated", pool = %pool, kid = %kid,
             active_from_ms, "signing key rotated");
         Ok(SigningRotation { kid, active_from_ms, previous_retire_after_ms: retire })
+    }
+}
+
+impl Services {
+    /// Add a new sealing key to `pool`: it seals new refresh tokens, sessions and codes from
+    /// now on; the older ones keep opening theirs. Returns its id.
+    pub fn rotate_sealing_key(&self, pool: &PoolId) -> Result<String> {
+        let p = self.load_pool(pool)?;
+        self.ensure_primary(&p, "RotateSealingKey")?;
+        let now = self.now_ms();
+        let kid = random::string_from(&*self.rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8);
+        let mut material = [0u8; 32];
+        self.rng.fill(&mut material);
+        let mut tx = self.store.write(now)?;
+        let mut keys = tx.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
+        let material = B64.encode(material);
+        keys.sealing.push(StoredKey {
+            kid: kid.clone(),
+            material,
+            created_ms: now,
+            active_from_ms: 0,
+            retire_after_ms: None,
+        });
+        tx.put(pool, Entity::Keys(keys))?;
+        tx.commit()?;
+        tracing::info!(target: "janus::audit", event = "sealing_key_rotated", pool = %pool, kid = %kid, "sealing key rotated");
+        Ok(kid)
     }
 }

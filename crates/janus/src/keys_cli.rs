@@ -87,6 +87,14 @@ pub enum KeysCommand {
         #[arg(long)]
         pool: String,
     },
+    /// Add a new sealing key (refresh tokens, sessions) to a pool; older ones keep opening.
+    RotateSealing {
+        #[command(flatten)]
+        region: Region,
+        /// The pool id.
+        #[arg(long)]
+        pool: String,
+    },
     /// Replace a key's policy.
     Policy {
         #[command(flatten)]
@@ -193,6 +201,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             call(region, "PutKeyPolicy", json!({"KeyId": key, "Policy": policy.json()}))?
         }
         KeysCommand::RotateSigning { region, pool } => call(region, "RotateSigningKey", json!({"UserPoolId": pool}))?,
+        KeysCommand::RotateSealing { region, pool } => call(region, "RotateSealingKey", json!({"UserPoolId": pool}))?,
         KeysCommand::TransportKey(r) => call(r, "GetTransportKey", json!({}))?,
         KeysCommand::Replicate { region, key, to_region, transport_key, target_endpoint, out } => {
             replicate(region, key, to_region, transport_key.as_deref(), target_endpoint.as_deref(), out)?

@@ -24,6 +24,7 @@ pub const OPS: &[Operation] = &[
     admin_global("JanusAdmin.ImportKeyReplica", import_key_replica),
     admin("JanusAdmin.SetSensitiveAttributes", set_sensitive_attributes),
     admin("JanusAdmin.RotateSigningKey", rotate_signing_key),
+    admin("JanusAdmin.RotateSealingKey", rotate_sealing_key),
 ];
 
 fn key_json(k: &KeyInfo) -> Result<Value, Error> {
@@ -167,4 +168,9 @@ fn rotate_signing_key(s: &Services, v: Value) -> Result<Value, Error> {
     let i: PoolRef = input(v)?;
     let r = s.rotate_signing_key(&i.user_pool_id)?;
     Ok(json!({"Kid": r.kid, "ActiveFromMs": r.active_from_ms, "PreviousKeysRetireAfterMs": r.previous_retire_after_ms}))
+}
+
+fn rotate_sealing_key(s: &Services, v: Value) -> Result<Value, Error> {
+    let i: PoolRef = input(v)?;
+    Ok(json!({"Kid": s.rotate_sealing_key(&i.user_pool_id)?}))
 }
