@@ -48,7 +48,7 @@ def deploy(root: Path, s: dict):
     for name, other in ((WEST, EAST), (EAST, WEST)):
         servers[name] = start_janus(root / name, listen=f"127.0.0.1:{ports[name]}", extra_env={
             "JANUS_REGION": name, "JANUS_PEERS": f"{other}=http://127.0.0.1:{ports[other]}",
-            "JANUS_REPLICATION_SECRET": SECRET, "JANUS_ISSUER_URL": "http://issuer.example",
+            "JANUS_REPLICATION_SECRET": SECRET, "JANUS_REPLICA_REQUIRES_CMK": "false", "JANUS_ISSUER_URL": "http://issuer.example",
             "JANUS_FAILOVER_AUTO": "true" if name == WEST else "false",
             "JANUS_FAILOVER_INTERVAL_MS": str(s["interval_ms"]), "JANUS_FAILOVER_FAILURES": str(s["failures"]),
             "JANUS_LOG": "warn",

@@ -25,6 +25,7 @@ PORT_BASE=${PORT_BASE:-19360}
 
 source "$(dirname "$0")/lib.sh"
 export JANUS_REPLICATION_SECRET=bench-replication-secret
+export JANUS_REPLICA_REQUIRES_CMK=false  # these figures use pools with the shared AWS owned key
 PY=$ROOT/.venv/bin/python
 [[ -x "$PY" ]] || { say "run scripts/setup-test-env first (bench/mfa.py uses .venv)"; exit 1; }
 

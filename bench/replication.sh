@@ -45,6 +45,7 @@ PORT_BASE=${PORT_BASE:-19340}
 
 source "$(dirname "$0")/lib.sh"
 export JANUS_REPLICATION_SECRET=bench-replication-secret
+export JANUS_REPLICA_REQUIRES_CMK=false  # these figures use pools with the shared AWS owned key
 
 # ---- build -------------------------------------------------------------------------------
 build_janus

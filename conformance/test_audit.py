@@ -22,7 +22,23 @@ from support import unique
 EAST, WEST = "us-east-1", "us-west-2"
 SECRET = "audit-secret"
 CERT = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
-MRK = "arn:aws:kms:us-east-1:000000000000:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+def keys_cli(server, *args: str) -> dict:
+    env = dict(os.environ, JANUS_ADMIN_ACCESS_KEY_ID=ACCESS_KEY_ID, JANUS_ADMIN_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
+    r = subprocess.run([str(JANUS_BIN), "keys", *args, "--endpoint", server.endpoint], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def multi_region_key(east, west, tmp_path) -> str:
+    """A multi-region key made in east and replicated to west (janus keys)."""
+    arn = keys_cli(east, "create", "--multi-region")["KeyMetadata"]["Arn"]
+    keys_cli(east, "replicate", arn, "--to-region", WEST, "--target-endpoint", west.endpoint,
+             "--out", str(tmp_path / "key.bundle"))
+    keys_cli(west, "import", str(tmp_path / "key.bundle"))
+    return arn
 
 
 def free_port() -> int:
@@ -56,7 +72,7 @@ def pair(tmp_path):
         servers = {}
         for (name, other), issuer in zip(((WEST, EAST), (EAST, WEST)), (issuers[1], issuers[0])):
             env = {"JANUS_REGION": name, "JANUS_PEERS": f"{other}=http://127.0.0.1:{ports[other]}",
-                   "JANUS_REPLICATION_SECRET": SECRET, "JANUS_ISSUER_URL": issuer}
+                   "JANUS_REPLICATION_SECRET": SECRET, "JANUS_REPLICA_REQUIRES_CMK": "false", "JANUS_ISSUER_URL": issuer}
             if name == WEST:
                 env.update(west_env or {})
             servers[name] = start_janus(tmp_path / unique(name), listen=f"127.0.0.1:{ports[name]}", extra_env=env)
@@ -98,9 +114,10 @@ def test_a_well_configured_pair_passes(pair, tmp_path):
         east, west = pair(west_env={"JANUS_FAILOVER_AUTO": "true",
                                     "JANUS_WITNESS_URL": f"http://127.0.0.1:{witness_port}"})
         a = admin(east.endpoint)
+        mrk = multi_region_key(east, west, tmp_path)
         pool = a.create_user_pool(
             PoolName=unique("audited"), UserPoolTier="ESSENTIALS",
-            KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": MRK},
+            KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": mrk},
             EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "From": "east@example.com",
                                 "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/east@example.com"},
         )["UserPool"]["Id"]
@@ -122,7 +139,7 @@ def test_a_well_configured_pair_passes(pair, tmp_path):
         for name in ("tier", "issuer and keys", "replica", "domain failover", "app client URLs",
                      "regional settings", "clock skew", "automatic failover"):
             assert checks[name]["result"] == "PASS", checks[name]
-        assert checks["customer-managed key"]["result"] == "WARN"  # usability in both regions: issue 5
+        assert checks["customer-managed key"]["result"] == "PASS", checks["customer-managed key"]
     finally:
         witness.kill()
         witness.wait()
@@ -147,9 +164,9 @@ def test_a_misconfigured_pair_fails_each_check(pair):
     assert "INACTIVE" in checks["replica"]["detail"]
     assert checks["automatic failover"]["result"] == "INFO"
 
+    single = keys_cli(east, "create")["KeyMetadata"]["Arn"]
     lite = a.create_user_pool(PoolName=unique("lite"), UserPoolTier="LITE",
-                              KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY",
-                                                "KmsKeyArn": "arn:aws:kms:us-east-1:000000000000:key/1234"})["UserPool"]["Id"]
+                              KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": single})["UserPool"]["Id"]
     code, checks = audit(east, west, lite)
     assert code == 1
     assert checks["tier"]["result"] == "FAIL"

@@ -253,7 +253,7 @@ def regions(tmp_path_factory):
                 extra_env={
                     "JANUS_REGION": name,
                     "JANUS_PEERS": f"{other}=http://127.0.0.1:{ports[other]}",
-                    "JANUS_REPLICATION_SECRET": SECRET,
+                    "JANUS_REPLICATION_SECRET": SECRET, "JANUS_REPLICA_REQUIRES_CMK": "false",
                     "JANUS_ISSUER_URL": ISSUER_URL,
                     "JANUS_ADVERTISE_URL": advertise[name],
                 },

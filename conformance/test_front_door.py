@@ -97,7 +97,7 @@ class Deployment:
             self.servers[name] = start_janus(root / name, listen=f"127.0.0.1:{self.ports[name]}", extra_env={
                 "JANUS_REGION": name,
                 "JANUS_PEERS": f"{other}=http://127.0.0.1:{self.ports[other]}",
-                "JANUS_REPLICATION_SECRET": SECRET,
+                "JANUS_REPLICATION_SECRET": SECRET, "JANUS_REPLICA_REQUIRES_CMK": "false",
                 "JANUS_ISSUER_URL": "http://issuer.example",
                 "JANUS_FAILOVER_AUTO": "true" if name == WEST else "false",
                 "JANUS_FAILOVER_INTERVAL_MS": "500",

@@ -22,6 +22,8 @@ pub struct LoadedKeys {
     ids: Vec<String>,
     /// Signing keys, newest last.
     pub signing: Vec<SigningKey>,
+    /// When each signing key starts to sign (ms).
+    active_from: Vec<i64>,
     /// Their public halves.
     pub public: Vec<PublicKey>,
     /// Sealing keys, newest last.
@@ -29,9 +31,14 @@ pub struct LoadedKeys {
 }
 
 impl LoadedKeys {
-    /// The key that signs new tokens.
-    pub fn signer(&self) -> Result<&SigningKey> {
-        self.signing.last().ok_or_else(|| Error::internal(std::io::Error::other("pool has no signing key")))
+    /// The key that signs new tokens at `now_ms`: the newest one already active (a rotated-in
+    /// key is published in the JWKS for a while before it signs).
+    pub fn signer(&self, now_ms: i64) -> Result<&SigningKey> {
+        let active = self.signing.iter().zip(&self.active_from).rev().find(|(_, from)| **from <= now_ms);
+        active
+            .map(|(k, _)| k)
+            .or_else(|| self.signing.first())
+            .ok_or_else(|| Error::internal(std::io::Error::other("pool has no signing key")))
     }
 
     /// The key that seals new values.
@@ -59,12 +66,18 @@ pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKe
             kid: random::string_from(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22),
             material: B64.encode(jwt::generate_pkcs8(rng, rsa_bits)?),
             created_ms: now_ms,
+            active_from_ms: 0,
+            retire_after_ms: None,
         }],
         sealing: vec![StoredKey {
             kid: random::string_from(rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8),
             material: B64.encode(seal),
             created_ms: now_ms,
+            active_from_ms: 0,
+            retire_after_ms: None,
         }],
+        dek: None,
+        sensitive_attributes: vec![],
     })
 }
 
@@ -87,7 +100,8 @@ fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
         })
         .collect::<Result<Vec<_>>>()?;
     let public = signing.iter().map(SigningKey::public).collect();
-    Ok(LoadedKeys { ids: ids(k), signing, public, sealing })
+    let active_from = k.signing.iter().map(|s| s.active_from_ms).collect();
+    Ok(LoadedKeys { ids: ids(k), signing, active_from, public, sealing })
 }
 
 impl Services {

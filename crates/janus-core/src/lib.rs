@@ -13,6 +13,8 @@ pub mod codes;
 pub mod credential;
 pub mod domains;
 pub mod groups;
+pub mod key_admin;
+pub mod key_migration;
 pub mod keys;
 pub mod me;
 pub mod mfa;
@@ -26,9 +28,11 @@ pub mod recovery;
 pub mod regional;
 pub mod resource_servers;
 pub mod security;
+pub mod signing_rotation;
 pub mod signup;
 pub mod tags;
 pub mod users;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -89,12 +93,16 @@ pub struct Services {
     decoy: Arc<std::sync::OnceLock<String>>,
     upstream: Arc<std::sync::OnceLock<Arc<dyn security::Upstream>>>,
     redeemed_here: Arc<oauth::redeemed::LocalRedeemed>,
+    vault: Option<Arc<vault::Vault>>,
+    raw_store: Arc<dyn Store>,
 }
 
 impl Services {
     /// Build the services of a region.
     pub fn new(p: Parts) -> Self {
         Self {
+            raw_store: p.store.clone(),
+            vault: None,
             store: p.store,
             clock: p.clock,
             rng: p.rng,
@@ -110,6 +118,29 @@ impl Services {
             upstream: Arc::new(std::sync::OnceLock::new()),
             redeemed_here: Arc::default(),
         }
+    }
+
+    /// Encrypt pools' secrets at rest under data keys wrapped by `provider`'s keys: from
+    /// here on, services see the store through [`vault::EncryptedStore`].
+    pub fn with_keys(
+        mut self,
+        provider: Arc<dyn janus_crypto::keys::KeyProvider>,
+        settings: vault::KeySettings,
+    ) -> Self {
+        let vault = Arc::new(vault::Vault::new(provider, settings, self.rng.clone(), self.clock.clone()));
+        self.store = Arc::new(vault::EncryptedStore::new(self.raw_store.clone(), vault.clone()));
+        self.vault = Some(vault);
+        self
+    }
+
+    /// The envelope-encryption vault, when keys are configured.
+    pub fn vault(&self) -> Option<&Arc<vault::Vault>> {
+        self.vault.as_ref()
+    }
+
+    /// The store without decryption: rows and changes exactly as stored.
+    pub fn raw_store(&self) -> &Arc<dyn Store> {
+        &self.raw_store
     }
 
     /// Now, in ms since the epoch.

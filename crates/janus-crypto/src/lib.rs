@@ -1,10 +1,12 @@
 //! Janus's cryptography: password hashing, Cognito's SRP, RS256 JWTs, sealed (AEAD) values,
 //! TOTP (RFC 6238), and the random values Janus hands out (ids, secrets, temporary passwords).
-//! Key providers and envelope encryption join this crate as their issues land.
+//! Key providers (`keys`) and envelope encryption of stored fields (`envelope`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod envelope;
 pub mod jwt;
+pub mod keys;
 pub mod password;
 pub mod random;
 pub mod seal;

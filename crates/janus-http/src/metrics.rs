@@ -34,6 +34,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("janus_replica_active", "gauge", "1 when the replica serves end users (ACTIVE)."),
     ("janus_region_available", "gauge", "0 while an administrator has taken the region out of service."),
     ("janus_failover_auto_promotions_total", "counter", "Promotions made by the automatic failover watcher."),
+    (
+        "janus_key_provider_errors_total",
+        "counter",
+        "Key provider errors (refused or failed key uses) by provider and kind.",
+    ),
 ];
 
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
@@ -56,6 +61,15 @@ fn render(r: &Replicator) -> janus_types::Result<String> {
         ("janus_region_available", String::new(), f64::from(u8::from(r.available()))),
         ("janus_failover_auto_promotions_total", String::new(), r.auto_promotions() as f64),
     ];
+    if let Some(v) = r.services.vault() {
+        for (provider, kind, n) in v.error_counts() {
+            samples.push((
+                "janus_key_provider_errors_total",
+                format!("provider=\"{provider}\",kind=\"{kind}\""),
+                n as f64,
+            ));
+        }
+    }
     for (pool, n) in r.applied_totals() {
         samples.push(("janus_replica_changes_applied_total", format!("pool=\"{pool}\""), n as f64));
     }

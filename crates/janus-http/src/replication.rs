@@ -1,6 +1,8 @@
 //! The replication endpoints regions call on each other, under `/replication/v1/pools/{pool}`:
 //! `snapshot` (NDJSON), `changes?after=&wait_ms=` (long poll), `status` (a replica's report),
-//! `host` / `unhost` (the primary asks a region to hold or drop a replica), `replica-status`
+//! `host` / `unhost` (the primary asks a region to hold or drop a replica; `host` carries the
+//! pool's wrapped data key, which the region must unwrap first), `key-check` (can this region
+//! unwrap the pool's data key under a new key, before the pool moves to it), `replica-status`
 //! (a secondary forwards UpdateUserPoolReplica), `regional` (a secondary's own settings from
 //! UpdateUserPool), `digest`. Every call must carry the shared
 //! replication secret; without one configured, all of them answer 403.
@@ -34,6 +36,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/replication/v1/pools/{pool}/status", post(status))
         .route("/replication/v1/pools/{pool}/host", post(host))
         .route("/replication/v1/pools/{pool}/unhost", post(unhost))
+        .route("/replication/v1/pools/{pool}/key-check", post(key_check))
         .route("/replication/v1/pools/{pool}/replica-status", post(replica_status))
         .route("/replication/v1/pools/{pool}/head", get(head))
         .route("/replication/v1/pools/{pool}/demote", post(demote))
@@ -188,6 +191,16 @@ async fn host(
     Json(h): Json<Host>,
 ) -> Response {
     call(&st, &headers, &pool, move |r, p| r.host(&p, &h).map(|()| json!({}))).await
+}
+
+/// The primary asks whether this region can unwrap the pool's (new) data key.
+async fn key_check(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(pool): Path<String>,
+    Json(dek): Json<janus_types::WrappedDek>,
+) -> Response {
+    call(&st, &headers, &pool, move |r, p| r.check_replica_key(&p, &dek).map(|()| json!({}))).await
 }
 
 async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {

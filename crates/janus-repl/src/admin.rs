@@ -62,13 +62,18 @@ impl Replicator {
             return Err(Error::invalid(format!("The user pool already exists in {region}.")));
         }
         let peer = self.peer(region.as_str())?;
+        let key_check = self.replica_key_check(&pool, &region)?;
         let replica = Replica { region: region.clone(), status: ReplicaStatus::Creating };
         self.set_replicas(pool_id, |list| list.push(replica.clone()))?;
-        let host =
-            Host { v: wire::VERSION, source: self.services.region.to_string(), url: self.peers.advertise.clone() };
+        let host = Host {
+            v: wire::VERSION,
+            source: self.services.region.to_string(),
+            url: self.peers.advertise.clone(),
+            key_check,
+        };
         if let Err(e) = peer.post::<_, serde_json::Value>(pool_id, "host", &host) {
             self.set_replicas(pool_id, |list| list.retain(|r| r.region != region))?;
-            return Err(Error::invalid(format!("Region {region} could not host the replica: {e:#}")));
+            return Err(crate::keycheck::refusal(&region, &e));
         }
         tracing::info!(pool = %pool_id, region = %region, "replica created");
         Ok(view(&pool, &replica))
@@ -161,6 +166,9 @@ impl Replicator {
             if self.services.is_primary(&p) {
                 return Err(Error::invalid("This region is the pool's primary."));
             }
+        }
+        if let Some(dek) = &h.key_check {
+            self.check_replica_key(pool_id, dek)?;
         }
         let sub = Subscription { pool: pool_id.clone(), source: h.source.clone(), url: h.url.clone() };
         let mut tx = self.services.store.write(self.services.now_ms())?;

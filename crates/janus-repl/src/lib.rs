@@ -16,6 +16,7 @@ pub mod admin;
 pub mod applier;
 pub mod failover;
 pub mod health;
+mod keycheck;
 pub mod lease;
 pub mod peer;
 pub mod puller;
@@ -137,6 +138,9 @@ impl Replicator {
             applied: Default::default(),
         });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
+        if let Some(v) = me.services.vault() {
+            v.set_replica_check(Arc::new(keycheck::ReplicaKeys(Arc::downgrade(&me))));
+        }
         me
     }
 

@@ -52,6 +52,9 @@ pub struct Host {
     pub source: String,
     /// The primary's base URL.
     pub url: String,
+    /// The pool's wrapped data key: the region must unwrap it before it agrees to host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_check: Option<janus_types::WrappedDek>,
 }
 
 /// A content digest of a pool, computed independently in each region.

@@ -337,6 +337,12 @@ pub struct PoolKeys {
     pub signing: Vec<StoredKey>,
     /// AEAD sealing keys, newest last; the newest seals, all open.
     pub sealing: Vec<StoredKey>,
+    /// The pool's data key wrapped by its CMK (absent in stores written before issue 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dek: Option<crate::entity_keys::WrappedDek>,
+    /// Attributes stored encrypted under the data key (`JanusAdmin.SetSensitiveAttributes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 impl std::fmt::Debug for PoolKeys {
@@ -358,6 +364,13 @@ pub struct StoredKey {
     pub material: String,
     /// Creation time, ms since the epoch.
     pub created_ms: i64,
+    /// A signing key signs from this instant (ms) on; published in the JWKS before that.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub active_from_ms: i64,
+    /// A replaced signing key stays published until this instant (ms): the longest token
+    /// validity after its successor started to sign. Dropped at the next rotation after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire_after_ms: Option<i64>,
 }
 
 /// A group of a pool.

@@ -6,6 +6,7 @@
 
 pub mod change;
 pub mod entity;
+mod entity_keys;
 mod entity_oauth;
 mod entity_pool;
 pub mod env;
@@ -18,6 +19,7 @@ pub use entity::{
     Client, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
     ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity, UserStatus,
 };
+pub use entity_keys::WrappedDek;
 pub use env::{Clock, ManualClock, Random, SystemClock};
 pub use error::{Error, Result};
 pub use ids::{ClientId, Epoch, GroupName, PoolId, RegionName, Seq, Sub, UserKey};

@@ -58,7 +58,7 @@ pub fn run(a: AuditArgs) -> anyhow::Result<bool> {
     let ds = s.admin("DescribeUserPool", &pool).map(|v| v["UserPool"].clone()).unwrap_or(Value::Null);
     let checks = vec![
         tier(&dp),
-        key(&dp),
+        key(&p, &s, &dp),
         issuer(&p, &s, &a.pool),
         replica(&p, &s, &a),
         domain(&p, &a.pool, &dp),
@@ -95,7 +95,7 @@ fn tier(d: &Value) -> Check {
     }
 }
 
-fn key(d: &Value) -> Check {
+fn key(p: &Client, s: &Client, d: &Value) -> Check {
     let k = &d["KeyConfiguration"];
     let (kind, arn) = (k["KeyType"].as_str().unwrap_or("AWS_OWNED_KEY"), k["KmsKeyArn"].as_str().unwrap_or(""));
     if kind != "CUSTOMER_MANAGED_KEY" {
@@ -114,12 +114,28 @@ fn key(d: &Value) -> Check {
             "replicate a multi-region key (mrk-…) to both regions and use it",
         );
     }
-    check(
-        "customer-managed key",
-        "WARN",
-        format!("{arn} is multi-region"),
-        "this build does not check that the key is usable in both regions yet (issue 5)",
-    )
+    for (side, c) in [("primary", p), ("secondary", s)] {
+        match c.admin("JanusAdmin.DescribeKey", &json!({"KeyId": arn})) {
+            Ok(v) if v["KeyMetadata"]["Enabled"] == true => {}
+            Ok(_) => {
+                return check(
+                    "customer-managed key",
+                    "FAIL",
+                    format!("{arn} is disabled in the {side} region"),
+                    "janus keys enable",
+                )
+            }
+            Err(e) => {
+                return check(
+                    "customer-managed key",
+                    "FAIL",
+                    format!("{arn} is not usable in the {side} region: {e}"),
+                    "janus keys replicate the key to that region and import it there",
+                )
+            }
+        }
+    }
+    check("customer-managed key", "PASS", format!("{arn} is multi-region and enabled in both regions"), "")
 }
 
 fn issuer(p: &Client, s: &Client, pool: &str) -> Check {

@@ -37,6 +37,13 @@ pub struct Flags {
     /// [default: this server's own URL]
     #[arg(long)]
     pub advertise_url: Option<String>,
+    /// The keyring file [env: JANUS_KEYRING] [default: <data dir>/keyring.json]
+    #[arg(long)]
+    pub keyring: Option<PathBuf>,
+    /// The file whose bytes unlock the keyring [env: JANUS_KEYRING_KEY_FILE]
+    /// [default: the keyring's path with extension .key, generated on first start]
+    #[arg(long)]
+    pub keyring_key_file: Option<PathBuf>,
 }
 
 /// The settings a TOML file may hold (all optional; missing ones keep their defaults).
@@ -56,6 +63,7 @@ struct FileConfig {
     log_retention_secs: Option<u64>,
     log_retention_min_changes: Option<u64>,
     failover: Option<FailoverConfig>,
+    keys: Option<crate::keys_config::KeysFile>,
     domain_base: Option<String>,
 }
 
@@ -108,6 +116,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log_retention_min_changes",
     "failover",
     "domain_base",
+    "keys",
 ];
 
 /// The resolved configuration.
@@ -135,6 +144,8 @@ pub struct Config {
     pub failover: janus_repl::watcher::AutoFailover,
     /// Prefix domains answer at `<prefix>.auth.<region>.<domain_base>`.
     pub domain_base: String,
+    /// The keyring and key policy settings.
+    pub keys: crate::keys_config::KeysConfig,
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -293,7 +304,10 @@ impl Config {
         let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
         let failover = failover(file.failover.unwrap_or_default())?;
         let domain_base = pick(None, "JANUS_DOMAIN_BASE", file.domain_base, "amazoncognito.com").to_ascii_lowercase();
+        let keys =
+            crate::keys_config::resolve(file.keys, flags.keyring.clone(), flags.keyring_key_file.clone(), &data_dir)?;
         Ok(Self {
+            keys,
             listen,
             data_dir,
             region,

@@ -8,6 +8,8 @@ mod config;
 mod credentials;
 mod drill;
 mod hosted_client;
+mod keys_cli;
+mod keys_config;
 mod replica_cli;
 mod serve;
 mod srp_client;
@@ -30,6 +32,10 @@ enum Command {
     /// Replication of a pool: status, and promotion of this region to primary.
     #[command(subcommand)]
     Replica(replica_cli::ReplicaCommand),
+    /// Customer-managed keys: create, list, describe, disable, enable, rotate, policy,
+    /// replicate a multi-region key to another region, import it there.
+    #[command(subcommand)]
+    Keys(keys_cli::KeysCommand),
     /// A failover game day against a live two-region deployment: RTO, RPO, and what still works.
     Drill(drill::DrillArgs),
     /// The readiness checklist of a pool in two regions (exit code 1 on any FAIL).
@@ -64,6 +70,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Replica(cmd) => replica_cli::run(cmd),
+        Command::Keys(cmd) => keys_cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

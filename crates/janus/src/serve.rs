@@ -55,7 +55,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
     let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
-    let services = Services::new(Parts {
+    let mut services = Services::new(Parts {
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
         rng: Arc::new(OsRandom),
@@ -66,6 +66,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
         rsa_bits: janus_core::RSA_BITS,
     });
+    match config.keys.provider.as_str() {
+        "none" => {
+            tracing::warn!("key provider none: pools' secrets are stored unencrypted (development and benchmarks only)")
+        }
+        "aws-kms" => services = services.with_keys(aws_kms(&config)?, key_settings(&config)),
+        _ => services = services.with_keys(keyring(&config)?, key_settings(&config)),
+    }
+    let migrating = services.clone();
+    let migrated = tokio::task::spawn_blocking(move || migrating.encrypt_legacy_pools()).await??;
+    if migrated > 0 {
+        tracing::info!(pools = migrated, "encrypted pools stored before encryption at rest");
+    }
     let store = services.store.clone();
     let peers = Peers {
         advertise: config.advertise_url.clone().unwrap_or_else(|| endpoint.clone()),
@@ -97,6 +109,48 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The region's keyring, opened (or created with its default key) at start-up.
+fn keyring(config: &Config) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyProvider>> {
+    use janus_crypto::keys::keyring::{Keyring, KeyringOptions};
+    let opts = KeyringOptions {
+        path: config.keys.keyring.clone(),
+        unlock: config.keys.unlock.clone(),
+        region: config.region.clone(),
+        account: config.account_id.clone(),
+        shared_secret: config.replication_secret.clone(),
+    };
+    let ring = Keyring::open(opts, Arc::new(OsRandom), Arc::new(SystemClock))
+        .map_err(|e| anyhow::anyhow!("opening the keyring: {e}"))?;
+    tracing::info!(keyring = %ring.path().display(), "keyring open");
+    Ok(Arc::new(ring))
+}
+
+/// The AWS KMS provider, when `[keys] provider = "aws-kms"`.
+fn aws_kms(config: &Config) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyProvider>> {
+    use janus_crypto::keys::aws_kms::{AwsKms, AwsKmsOptions};
+    let k = config.keys.kms.clone().context("aws-kms settings")?;
+    let opts = AwsKmsOptions {
+        endpoint: k.endpoint.clone(),
+        region: k.region.unwrap_or_else(|| config.region.clone()),
+        default_key: k.default_key,
+        credentials: janus_crypto::keys::sigv4::Credentials {
+            access_key_id: k.credentials.0,
+            secret_access_key: k.credentials.1,
+        },
+        cache_ms: k.cache_secs as i64 * 1000,
+    };
+    let kms = AwsKms::new(opts, Arc::new(SystemClock)).map_err(|e| anyhow::anyhow!("the AWS KMS provider: {e}"))?;
+    tracing::info!(endpoint = %k.endpoint, "keys in AWS KMS");
+    Ok(Arc::new(kms))
+}
+
+fn key_settings(config: &Config) -> janus_core::vault::KeySettings {
+    janus_core::vault::KeySettings {
+        replica_requires_cmk: config.keys.replica_requires_cmk,
+        signing_activation_ms: config.keys.signing_key_activation_secs as i64 * 1000,
+    }
 }
 
 /// The message sender: SMS to the webhook and email over SMTP when configured, everything

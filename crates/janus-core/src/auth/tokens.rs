@@ -150,7 +150,7 @@ impl Services {
         if let Some(nonce) = &grant.nonce {
             id.insert("nonce".into(), json!(nonce));
         }
-        let signer = ctx.keys.signer()?;
+        let signer = ctx.keys.signer(now_ms)?;
         let refresh = if with_refresh {
             let claims = RefreshClaims {
                 v: 1,

@@ -152,6 +152,6 @@ impl Services {
             "iss": self.issuer(&ctx.pool.id), "exp": iat + validity_s(client, "AccessToken"), "iat": iat,
             "version": 2, "jti": random::uuid_v7(rng, now_ms), "client_id": client.id,
         });
-        ctx.keys.signer()?.sign(&claims, rng)
+        ctx.keys.signer(now_ms)?.sign(&claims, rng)
     }
 }

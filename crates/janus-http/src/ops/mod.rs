@@ -5,6 +5,7 @@
 mod auth;
 mod clients;
 mod groups;
+mod keys;
 mod me;
 mod mfa;
 mod oauth_config;
@@ -110,6 +111,7 @@ pub fn table() -> HashMap<&'static str, Operation> {
         mfa::OPS,
         signup::OPS,
         replicas::OPS,
+        keys::OPS,
         oauth_config::OPS,
     ]
     .iter()
