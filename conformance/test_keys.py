@@ -20,6 +20,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from types import SimpleNamespace
 
@@ -105,6 +106,15 @@ def metric(region: Region, name: str, labels: str) -> float:
     return float(m.group(1))
 
 
+def ready(region: Region, pool: str) -> tuple[int, dict]:
+    """GET /ready?pool=<pool>: (status, body)."""
+    try:
+        with urllib.request.urlopen(f"{region.endpoint}/ready?pool={pool}", timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def refusal(call) -> ClientError:
     with pytest.raises(ClientError) as e:
         call()
@@ -154,8 +164,12 @@ def test_a_disabled_key_stops_sign_in_until_enabled(kr):
     assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
     assert arn in e.response["Error"]["Message"] and "disabled" in e.response["Error"]["Message"]
     assert metric(east, "janus_key_provider_errors_total", 'provider="keyring",kind="disabled"') > before
+    # A load balancer's readiness probe sees it too (issue 8: "keys usable").
+    status, body = ready(east, pool)
+    assert status == 503 and "keys are not usable" in body["Pools"][0]["Reason"], body
     keys(east, "enable", arn)
     sign_in(east.public, app["ClientId"], user, PASSWORD)
+    assert ready(east, pool)[0] == 200
 
 
 def test_a_key_refuses_pools_outside_its_policy(kr):
