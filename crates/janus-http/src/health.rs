@@ -63,10 +63,15 @@ pub async fn gate(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
     if st.replicator.available() || always_open(&req) {
         return next.run(req).await;
     }
-    let body = json!({"__type": "ServiceUnavailableException",
-        "message": "This region is out of service (JanusAdmin.SetAvailability)."});
-    (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/x-amz-json-1.1")], body.to_string())
-        .into_response()
+    let why = "This region is out of service (JanusAdmin.SetAvailability).";
+    if req.headers().contains_key("x-amz-target") {
+        let body = json!({"__type": "ServiceUnavailableException", "message": why});
+        return (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/x-amz-json-1.1")], body.to_string())
+            .into_response();
+    }
+    // The OAuth endpoints and pages answer in RFC 6749's shape, never Cognito's.
+    let body = json!({"error": "temporarily_unavailable", "error_description": why});
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 fn always_open(req: &Request) -> bool {

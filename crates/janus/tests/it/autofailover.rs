@@ -138,6 +138,9 @@ fn ready_says_who_serves_and_an_out_of_service_region_refuses_traffic() {
     assert_eq!(ready(&a, "").0, 503);
     let refused = sign_in(&a, &client).unwrap_err();
     assert_eq!(refused.0, 503, "out of service: refused as if down");
+    assert_eq!(refused.1["__type"], "ServiceUnavailableException", "the Cognito API answers in its shape");
+    let (status, body) = a.get(&format!("/oauth/{pool}/.well-known/openid-configuration"), &[]);
+    assert_eq!((status, &body["error"]), (503, &json!("temporarily_unavailable")), "OAuth answers in RFC 6749's");
     assert_eq!(a.get("/health", &[]).0, 200, "the process still answers /health");
     sign_in(&b, &client).expect("the secondary keeps serving");
     a.call("JanusAdmin.SetAvailability", json!({"Available": true})).unwrap();
