@@ -60,17 +60,17 @@ impl Hosted {
         let mut url = format!("{}/oauth2/authorize?{query}", self.base);
         let mut cookies = Vec::new();
         // authorize → (redirect) → the login page: a few hops at most.
+        let mut hops = 0;
         let page = loop {
             let mut r = self.agent.get(&url).header("cookie", cookies.join("; ")).call().map_err(|e| e.to_string())?;
             keep_cookies(&r, &mut cookies);
             match r.status().as_u16() {
                 200 => break r.body_mut().read_to_string().map_err(|e| e.to_string())?,
-                302 | 303 => url = self.absolute(location(&r)?),
+                302 | 303 if hops < 5 => url = self.absolute(location(&r)?),
+                302 | 303 => return Err("authorize: too many redirects".into()),
                 s => return Err(format!("authorize: HTTP {s}")),
             }
-            if cookies.len() > 8 {
-                return Err("authorize: too many redirects".into());
-            }
+            hops += 1;
         };
         let mut fields = hidden_fields(&page);
         fields.push(("username".into(), user.into()));
