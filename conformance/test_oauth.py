@@ -223,6 +223,9 @@ def test_mfa_setup_in_the_browser(oidc, cognito, janus, pool, web, public):
     assert out["claims"]["cognito:username"] == user
     u = cognito.admin_get_user(UserPoolId=pool, Username=user)
     assert u["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    # The page shows the key as a QR code (an SVG data URL, which the pages' CSP allows).
+    svg = base64.b64decode(out["qrSrc"].removeprefix("data:image/svg+xml;base64,"))
+    assert out["qrSrc"].startswith("data:image/svg+xml;base64,") and svg.lstrip().startswith((b"<?xml", b"<svg"))
     # The key shown on the page is the user's authenticator secret: an API sign-in answers
     # SOFTWARE_TOKEN_MFA with the next step's code of it (this step's was spent on the page).
     app = cognito.create_user_pool_client(UserPoolId=pool, ClientName="app", ExplicitAuthFlows=[

@@ -13,7 +13,8 @@
 //     → discovery, authorization URL with PKCE (S256), state and nonce, the browser signs in
 //       (answering NEW_PASSWORD_REQUIRED when newPassword is given, and the MFA code page with
 //       mfaCode when it is given; with setupMfa, the authenticator-app set-up page: its key is
-//       read from the page and answered with the current TOTP code, returned as setupKey),
+//       read from the page and answered with the current TOTP code, returned as setupKey, with
+//       the QR code image's src as qrSrc),
 //       then (redeem) the code
 //       grant, (userinfo) userinfo, (refresh) a refresh grant, (revoke) revocation and a
 //       refresh that must fail. Without redeem: {code, verifier, state} for the caller.
@@ -69,6 +70,7 @@ async function browserLogin(i, url) {
     // so the navigation itself fails; click() waits for it to succeed or fail).
     let callback = null;
     let setupKey = null;
+    let qrSrc = null;
     page.on('request', (r) => { if (r.url().startsWith(i.redirectUri)) callback = callback || r.url(); });
     await page.goto(url.href);
     const prefix = i.prefix || '';
@@ -86,6 +88,7 @@ async function browserLogin(i, url) {
       const text = await page.locator('body').innerText();
       setupKey = ((text.match(/Key: ([A-Z2-7 ]+)/) || [])[1] || '').replace(/ /g, '');
       if (!setupKey) throw new Error(`no key on the set-up page: ${text}`);
+      qrSrc = await page.getByRole('img', { name: /QR code/ }).getAttribute('src');
       await page.getByLabel('Code').fill(totp(setupKey));
       await page.getByRole('button', { name: 'Continue' }).click();
     }
@@ -99,7 +102,7 @@ async function browserLogin(i, url) {
       const alert = await page.getByRole('alert').allTextContents();
       throw Object.assign(new Error(`no redirect; page says: ${alert.join(' ') || await page.title()}`), { code: 'no_redirect' });
     }
-    return { url: new URL(callback), setupKey };
+    return { url: new URL(callback), setupKey, qrSrc };
   } finally {
     await browser.close();
   }
@@ -115,11 +118,11 @@ async function login(i) {
     redirect_uri: i.redirectUri, scope: i.scope, code_challenge: challenge,
     code_challenge_method: 'S256', state, nonce,
   });
-  const { url: callback, setupKey } = await browserLogin(i, url);
+  const { url: callback, setupKey, qrSrc } = await browserLogin(i, url);
   if (!i.redeem) {
     return { code: callback.searchParams.get('code'), state: callback.searchParams.get('state'), sentState: state, verifier, setupKey };
   }
-  const out = { setupKey };
+  const out = { setupKey, qrSrc };
   const tokens = await client.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce,
   });

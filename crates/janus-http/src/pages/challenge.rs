@@ -3,7 +3,8 @@
 //! fields a challenge needs: NEW_PASSWORD_REQUIRED (a new password and any required
 //! attributes), SELECT_MFA_TYPE (a choice), the MFA code challenges (SOFTWARE_TOKEN_MFA,
 //! SMS_MFA, EMAIL_OTP, SMS_OTP: one code field), MFA_SETUP (an authenticator app is
-//! associated through the challenge's session, its key shown with an `otpauth://` URI, and
+//! associated through the challenge's session, its key shown as a QR code, as text and as an
+//! `otpauth://` link, and
 //! the first code verifies it before the challenge is answered), and any other (one answer
 //! field). The user name and, for a client with a secret, the SECRET_HASH are added here.
 
@@ -135,6 +136,19 @@ fn finish_setup(
     s.answer_challenge(&flow.ctx, "MFA_SETUP", Some(&session), &responses)
 }
 
+/// The `otpauth://` URI as a QR code an authenticator app scans: an SVG in a data URL (the
+/// pages' CSP allows `data:` images and nothing else).
+fn qr_image(uri: &str) -> String {
+    use base64::Engine;
+    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else { return String::new() };
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build();
+    format!(
+        "<p><img alt=\"QR code of the key, for an authenticator app\" width=\"200\" height=\"200\" \
+         src=\"data:image/svg+xml;base64,{}\"></p>",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    )
+}
+
 /// A key in groups of four, as authenticator apps show and accept it (and so it wraps).
 fn grouped(key: &str) -> String {
     key.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c)).collect::<Vec<_>>().join(" ")
@@ -170,7 +184,7 @@ pub(super) fn render(
         .map(|(n, l, kind, ac)| Field { name: n, label: l, kind, autocomplete: ac, value: "", hint: None })
         .collect();
     let mut body = match params.get("OTPAUTH_URI") {
-        Some(uri) => format!("<p><a href=\"{}\">Open in an authenticator app</a></p>", html::esc(uri)),
+        Some(uri) => format!("{}<p><a href=\"{}\">Open in an authenticator app</a></p>", qr_image(uri), html::esc(uri)),
         None => String::new(),
     };
     body += &format!(
