@@ -9,21 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::proxy::Proxy;
-use super::support::{start_with, Janus, Options};
+use super::support::{free_port, start_with, wait_within, Janus, Options};
 
 const SECRET: &str = "auto-failover-secret";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 struct Region<'a> {
     name: &'a str,
@@ -43,6 +31,21 @@ fn start(dir: &std::path::Path, r: &Region<'_>) -> Janus {
     o.env = vec![("JANUS_REPLICATION_SECRET", SECRET.into())];
     o.env.extend(r.env.iter().cloned());
     start_with(o)
+}
+
+/// us-east-1 and us-west-2 peered directly on loopback; `env_b` configures the secondary.
+fn pair(dir_a: &std::path::Path, dir_b: &std::path::Path, env_b: Vec<(&'static str, String)>) -> (Janus, Janus) {
+    let (port_a, port_b) = (free_port(), free_port());
+    let region = |name, port, peer: (&'static str, u16), env| Region {
+        name,
+        listen: format!("127.0.0.1:{port}"),
+        peer: (peer.0, format!("http://127.0.0.1:{}", peer.1)),
+        advertise: None,
+        env,
+    };
+    let b = start(dir_b, &region("us-west-2", port_b, ("us-east-1", port_a), env_b));
+    let a = start(dir_a, &region("us-east-1", port_a, ("us-west-2", port_b), vec![]));
+    (a, b)
 }
 
 fn ready(j: &Janus, query: &str) -> (u16, Value) {
@@ -70,13 +73,13 @@ fn replicated_pool(a: &Janus, b: &Janus) -> (String, String) {
     )
     .unwrap();
     a.call("CreateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2"})).unwrap();
-    wait_until("INACTIVE", Duration::from_secs(30), || {
+    wait_within("INACTIVE", Duration::from_secs(30), || {
         a.call("ListUserPoolReplicas", json!({"UserPoolId": pool})).unwrap()["UserPoolReplicas"][1]["Status"]
             == "INACTIVE"
     });
     a.call("UpdateUserPoolReplica", json!({"UserPoolId": pool, "RegionName": "us-west-2", "Status": "ACTIVE"}))
         .unwrap();
-    wait_until("ACTIVE on the secondary", Duration::from_secs(30), || ready(b, &format!("?pool={pool}")).0 == 200);
+    wait_within("ACTIVE on the secondary", Duration::from_secs(30), || ready(b, &format!("?pool={pool}")).0 == 200);
     (pool, client)
 }
 
@@ -102,27 +105,7 @@ fn fast_env(extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
 #[test]
 fn ready_says_who_serves_and_an_out_of_service_region_refuses_traffic() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (port_a, port_b) = (free_port(), free_port());
-    let b = start(
-        dir_b.path(),
-        &Region {
-            name: "us-west-2",
-            listen: format!("127.0.0.1:{port_b}"),
-            peer: ("us-east-1", format!("http://127.0.0.1:{port_a}")),
-            advertise: None,
-            env: vec![],
-        },
-    );
-    let a = start(
-        dir_a.path(),
-        &Region {
-            name: "us-east-1",
-            listen: format!("127.0.0.1:{port_a}"),
-            peer: ("us-west-2", format!("http://127.0.0.1:{port_b}")),
-            advertise: None,
-            env: vec![],
-        },
-    );
+    let (a, b) = pair(dir_a.path(), dir_b.path(), vec![]);
     let (pool, client) = replicated_pool(&a, &b);
     let (status, body) = ready(&a, &format!("?pool={pool}&role=primary"));
     assert_eq!(status, 200, "{body}");
@@ -150,27 +133,7 @@ fn ready_says_who_serves_and_an_out_of_service_region_refuses_traffic() {
 #[test]
 fn the_watcher_promotes_the_secondary_when_the_primary_is_killed() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (port_a, port_b) = (free_port(), free_port());
-    let b = start(
-        dir_b.path(),
-        &Region {
-            name: "us-west-2",
-            listen: format!("127.0.0.1:{port_b}"),
-            peer: ("us-east-1", format!("http://127.0.0.1:{port_a}")),
-            advertise: None,
-            env: fast_env(&[]),
-        },
-    );
-    let a = start(
-        dir_a.path(),
-        &Region {
-            name: "us-east-1",
-            listen: format!("127.0.0.1:{port_a}"),
-            peer: ("us-west-2", format!("http://127.0.0.1:{port_b}")),
-            advertise: None,
-            env: vec![],
-        },
-    );
+    let (a, b) = pair(dir_a.path(), dir_b.path(), fast_env(&[]));
     let (pool, client) = replicated_pool(&a, &b);
     let tokens = sign_in(&a, &client).unwrap()["AuthenticationResult"].clone();
     std::thread::sleep(Duration::from_secs(1));
@@ -179,7 +142,7 @@ fn the_watcher_promotes_the_secondary_when_the_primary_is_killed() {
     Command::new("kill").args(["-KILL", &a.pid()]).status().unwrap();
     let killed = Instant::now();
     drop(a);
-    wait_until("the watcher to promote us-west-2", Duration::from_secs(20), || {
+    wait_within("the watcher to promote us-west-2", Duration::from_secs(20), || {
         ready(&b, &format!("?pool={pool}&role=primary")).0 == 200
     });
     let promoted_after = killed.elapsed();
@@ -212,7 +175,7 @@ impl Witness {
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
-        wait_until("the witness", Duration::from_secs(10), || {
+        wait_within("the witness", Duration::from_secs(10), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         Witness(child, url)

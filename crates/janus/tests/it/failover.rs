@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::support::{start_with, Janus, Options};
+use super::support::{free_port, start_with, wait_until, Janus, Options};
 
 const SECRET: &str = "failover-secret";
 
@@ -19,20 +19,8 @@ fn region(dir: &std::path::Path, name: &str, listen: &str, peer: (&str, &str)) -
     start_with(o)
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 fn digest(j: &Janus, pool: &str) -> Value {
     j.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", SECRET)]).1
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn kill9(j: &Janus) {

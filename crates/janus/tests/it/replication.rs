@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::support::{start_with, Janus, Options};
+use super::support::{start_with, wait_until, Janus, Options};
 
 const SECRET: &str = "test-replication-secret";
 
@@ -25,14 +25,6 @@ fn digest(j: &Janus, pool: &str) -> Value {
     let (status, v) = j.get(&format!("/replication/v1/pools/{pool}/digest"), &[("x-janus-replication-secret", SECRET)]);
     assert_eq!(status, 200, "{v}");
     v
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The value of one sample of `/metrics` (`name{labels}` exactly).

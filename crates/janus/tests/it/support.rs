@@ -187,3 +187,22 @@ impl Drop for Janus {
 pub fn data_file(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
+
+/// A port free on loopback right now (for a server that must know its peer's port up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Poll `f` every 25 ms until it holds; fail the test after `limit`.
+pub fn wait_within(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// [`wait_within`] 30 seconds.
+pub fn wait_until(what: &str, f: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(30), f)
+}
