@@ -94,9 +94,7 @@ impl Services {
             )));
         }
         let digest = self.code_digest(pool, user, purpose, code)?;
-        let equal = digest.len() == pending.digest.len()
-            && digest.bytes().zip(pending.digest.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if !equal {
+        if !janus_crypto::same_secret(digest.as_bytes(), pending.digest.as_bytes()) {
             if let Some(p) = user.codes.get_mut(purpose) {
                 p.attempts += 1;
             }

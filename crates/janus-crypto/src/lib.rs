@@ -14,4 +14,10 @@ pub mod srp;
 pub mod totp;
 
 pub use password::{HashParams, PasswordHasher};
+
+/// True when `a` and `b` are the same secret, compared in constant time for equal lengths
+/// (a length difference answers at once: lengths here are not secret).
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 pub use random::{OsRandom, SeededRandom};

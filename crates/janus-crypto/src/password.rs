@@ -107,8 +107,7 @@ impl PasswordHasher {
         let salt = parsed.salt.ok_or_else(|| err("PHC string without a salt"))?.decode_b64(&mut salt).map_err(err)?;
         let mut out = vec![0u8; expected.len()];
         self.compute(params, password, salt, &mut out)?;
-        let diff = out.iter().zip(expected.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        Ok(diff == 0 && out.len() == expected.len())
+        Ok(crate::same_secret(&out, expected.as_bytes()))
     }
 }
 

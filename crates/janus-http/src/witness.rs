@@ -35,8 +35,7 @@ pub fn witness_router(secret: String) -> Router {
 
 fn admit(w: &Witness, headers: &HeaderMap, region: &str) -> Result<RegionName, (StatusCode, &'static str)> {
     let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let same =
-        sent.len() == w.secret.len() && sent.bytes().zip(w.secret.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    let same = janus_crypto::same_secret(sent.as_bytes(), w.secret.as_bytes());
     if w.secret.is_empty() || !same {
         return Err((StatusCode::FORBIDDEN, "replication secret missing or wrong"));
     }

@@ -209,9 +209,7 @@ impl Services {
     fn answer_otp(&self, ctx: &Ctx, user: &User, s: &Session, code: &str) -> Result<Outcome> {
         let expected = s.code.as_deref().ok_or_else(invalid_session)?;
         let digest = self.code_digest(&ctx.pool, user, &format!("mfa:{}", s.issued_ms), code)?;
-        let same = digest.len() == expected.len()
-            && digest.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if !same {
+        if !janus_crypto::same_secret(digest.as_bytes(), expected.as_bytes()) {
             self.record_failure(&ctx.pool.id, user)?;
             return Err(Error::CodeMismatchException("Invalid code or auth state for the user.".into()));
         }

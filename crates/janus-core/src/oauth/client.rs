@@ -58,7 +58,7 @@ pub fn grant_scopes(client: &Client, requested: Option<&str>) -> OAuthResult<Vec
 
 /// Compare secrets in constant time (for equal lengths).
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    janus_crypto::same_secret(a.as_bytes(), b.as_bytes())
 }
 
 /// Authenticate a client at the token or revocation endpoint: a confidential client must send
