@@ -113,6 +113,16 @@ fn open_json<T: DeserializeOwned>(keys: &LoadedKeys, purpose: &str, sealed: &[u8
     serde_json::from_slice(&plain).ok()
 }
 
+/// `value` sealed for `purpose`, as URL-safe base64 (tokens, codes, form fields).
+pub(crate) fn seal_url<T: Serialize>(keys: &LoadedKeys, purpose: &str, value: &T, rng: &dyn Random) -> Result<String> {
+    Ok(URL_SAFE_NO_PAD.encode(seal_json(keys, purpose, value, rng)?))
+}
+
+/// Open a [`seal_url`] value; `None` when forged, altered or sealed for another purpose.
+pub(crate) fn open_url<T: DeserializeOwned>(keys: &LoadedKeys, purpose: &str, sealed: &str) -> Option<T> {
+    open_json(keys, purpose, &URL_SAFE_NO_PAD.decode(sealed).ok()?)
+}
+
 /// SECRET_BLOCK: standard base64, as clients base64-decode it into their signature.
 pub fn seal_srp(keys: &LoadedKeys, s: &SrpState, rng: &dyn Random) -> Result<String> {
     Ok(STANDARD.encode(seal_json(keys, "srp", s, rng)?))
@@ -143,10 +153,10 @@ pub fn open_session(keys: &LoadedKeys, session: &str) -> Option<Session> {
 
 /// A refresh token.
 pub fn seal_refresh(keys: &LoadedKeys, c: &RefreshClaims, rng: &dyn Random) -> Result<String> {
-    Ok(URL_SAFE_NO_PAD.encode(seal_json(keys, "refresh", c, rng)?))
+    seal_url(keys, "refresh", c, rng)
 }
 
 /// Open a refresh token.
 pub fn open_refresh(keys: &LoadedKeys, token: &str) -> Option<RefreshClaims> {
-    open_json(keys, "refresh", &URL_SAFE_NO_PAD.decode(token).ok()?)
+    open_url(keys, "refresh", token)
 }

@@ -5,15 +5,13 @@
 //! is required for public clients. The checked request then travels through the login pages
 //! sealed under the pool's key ([`AuthRequest`]), so no server-side state is kept.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use janus_crypto::seal;
 use janus_types::{Client, ClientId, Error, Pool, PoolId, Result};
 
 use super::client as oc;
 use super::{OAuthError, OAuthResult};
+use crate::auth::sealed;
 use crate::keys::LoadedKeys;
 use crate::placement::Access;
 use crate::Services;
@@ -146,15 +144,12 @@ impl Services {
 
     /// Seal a checked request for the login forms.
     pub fn seal_request(&self, keys: &LoadedKeys, r: &AuthRequest) -> Result<String> {
-        let plain = serde_json::to_vec(r).map_err(Error::internal)?;
-        Ok(URL_SAFE_NO_PAD.encode(seal::seal(keys.sealer()?, "oauth-request", &plain, &*self.rng)?))
+        sealed::seal_url(keys, "oauth-request", r, &*self.rng)
     }
 
     /// Open a sealed request of `pool`; `None` when forged, foreign or expired.
     pub fn open_request(&self, keys: &LoadedKeys, pool: &PoolId, sealed: &str) -> Option<AuthRequest> {
-        let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        let plain = seal::open(keys.opener(&raw)?, "oauth-request", &raw)?;
-        let r: AuthRequest = serde_json::from_slice(&plain).ok()?;
+        let r: AuthRequest = sealed::open_url(keys, "oauth-request", sealed)?;
         (r.pool == *pool && r.exp_ms >= self.now_ms()).then_some(r)
     }
 }

@@ -9,11 +9,12 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use janus_crypto::{random, seal};
-use janus_types::{ClientId, Error, PoolId, Result, Sub, UserKey};
+use janus_crypto::random;
+use janus_types::{ClientId, PoolId, Result, Sub, UserKey};
 
 use super::authorize::AuthRequest;
 use super::client::same_secret;
+use crate::auth::sealed;
 use crate::keys::LoadedKeys;
 use crate::Services;
 
@@ -90,16 +91,13 @@ impl Services {
             auth_time,
             exp_ms: self.now_ms() + CODE_TTL_MS,
         };
-        let plain = serde_json::to_vec(&c).map_err(Error::internal)?;
-        Ok(URL_SAFE_NO_PAD.encode(seal::seal(keys.sealer()?, PURPOSE, &plain, &*self.rng)?))
+        sealed::seal_url(keys, PURPOSE, &c, &*self.rng)
     }
 
     /// Open a code of `pool`; `None` when forged, altered or of another pool. Expiry is the
     /// caller's check.
     pub fn open_code(&self, keys: &LoadedKeys, pool: &PoolId, code: &str) -> Option<CodeClaims> {
-        let raw = URL_SAFE_NO_PAD.decode(code).ok()?;
-        let plain = seal::open(keys.opener(&raw)?, PURPOSE, &raw)?;
-        let c: CodeClaims = serde_json::from_slice(&plain).ok()?;
+        let c: CodeClaims = sealed::open_url(keys, PURPOSE, code)?;
         (c.pool == *pool).then_some(c)
     }
 }

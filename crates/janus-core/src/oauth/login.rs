@@ -6,13 +6,12 @@
 //! every form carries it sealed with the pool's key and an expiry (a sealed double-submit
 //! token), and a post is accepted only when the two agree.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use janus_crypto::{random, seal};
-use janus_types::{ClientId, Error, Pool, Result};
+use janus_crypto::random;
+use janus_types::{ClientId, Pool, Result};
 
+use crate::auth::sealed;
 use crate::auth::{Ctx, Outcome};
 use crate::keys::LoadedKeys;
 use crate::Services;
@@ -48,17 +47,13 @@ impl Services {
     /// The form token that goes with the cookie value `cookie`.
     pub fn csrf_form_token(&self, keys: &LoadedKeys, cookie: &str) -> Result<String> {
         let claims = CsrfClaims { v: 1, value: cookie.to_owned(), exp_ms: self.now_ms() + FORM_TTL_MS };
-        let plain = serde_json::to_vec(&claims).map_err(Error::internal)?;
-        Ok(URL_SAFE_NO_PAD.encode(seal::seal(keys.sealer()?, "csrf", &plain, &*self.rng)?))
+        sealed::seal_url(keys, "csrf", &claims, &*self.rng)
     }
 
     /// True when the form token was made for this cookie value, by this pool, recently.
     pub fn csrf_ok(&self, keys: &LoadedKeys, cookie: Option<&str>, token: Option<&str>) -> bool {
         let (Some(cookie), Some(token)) = (cookie, token) else { return false };
-        let Ok(raw) = URL_SAFE_NO_PAD.decode(token) else { return false };
-        let Some(key) = keys.opener(&raw) else { return false };
-        let Some(plain) = seal::open(key, "csrf", &raw) else { return false };
-        let Ok(c) = serde_json::from_slice::<CsrfClaims>(&plain) else { return false };
+        let Some(c) = sealed::open_url::<CsrfClaims>(keys, "csrf", token) else { return false };
         c.exp_ms >= self.now_ms() && super::client::same_secret(&c.value, cookie)
     }
 }
