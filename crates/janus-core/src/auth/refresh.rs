@@ -45,6 +45,17 @@ impl Services {
         rotate: bool,
     ) -> Result<Tokens> {
         let c = self.open_refresh(ctx, token)?;
+        self.refresh_opened(ctx, &c, secret_hash, rotate)
+    }
+
+    /// [`Services::refresh`] for a token the caller already opened with [`Services::open_refresh`].
+    pub fn refresh_opened(
+        &self,
+        ctx: &Ctx,
+        c: &RefreshClaims,
+        secret_hash: Option<Option<&String>>,
+        rotate: bool,
+    ) -> Result<Tokens> {
         let user = self.store.read()?.user(&ctx.pool.id, &c.user)?.ok_or_else(invalid)?;
         if user.sub != c.sub {
             return Err(invalid());
@@ -72,7 +83,7 @@ impl Services {
         let grant = super::tokens::Grant { scope: c.scope.clone(), nonce: None };
         let mut tokens = self.issue_granted(ctx, &user, c.auth_time, Some(&c.origin_jti), rotating, &grant)?;
         if rotating {
-            self.retire_refresh_token(ctx, &user, &c)?;
+            self.retire_refresh_token(ctx, &user, c)?;
         } else {
             tokens.refresh = None;
         }

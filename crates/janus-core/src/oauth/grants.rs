@@ -112,7 +112,7 @@ impl Services {
             .as_deref()
             .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required.".into()))?;
         let claims = self.open_refresh(ctx, token).map_err(OAuthError::grant)?;
-        let t = self.refresh(ctx, token, None, true).map_err(OAuthError::grant)?;
+        let t = self.refresh_opened(ctx, &claims, None, true).map_err(OAuthError::grant)?;
         Ok(from_tokens(t, claims.scope.as_deref()))
     }
 
