@@ -229,10 +229,16 @@ impl Services {
     ) -> Result<()> {
         let ctx = self.auth_ctx(client_id, None, false)?;
         if let Some(secret) = &ctx.client.secret {
-            if client_secret != Some(secret.as_str()) {
+            if !client_secret.is_some_and(|sent| crate::oauth::client::same_secret(sent, secret)) {
                 return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {client_id}")));
             }
         }
+        self.revoke_in(&ctx, token)
+    }
+
+    /// Revoke `token` for the app client of `ctx`, already authenticated (RevokeToken and
+    /// the OAuth revocation endpoint).
+    pub fn revoke_in(&self, ctx: &crate::auth::Ctx, token: &str) -> Result<()> {
         if ctx.client.config.get("EnableTokenRevocation").and_then(Value::as_bool) == Some(false) {
             return Err(Error::UnsupportedOperationException(
                 "Token revocation is not enabled for this app client.".into(),

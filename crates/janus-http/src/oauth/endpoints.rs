@@ -166,8 +166,7 @@ pub async fn revoke(State(st): State<St>, params: RawPathParams, headers: Header
     let services = st.services.clone();
     let result = blocking(move || -> Result<(), OAuthError> {
         let ctx = services.token_client(&site.pool, req.client_id.as_deref(), req.client_secret.as_deref())?;
-        let secret = ctx.client.secret.clone();
-        match services.revoke_token(&token, &ctx.client.id, secret.as_deref()) {
+        match services.revoke_in(&ctx, &token) {
             Ok(()) => Ok(()),
             Err(janus_types::Error::UnsupportedOperationException(m)) => Err(OAuthError::UnsupportedTokenType(m)),
             Err(e) if e.is_internal() => Err(OAuthError::Server(e)),
