@@ -81,10 +81,6 @@ pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKe
     })
 }
 
-fn ids(k: &PoolKeys) -> Vec<String> {
-    k.signing.iter().chain(&k.sealing).map(|s| s.kid.clone()).collect()
-}
-
 fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
     let decode = |s: &StoredKey| B64.decode(&s.material).map_err(Error::internal);
     let signing = k.signing.iter().map(|s| SigningKey::from_pkcs8(&s.kid, &decode(s)?)).collect::<Result<Vec<_>>>()?;
@@ -101,18 +97,20 @@ fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
         .collect::<Result<Vec<_>>>()?;
     let public = signing.iter().map(SigningKey::public).collect();
     let active_from = k.signing.iter().map(|s| s.active_from_ms).collect();
-    Ok(LoadedKeys { ids: ids(k), signing, active_from, public, sealing })
+    Ok(LoadedKeys { ids: k.kids(), signing, active_from, public, sealing })
 }
 
 impl Services {
-    /// The pool's parsed keys, from the cache when the stored ones have not changed.
+    /// The pool's parsed keys, from the cache when the stored ones have not changed (the
+    /// key material is opened and parsed only then).
     pub fn pool_keys(&self, r: &dyn Read, pool: &PoolId) -> Result<Arc<LoadedKeys>> {
-        let stored = r.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
-        let mut cache = self.keys.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hit) = cache.get(pool).filter(|c| c.ids == ids(&stored)) {
+        let ids = r.key_ids(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
+        if let Some(hit) = self.keys.0.lock().unwrap_or_else(|p| p.into_inner()).get(pool).filter(|c| c.ids == ids) {
             return Ok(hit.clone());
         }
+        let stored = r.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
         let loaded = Arc::new(parse(&stored)?);
+        let mut cache = self.keys.0.lock().unwrap_or_else(|p| p.into_inner());
         cache.insert(pool.clone(), loaded.clone());
         Ok(loaded)
     }

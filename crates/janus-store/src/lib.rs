@@ -98,6 +98,11 @@ pub trait Read {
     fn changes(&self, pool: &PoolId, after: Seq, limit: usize) -> Result<Vec<Change>>;
     /// The pool's key material.
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>>;
+    /// The ids of the pool's keys ([`PoolKeys::kids`]), for a cache to tell whether its
+    /// parsed keys are current without the key material being opened.
+    fn key_ids(&self, pool: &PoolId) -> Result<Option<Vec<String>>> {
+        Ok(self.keys(pool)?.map(|k| k.kids()))
+    }
     /// Every entity of a pool, ordered by key (the pool's full content), handed to `f` one at
     /// a time so a pool of any size streams in constant memory. Returns how many.
     fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64>;

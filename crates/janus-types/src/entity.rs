@@ -345,6 +345,13 @@ pub struct PoolKeys {
     pub sensitive_attributes: Vec<String>,
 }
 
+impl PoolKeys {
+    /// Every key id, signing then sealing: what changes whenever the key set does.
+    pub fn kids(&self) -> Vec<String> {
+        self.signing.iter().chain(&self.sealing).map(|k| k.kid.clone()).collect()
+    }
+}
+
 impl std::fmt::Debug for PoolKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kids = |v: &Vec<StoredKey>| v.iter().map(|k| k.kid.clone()).collect::<Vec<_>>();

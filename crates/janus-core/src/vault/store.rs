@@ -127,6 +127,9 @@ macro_rules! through_view {
             fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>> {
                 self.view().keys(pool)
             }
+            fn key_ids(&self, pool: &PoolId) -> Result<Option<Vec<String>>> {
+                self.view().key_ids(pool)
+            }
             fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64> {
                 self.view().for_each_entity(pool, f)
             }

@@ -192,6 +192,12 @@ impl Read for View<'_> {
         }
         Ok(Some(k))
     }
+    fn key_ids(&self, pool: &PoolId) -> Result<Option<Vec<String>>> {
+        let Some(k) = self.inner.keys(pool)? else { return Ok(None) };
+        // The key use is still checked (a disabled or refused CMK fails here); nothing is opened.
+        self.vault.load(pool, &k)?;
+        Ok(Some(k.kids()))
+    }
     fn for_each_entity(&self, pool: &PoolId, f: &mut dyn FnMut(Entity) -> Result<()>) -> Result<u64> {
         self.inner.for_each_entity(pool, f)
     }
