@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use janus_crypto::keys::arn::key_id_of;
 use janus_crypto::keys::{KeyAdmin, KeyInfo, KeyPolicy};
 use janus_types::{Entity, Error, PoolId, Result};
 
@@ -13,11 +14,6 @@ use crate::vault::Vault;
 use crate::Services;
 
 const PAGE: usize = 200;
-
-/// The key id part of a key ARN (the same for every region's copy of a multi-region key).
-pub fn key_id(arn: &str) -> &str {
-    arn.rsplit_once("key/").map_or(arn, |(_, id)| id)
-}
 
 impl Services {
     fn vault_or_err(&self) -> Result<&Arc<Vault>> {
@@ -93,7 +89,7 @@ impl Services {
     fn rewrap_pool(&self, vault: &Vault, pool: &PoolId, wanted: &str) -> Result<bool> {
         let mut tx = self.raw_store().write(self.now_ms())?;
         let Some(mut keys) = tx.keys(pool)? else { return Ok(false) };
-        let Some(dek) = keys.dek.clone().filter(|d| key_id(&d.key_arn) == wanted) else { return Ok(false) };
+        let Some(dek) = keys.dek.clone().filter(|d| key_id_of(&d.key_arn) == wanted) else { return Ok(false) };
         keys.dek = Some(vault.rewrap(pool, &dek, &dek.key_arn)?);
         tx.put(pool, Entity::Keys(keys))?;
         tx.commit()?;

@@ -40,7 +40,7 @@ impl Replicator {
         let config = pool.config.key_configuration.as_ref();
         let kind = config.and_then(|c| c["KeyType"].as_str()).unwrap_or("AWS_OWNED_KEY");
         let arn = config.and_then(|c| c["KmsKeyArn"].as_str()).unwrap_or_default();
-        if kind == "CUSTOMER_MANAGED_KEY" && !arn.contains(":key/mrk-") {
+        if kind == "CUSTOMER_MANAGED_KEY" && !janus_crypto::keys::arn::is_multi_region(arn) {
             return Err(Error::InvalidUserPoolConfigurationException(format!(
                 "Pool {} is encrypted under key {arn}, a single-region key: region {region} cannot decrypt it. \
                  Use a multi-region key (…:key/mrk-…) replicated to {region} with `janus keys replicate`.",

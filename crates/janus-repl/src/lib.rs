@@ -148,7 +148,7 @@ impl Replicator {
     /// replication has no secret configured (never open by default).
     pub fn authorized(&self, secret: &str) -> bool {
         let Some(ours) = &self.peers.secret else { return false };
-        janus_core::oauth::client::same_secret(ours, secret)
+        janus_crypto::same_secret(ours.as_bytes(), secret.as_bytes())
     }
 
     /// The process is shutting down: long polls return at once.

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use janus_crypto::keys::arn::{is_multi_region, key_id_of};
 use janus_store::{Read, Store, Subscription, UserFilter, Write};
 use janus_types::{
     Change, Client, ClientId, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
@@ -176,11 +177,6 @@ impl EncWrite<'_> {
 through_view!(EncRead);
 through_view!(EncWrite);
 
-/// The key id part of a key ARN (the same for every region's copy of a multi-region key).
-fn key_id(arn: &str) -> &str {
-    arn.rsplit_once("key/").map_or(arn, |(_, id)| id)
-}
-
 impl EncWrite<'_> {
     /// Give `k` the pool's DEK: the one it carries, the stored one, or a new one under the
     /// CMK the pool's `KeyConfiguration` names.
@@ -204,10 +200,10 @@ impl EncWrite<'_> {
         let Some(mut stored) = self.inner.keys(pool)? else { return Ok(()) };
         let Some(dek) = stored.dek.clone() else { return Ok(()) };
         let arn = self.vault.key_for_config(pool, p.config.key_configuration.as_ref())?;
-        if key_id(&arn) == key_id(&dek.key_arn) {
+        if key_id_of(&arn) == key_id_of(&dek.key_arn) {
             return Ok(());
         }
-        if let Some(r) = p.replication.replicas.first().filter(|_| !key_id(&arn).starts_with("mrk-")) {
+        if let Some(r) = p.replication.replicas.first().filter(|_| !is_multi_region(&arn)) {
             return Err(janus_types::Error::InvalidUserPoolConfigurationException(format!(
                 "Pool {pool} has a replica in {}: its key must be a multi-region key present there, and {arn} is not \
                  multi-region.",

@@ -53,6 +53,17 @@ impl KeyArn {
     }
 }
 
+/// The key id of a key ARN, or `s` itself when it is a bare key id (the same for every
+/// region's copy of a multi-region key).
+pub fn key_id_of(s: &str) -> &str {
+    s.rsplit_once("key/").map_or(s, |(_, id)| id)
+}
+
+/// True when the ARN (or bare id) names a multi-region key.
+pub fn is_multi_region(s: &str) -> bool {
+    key_id_of(s).starts_with("mrk-")
+}
+
 impl std::fmt::Display for KeyArn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "arn:aws:kms:{}:{}:key/{}", self.region, self.account, self.key_id)

@@ -130,7 +130,7 @@ impl AwsKms {
 
     /// ReplicateKey: KMS copies a multi-region key to `region` itself.
     pub fn replicate_key(&self, key: &str, region: &str) -> Result<KeyInfo, KeyError> {
-        let id = KeyArn::parse(key).map_or_else(|_| key.to_owned(), |a| a.key_id);
+        let id = super::arn::key_id_of(key).to_owned();
         let v = self.call("ReplicateKey", key, json!({"KeyId": id, "ReplicaRegion": region}))?;
         Ok(Self::info(&json!({"KeyMetadata": v["ReplicaKeyMetadata"]})))
     }
@@ -235,7 +235,7 @@ impl KeyAdmin for AwsKms {
 
     fn set_enabled(&self, key: &str, enabled: bool) -> Result<KeyInfo, KeyError> {
         // The bare key id: AWS takes an ARN here too, moto only the id.
-        let id = KeyArn::parse(key).map_or_else(|_| key.to_owned(), |a| a.key_id);
+        let id = super::arn::key_id_of(key).to_owned();
         self.call(if enabled { "EnableKey" } else { "DisableKey" }, key, json!({"KeyId": id}))?;
         self.described.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
         self.describe(key)
