@@ -13,13 +13,9 @@ use std::time::Duration;
 
 use janus_types::Pool;
 
-use crate::peer::SECRET_HEADER;
+use crate::peer::{agent, SECRET_HEADER};
 use crate::watcher::Seen;
 use crate::Replicator;
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into()
-}
 
 impl Replicator {
     /// Heartbeat the witness every half interval on a thread of its own (no-op without one).

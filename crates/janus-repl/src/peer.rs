@@ -21,6 +21,11 @@ pub struct Peer {
     agent: ureq::Agent,
 }
 
+/// A client for one short call: the whole exchange within `timeout`, any status an answer.
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into()
+}
+
 impl Peer {
     /// A client for the region at `base`.
     pub fn new(base: &str, secret: &str) -> Self {

@@ -143,12 +143,8 @@ impl Replicator {
 
     /// Whether the primary at `url` answers `/ready` for `pool` as its primary.
     fn primary_answers(&self, url: &str, pool: &PoolId, timeout: Duration) -> bool {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout.min(Duration::from_secs(5))))
-            .http_status_as_error(false)
-            .build()
-            .into();
         let probe = format!("{}/ready?pool={pool}&role=primary", url.trim_end_matches('/'));
+        let agent = crate::peer::agent(timeout.min(Duration::from_secs(5)));
         matches!(agent.get(probe).call(), Ok(r) if r.status().is_success())
     }
 
