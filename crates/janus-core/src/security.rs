@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use janus_types::{Entity, Error, PoolId, Result, UserKey};
+use janus_types::{Entity, Error, PoolId, Result, UserKey, UserSecurity};
 
 use crate::auth::lockout;
 use crate::Services;
@@ -59,6 +59,22 @@ pub enum CodeKind {
 }
 
 impl CodeKind {
+    /// The replicated mark of this kind in `s`.
+    pub fn mark(self, s: &UserSecurity) -> i64 {
+        match self {
+            CodeKind::Totp => s.totp_last_step,
+            CodeKind::Otp => s.otp_last_ms,
+        }
+    }
+
+    /// The replicated mark of this kind in `s`, to raise.
+    pub fn mark_mut(self, s: &mut UserSecurity) -> &mut i64 {
+        match self {
+            CodeKind::Totp => &mut s.totp_last_step,
+            CodeKind::Otp => &mut s.otp_last_ms,
+        }
+    }
+
     /// The name of its region-local mark.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -159,16 +175,13 @@ impl Services {
                 }
             }
             SecurityEvent::MfaCodeUsed { code: kind, mark, .. } => {
-                let stored = match kind {
-                    CodeKind::Totp => &mut s.totp_last_step,
-                    CodeKind::Otp => &mut s.otp_last_ms,
-                };
+                let stored = kind.mark_mut(s);
                 if *mark <= *stored {
                     return Ok(Verdict::Refused);
                 }
                 *stored = *mark;
             }
-            SecurityEvent::CodeRedeemed { .. } => return Ok(Verdict::Recorded),
+            SecurityEvent::CodeRedeemed { .. } => unreachable!("recorded by record_redeemed above"),
         }
         tx.put(pool, Entity::User(u))?;
         tx.commit()?;

@@ -65,19 +65,21 @@ impl Services {
             return self.factor_challenge(ctx, user, f).map(Some);
         }
         if !factors.is_empty() {
-            return self.challenge(ctx, user, SELECT, |s, p| {
+            let choose = |s, p: &mut BTreeMap<String, String>| {
                 p.insert("MFAS_CAN_CHOOSE".into(), json_list(&factors));
                 Ok(s)
-            });
+            };
+            return self.challenge(ctx, user, SELECT, choose).map(Some);
         }
         if mode == "OPTIONAL" {
             return Ok(None);
         }
         if ctx.pool.mfa.software_token {
-            return self.challenge(ctx, user, SETUP, |s, p| {
+            let setup = |s, p: &mut BTreeMap<String, String>| {
                 p.insert("MFAS_CAN_SETUP".into(), json_list(&[MfaFactor::SoftwareToken]));
                 Ok(s)
-            });
+            };
+            return self.challenge(ctx, user, SETUP, setup).map(Some);
         }
         match [MfaFactor::Sms, MfaFactor::Email].into_iter().find(|f| ctx.pool.mfa.offers(*f) && deliverable(user, *f))
         {
@@ -95,17 +97,17 @@ impl Services {
         user: &User,
         name: &str,
         f: impl FnOnce(Session, &mut BTreeMap<String, String>) -> Result<Session>,
-    ) -> Result<Option<Outcome>> {
+    ) -> Result<Outcome> {
         let s = Session::new(name, ctx, &user.key, self.now_ms(), sealed::session_validity_ms(&ctx.client));
         let mut parameters = BTreeMap::from([("USER_ID_FOR_SRP".to_owned(), user.username.clone())]);
         let s = f(s, &mut parameters)?;
         let session = Some(sealed::seal_session(&ctx.keys, &s, &*self.rng)?);
-        Ok(Some(Outcome::Challenge { name: name.into(), session, parameters }))
+        Ok(Outcome::Challenge { name: name.into(), session, parameters })
     }
 
     /// The challenge of one factor; for SMS and email, the code goes out now.
     fn factor_challenge(&self, ctx: &Ctx, user: &User, factor: MfaFactor) -> Result<Outcome> {
-        let out = self.challenge(ctx, user, factor.as_str(), |mut s, p| {
+        self.challenge(ctx, user, factor.as_str(), |mut s, p| {
             if factor == MfaFactor::SoftwareToken {
                 if let Some(name) = user.mfa.software_token.as_ref().and_then(|t| t.friendly_name.clone()) {
                     p.insert("FRIENDLY_DEVICE_NAME".into(), name);
@@ -121,8 +123,7 @@ impl Services {
             p.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), d.medium.into());
             p.insert("CODE_DELIVERY_DESTINATION".into(), d.destination);
             Ok(s)
-        })?;
-        out.ok_or_else(|| Error::internal(std::io::Error::other("no challenge built")))
+        })
     }
 
     fn send_mfa_code(&self, ctx: &Ctx, user: &User, f: MfaFactor, d: &codes::Delivery, code: &str) -> Result<()> {
@@ -190,7 +191,7 @@ impl Services {
 
     fn answer_totp(&self, ctx: &Ctx, user: &User, code: &str) -> Result<Outcome> {
         let secret = self.totp_secret(ctx, user)?;
-        let last = self.totp_used(&ctx.pool, user)?;
+        let last = self.used_mark(&ctx.pool, user, crate::security::CodeKind::Totp)?;
         match totp::check(&secret, code, self.now_ms(), last) {
             totp::Check::Mismatch => {
                 self.record_failure(&ctx.pool.id, user)?;

@@ -18,10 +18,7 @@ impl Services {
     /// The highest mark `user` has for `kind` as this region knows it: the replicated one,
     /// and on a secondary also its own.
     pub fn used_mark(&self, pool: &Pool, user: &User, kind: CodeKind) -> Result<i64> {
-        let replicated = match kind {
-            CodeKind::Totp => user.security.totp_last_step,
-            CodeKind::Otp => user.security.otp_last_ms,
-        };
+        let replicated = kind.mark(&user.security);
         if self.is_primary(pool) {
             return Ok(replicated);
         }

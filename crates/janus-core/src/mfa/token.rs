@@ -14,7 +14,6 @@ use janus_types::{Entity, Error, MfaFactor, Pool, Result, SoftwareToken, User, U
 use crate::auth::sealed::{self, Session};
 use crate::auth::{lockout, Ctx};
 use crate::keys::LoadedKeys;
-use crate::security::CodeKind;
 use crate::Services;
 
 const MFA_SETUP: &str = "MFA_SETUP";
@@ -176,11 +175,6 @@ impl Services {
             Error::SoftwareTokenMFANotFoundException("Software Token MFA does not exist for the user.".into())
         })?;
         open_secret(&ctx.keys, &ctx.pool, &user.key, token)
-    }
-
-    /// The last TOTP step used by `user` that this region knows of.
-    pub fn totp_used(&self, pool: &Pool, user: &User) -> Result<i64> {
-        self.used_mark(pool, user, CodeKind::Totp)
     }
 }
 
