@@ -61,6 +61,7 @@
 //! * `rs256 --threads T --duration S` prints `RS256 ... signatures_s=R`, the raw signing rate.
 
 mod oauth;
+mod procstat;
 mod wire;
 
 use std::collections::HashMap;
@@ -70,6 +71,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use procstat::{cpu_seconds, minor_faults, proc_counters};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -263,31 +266,6 @@ fn create_pool(args: &Args) -> Res<()> {
     let id = v["UserPool"]["Id"].as_str().ok_or_else(|| format!("CreateUserPool: no UserPool.Id in {text}"))?;
     println!("{id}");
     Ok(())
-}
-
-/// This process's minor page faults so far (field 10 of /proc/self/stat).
-fn minor_faults() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    stat[stat.rfind(')')? + 2..].split(' ').nth(7)?.parse().ok()
-}
-
-/// CPU seconds (user + system) a process has used, from /proc/PID/stat (100 ticks a second).
-pub fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    // Fields 14 and 15 of the line (utime, stime) are 12 and 13 after the command.
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
-}
-
-/// (CPU seconds, of which system, minor page faults) of a process, from /proc/PID/stat.
-fn proc_counters(pid: &str) -> Option<(f64, f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let f: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
-    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    // Fields 10 (minflt), 14 (utime) and 15 (stime) of the line are 7, 11 and 12 after the command.
-    Some(((num(11)? + num(12)?) / 100.0, num(12)? / 100.0, num(7)?))
 }
 
 #[derive(Clone, Copy, PartialEq)]

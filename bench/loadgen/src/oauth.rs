@@ -52,7 +52,7 @@ pub fn rs256_rate(args: &Args) -> Res<()> {
         "iat": 1_800_000_000, "version": 2, "jti": "0192b7a4-1f2e-7c3d-8e4f-5a6b7c8d9e0f",
         "client_id": "4kq2b0dl1qoh8nbsq4hb1u2ai9",
     });
-    let cpu0 = crate::cpu_seconds("self");
+    let cpu0 = crate::procstat::cpu_seconds("self");
     let deadline = Instant::now() + Duration::from_secs_f64(duration);
     let workers: Vec<_> = (0..threads)
         .map(|_| {
@@ -72,7 +72,7 @@ pub fn rs256_rate(args: &Args) -> Res<()> {
     for w in workers {
         total += w.join().map_err(|_| "a signing thread panicked".to_string())??;
     }
-    let cpu = cpu0.zip(crate::cpu_seconds("self")).map_or(f64::NAN, |(a, b)| b - a);
+    let cpu = cpu0.zip(crate::procstat::cpu_seconds("self")).map_or(f64::NAN, |(a, b)| b - a);
     println!(
         "RS256 threads={threads} secs={duration} signatures={total} signatures_s={:.1} cpu_s={cpu:.2}",
         total as f64 / duration
