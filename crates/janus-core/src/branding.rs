@@ -39,10 +39,11 @@ impl Services {
             }
             None => ALL.to_owned(),
         };
-        let created_ms = tx.ui_customization(pool, &key)?.map_or(now, |u| u.created_ms);
+        let existing = tx.ui_customization(pool, &key)?;
+        let created_ms = existing.as_ref().map_or(now, |u| u.created_ms);
         let ui = UiCustomization { client: key.clone(), css, image, created_ms, modified_ms: now };
         if ui.css.is_none() && ui.image.is_none() {
-            if tx.ui_customization(pool, &key)?.is_some() {
+            if existing.is_some() {
                 tx.delete(pool, EntityKey::UiCustomization { client: key })?;
             }
         } else {

@@ -85,7 +85,7 @@ impl World {
         };
         let req = self.s.authorize(&self.pool, &p).map_err(|_| "refused").unwrap();
         let ctx = self.s.hosted_ctx(&self.pool, &self.web.id).unwrap();
-        match self.s.hosted_sign_in(&ctx, "ada", "Perm-Passw0rd!").unwrap() {
+        match self.s.password_sign_in(&ctx, "ada", "Perm-Passw0rd!").unwrap() {
             Outcome::Authenticated { user, auth_time } => self.s.issue_code(&ctx.keys, &req, &user, auth_time).unwrap(),
             other => panic!("expected Authenticated, got {other:?}"),
         }

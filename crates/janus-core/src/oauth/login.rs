@@ -12,7 +12,7 @@ use janus_crypto::random;
 use janus_types::{ClientId, Pool, Result};
 
 use crate::auth::sealed;
-use crate::auth::{Ctx, Outcome};
+use crate::auth::Ctx;
 use crate::keys::LoadedKeys;
 use crate::Services;
 
@@ -32,11 +32,6 @@ impl Services {
         let mut ctx = self.auth_ctx_in(pool, client)?;
         ctx.hosted = true;
         Ok(ctx)
-    }
-
-    /// Sign in with a user name and password on the hosted page.
-    pub fn hosted_sign_in(&self, ctx: &Ctx, username: &str, password: &str) -> Result<Outcome> {
-        self.password_sign_in(ctx, username, password)
     }
 
     /// A fresh random value for the CSRF cookie.

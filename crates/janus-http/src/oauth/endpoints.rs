@@ -211,7 +211,7 @@ pub async fn logout(
     match blocking(move || services.logout_target(&pool, p.client_id.as_deref(), p.logout_uri.as_deref())).await {
         Ok(Ok(target)) => {
             let mut resp = redirect(&target);
-            pages::clear_cookies(&mut resp, &site.base);
+            pages::clear_cookies(&mut resp);
             resp
         }
         Ok(Err(e)) => pages::error_page(&e),

@@ -260,7 +260,7 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         if username.is_empty() || password.is_empty() {
             return sign_in_page(&flow, &username, Some("Enter your username and password."), None);
         }
-        let step = services.hosted_sign_in(&flow.ctx, &username, password);
+        let step = services.password_sign_in(&flow.ctx, &username, password);
         finish(&services, &flow, step, |msg| sign_in_page(&flow, &username, Some(msg), None))
     })
     .await;

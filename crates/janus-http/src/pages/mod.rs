@@ -84,7 +84,7 @@ pub fn set_csrf_cookie(resp: &mut Response, value: &str) {
 }
 
 /// Drop the pages' cookies (logout).
-pub fn clear_cookies(resp: &mut Response, _base: &str) {
+pub fn clear_cookies(resp: &mut Response) {
     let c = format!("{CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(header::SET_COOKIE, v);
