@@ -57,25 +57,35 @@ impl LoadedKeys {
 #[derive(Default)]
 pub struct KeyCache(Mutex<HashMap<PoolId, Arc<LoadedKeys>>>);
 
-/// Fresh key material for a new pool.
-pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKeys> {
+/// A new RSA signing key that signs from `active_from_ms` (0: at once).
+pub fn new_signing_key(rng: &dyn Random, now_ms: i64, rsa_bits: usize, active_from_ms: i64) -> Result<StoredKey> {
+    Ok(StoredKey {
+        kid: random::string_from(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22),
+        material: B64.encode(jwt::generate_pkcs8(rng, rsa_bits)?),
+        created_ms: now_ms,
+        active_from_ms,
+        retire_after_ms: None,
+    })
+}
+
+/// A new AEAD sealing key (refresh tokens, sessions, codes).
+pub fn new_sealing_key(rng: &dyn Random, now_ms: i64) -> StoredKey {
     let mut seal = [0u8; 32];
     rng.fill(&mut seal);
+    StoredKey {
+        kid: random::string_from(rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8),
+        material: B64.encode(seal),
+        created_ms: now_ms,
+        active_from_ms: 0,
+        retire_after_ms: None,
+    }
+}
+
+/// Fresh key material for a new pool.
+pub fn generate(rng: &dyn Random, now_ms: i64, rsa_bits: usize) -> Result<PoolKeys> {
     Ok(PoolKeys {
-        signing: vec![StoredKey {
-            kid: random::string_from(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22),
-            material: B64.encode(jwt::generate_pkcs8(rng, rsa_bits)?),
-            created_ms: now_ms,
-            active_from_ms: 0,
-            retire_after_ms: None,
-        }],
-        sealing: vec![StoredKey {
-            kid: random::string_from(rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8),
-            material: B64.encode(seal),
-            created_ms: now_ms,
-            active_from_ms: 0,
-            retire_after_ms: None,
-        }],
+        signing: vec![new_signing_key(rng, now_ms, rsa_bits, 0)?],
+        sealing: vec![new_sealing_key(rng, now_ms)],
         dek: None,
         sensitive_attributes: vec![],
     })

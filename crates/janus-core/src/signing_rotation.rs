@@ -6,13 +6,10 @@
 //! at the same instant. Sealing keys (refresh tokens, sessions, authorization codes) rotate
 //! too: the newest seals, every older one still opens what it sealed.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-
-use janus_crypto::{jwt, random};
-use janus_types::{Entity, Error, PoolId, Result, StoredKey};
+use janus_types::{Entity, Error, PoolId, Result};
 
 use crate::auth::tokens::validity_s;
+use crate::vault::KeySettings;
 use crate::Services;
 
 /// What a rotation did.
@@ -25,8 +22,6 @@ pub struct SigningRotation {
     /// Until when the keys it replaces stay published (ms).
     pub previous_retire_after_ms: i64,
 }
-
-const DEFAULT_ACTIVATION_MS: i64 = 300_000;
 
 impl Services {
     /// The longest ID or access token lifetime (s) of the pool's clients (one hour at least).
@@ -50,25 +45,18 @@ impl Services {
         let p = self.load_pool(pool)?;
         self.ensure_primary(&p, "RotateSigningKey")?;
         let now = self.now_ms();
-        let activation = self.vault().map_or(DEFAULT_ACTIVATION_MS, |v| v.settings.signing_activation_ms);
+        let activation = self.vault().map_or(KeySettings::default(), |v| v.settings).signing_activation_ms;
         let active_from_ms = now + activation;
         let retire = active_from_ms + self.longest_jwt_validity_s(pool)? * 1000;
-        let kid =
-            random::string_from(&*self.rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22);
-        let material = B64.encode(jwt::generate_pkcs8(&*self.rng, self.rsa_bits)?);
+        let key = crate::keys::new_signing_key(&*self.rng, now, self.rsa_bits, active_from_ms)?;
+        let kid = key.kid.clone();
         let mut tx = self.store.write(now)?;
         let mut keys = tx.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
         keys.signing.retain(|k| k.retire_after_ms.is_none_or(|t| t > now));
         for k in &mut keys.signing {
             k.retire_after_ms = Some(k.retire_after_ms.map_or(retire, |t| t.min(retire)));
         }
-        keys.signing.push(StoredKey {
-            kid: kid.clone(),
-            material,
-            created_ms: now,
-            active_from_ms,
-            retire_after_ms: None,
-        });
+        keys.signing.push(key);
         tx.put(pool, Entity::Keys(keys))?;
         tx.commit()?;
         tracing::info!(target: "janus::audit", event = "signing_key_rotated", pool = %pool, kid = %kid,
@@ -84,19 +72,11 @@ impl Services {
         let p = self.load_pool(pool)?;
         self.ensure_primary(&p, "RotateSealingKey")?;
         let now = self.now_ms();
-        let kid = random::string_from(&*self.rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 8);
-        let mut material = [0u8; 32];
-        self.rng.fill(&mut material);
+        let key = crate::keys::new_sealing_key(&*self.rng, now);
+        let kid = key.kid.clone();
         let mut tx = self.store.write(now)?;
         let mut keys = tx.keys(pool)?.ok_or_else(|| Error::pool_not_found(pool.as_str()))?;
-        let material = B64.encode(material);
-        keys.sealing.push(StoredKey {
-            kid: kid.clone(),
-            material,
-            created_ms: now,
-            active_from_ms: 0,
-            retire_after_ms: None,
-        });
+        keys.sealing.push(key);
         tx.put(pool, Entity::Keys(keys))?;
         tx.commit()?;
         tracing::info!(target: "janus::audit", event = "sealing_key_rotated", pool = %pool, kid = %kid, "sealing key rotated");

@@ -102,7 +102,9 @@ pub fn resolve(
         Some(v) => {
             v.parse().map_err(|_| anyhow::anyhow!("JANUS_SIGNING_KEY_ACTIVATION_SECS must be a whole number"))?
         }
-        None => f.signing_key_activation_secs.unwrap_or(300),
+        None => f
+            .signing_key_activation_secs
+            .unwrap_or((janus_core::vault::KeySettings::default().signing_activation_ms / 1000) as u64),
     };
     let provider = env("JANUS_KEY_PROVIDER").or(f.provider.clone()).unwrap_or_else(|| "keyring".into());
     if !["keyring", "none", "aws-kms"].contains(&provider.as_str()) {
