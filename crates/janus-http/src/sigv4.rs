@@ -5,27 +5,15 @@
 //! the algorithm is small and the real SDKs (boto3, the AWS CLI) test it end to end.
 
 use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use janus_types::Error;
 
-type HmacSha256 = Hmac<Sha256>;
+/// The administrator's access key pair (the secret is never printed by `Debug`).
+pub type AdminCredentials = janus_crypto::keys::sigv4::Credentials;
 
-/// The administrator's access key pair.
-#[derive(Clone)]
-pub struct AdminCredentials {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key (never printed by `Debug`).
-    pub secret_access_key: String,
-}
-
-impl std::fmt::Debug for AdminCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminCredentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
-    }
-}
+pub use janus_crypto::keys::sigv4::amz_date as format_amz_date;
+use janus_crypto::keys::sigv4::{derive_key, hmac};
 
 /// The parts of a request a signature covers.
 pub struct Request<'a> {
@@ -128,9 +116,11 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
         format!("AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}", auth.scope, hex::encode(Sha256::digest(canonical.as_bytes())));
     let key = signing_key(&creds.secret_access_key, auth.date, auth.region);
     let expected = hex::decode(auth.signature).map_err(|_| invalid_signature())?;
-    let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| invalid_signature())?;
-    mac.update(string_to_sign.as_bytes());
-    mac.verify_slice(&expected).map_err(|_| invalid_signature())
+    if janus_crypto::same_secret(&hmac(&key, string_to_sign.as_bytes()), &expected) {
+        Ok(())
+    } else {
+        Err(invalid_signature())
+    }
 }
 
 /// Sign a request (used by Janus's own tools and tests): returns the `Authorization` value.
@@ -186,21 +176,8 @@ fn canonical_query(query: &str) -> String {
     pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
 fn signing_key(secret: &str, date: &str, region: &str) -> Vec<u8> {
     derive_key(secret, date, region, "cognito-idp")
-}
-
-fn derive_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
-    let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    let k = hmac(&k, region.as_bytes());
-    let k = hmac(&k, service.as_bytes());
-    hmac(&k, b"aws4_request")
 }
 
 /// `20261121T144327Z` → ms since the epoch.
@@ -218,14 +195,6 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
     Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss) * 1000)
 }
 
-/// Format ms since the epoch as `YYYYMMDDTHHMMSSZ`.
-pub fn format_amz_date(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 // Howard Hinnant's days-from-civil algorithms.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -234,18 +203,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

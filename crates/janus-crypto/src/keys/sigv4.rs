@@ -1,6 +1,8 @@
 //! AWS Signature Version 4 for the JSON 1.1 requests the AWS KMS provider sends: `POST /` with
 //! `content-type`, `host`, `x-amz-date` and `x-amz-target` signed. The time comes from the
-//! injected clock (Unix ms), formatted without a date library.
+//! injected clock (Unix ms), formatted without a date library. The SigV4 primitives here
+//! (credentials, HMAC, the signing-key derivation, the date format) are also what janus-http
+//! verifies administrator calls with.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -20,10 +22,20 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(data.as_bytes());
+    m.update(data);
     m.finalize().into_bytes().to_vec()
+}
+
+/// The SigV4 signing key of `secret` for `day` (`YYYYMMDD`), `region` and `service`.
+pub fn derive_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<u8> {
+    let mut key = hmac(format!("AWS4{secret}").as_bytes(), day.as_bytes());
+    for part in [region, service, "aws4_request"] {
+        key = hmac(&key, part.as_bytes());
+    }
+    key
 }
 
 /// `YYYYMMDDTHHMMSSZ` for Unix milliseconds (proleptic Gregorian, UTC).
@@ -62,11 +74,8 @@ pub fn sign(
     );
     let scope = format!("{day}/{region}/{service}/aws4_request");
     let to_sign = format!("AWS4-HMAC-SHA256\n{date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-    let mut key = hmac(format!("AWS4{}", creds.secret_access_key).as_bytes(), day);
-    for part in [region, service, "aws4_request"] {
-        key = hmac(&key, part);
-    }
-    let signature = hex::encode(hmac(&key, &to_sign));
+    let key = derive_key(&creds.secret_access_key, day, region, service);
+    let signature = hex::encode(hmac(&key, to_sign.as_bytes()));
     vec![
         ("content-type", "application/x-amz-json-1.1".to_owned()),
         ("x-amz-date", date.clone()),
