@@ -7,14 +7,15 @@
 //! UpdateUserPool), `digest`. Every call must carry the shared
 //! replication secret; without one configured, all of them answer 403.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use janus_core::security::SecurityEvent;
 use janus_repl::failover::Demote;
 use janus_repl::peer::SECRET_HEADER;
 use janus_repl::regional::RegionalUpdate;
-use janus_repl::wire::{Host, Status};
+use janus_repl::wire::{Host, ReplicaStatusUpdate, Status, Unhost};
 use janus_repl::Replicator;
 use janus_types::{Error, PoolId, Seq};
 
@@ -48,13 +49,14 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({"error": msg.into()}))).into_response()
 }
 
-/// Check the secret and parse the pool.
-fn admit(st: &AppState, headers: &HeaderMap, pool: &str) -> Result<PoolId, (StatusCode, &'static str)> {
+/// Check the secret, then parse the pool: nothing of a request is read before its secret.
+#[allow(clippy::result_large_err)]
+fn admit(st: &AppState, headers: &HeaderMap, pool: &str) -> Result<PoolId, Response> {
     let sent = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !st.replicator.authorized(sent) {
-        return Err((StatusCode::FORBIDDEN, "replication secret missing or wrong"));
+        return Err(error(StatusCode::FORBIDDEN, "replication secret missing or wrong"));
     }
-    PoolId::parse(pool).map_err(|_| (StatusCode::BAD_REQUEST, "bad pool id"))
+    PoolId::parse(pool).map_err(|_| error(StatusCode::BAD_REQUEST, "bad pool id"))
 }
 
 /// A domain error as an answer to another region.
@@ -66,18 +68,13 @@ fn failure(e: Error) -> Response {
     error(StatusCode::BAD_REQUEST, format!("{}: {e}", e.code()))
 }
 
-/// Check the secret and parse the pool, then run `f` on the blocking pool.
+/// Run `f` for an admitted pool on the blocking pool; `ok` renders its result.
 async fn run<T: Send + 'static>(
     st: &Arc<AppState>,
-    headers: &HeaderMap,
-    pool: &str,
+    pool: PoolId,
     f: impl FnOnce(&Arc<Replicator>, PoolId) -> Result<T, Error> + Send + 'static,
     ok: impl FnOnce(T) -> Response,
 ) -> Response {
-    let pool = match admit(st, headers, pool) {
-        Ok(p) => p,
-        Err((status, why)) => return error(status, why),
-    };
     let r = st.replicator.clone();
     match tokio::task::spawn_blocking(move || f(&r, pool)).await {
         Ok(Ok(v)) => ok(v),
@@ -86,14 +83,36 @@ async fn run<T: Send + 'static>(
     }
 }
 
-/// A JSON answer.
+/// A JSON answer to a call without a body.
 async fn call<T: serde::Serialize + Send + 'static>(
     st: &Arc<AppState>,
     headers: &HeaderMap,
     pool: &str,
     f: impl FnOnce(&Arc<Replicator>, PoolId) -> Result<T, Error> + Send + 'static,
 ) -> Response {
-    run(st, headers, pool, f, |v| Json(v).into_response()).await
+    match admit(st, headers, pool) {
+        Ok(pool) => run(st, pool, f, |v| Json(v).into_response()).await,
+        Err(refused) => refused,
+    }
+}
+
+/// A JSON answer to a call with a JSON body, which is parsed only once the secret is checked.
+async fn call_with<B: DeserializeOwned + Send + 'static, T: serde::Serialize + Send + 'static>(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    pool: &str,
+    body: &Bytes,
+    f: impl FnOnce(&Arc<Replicator>, PoolId, B) -> Result<T, Error> + Send + 'static,
+) -> Response {
+    let pool = match admit(st, headers, pool) {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let input: B = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed request body: {e}")),
+    };
+    run(st, pool, move |r, p| f(r, p, input), |v| Json(v).into_response()).await
 }
 
 /// The snapshot streams: a blocking task reads it in one read transaction and hands NDJSON
@@ -103,7 +122,7 @@ async fn call<T: serde::Serialize + Send + 'static>(
 async fn snapshot(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
     let pool = match admit(&st, &headers, &pool) {
         Ok(p) => p,
-        Err((status, why)) => return error(status, why),
+        Err(refused) => return refused,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Error>>(4);
     let r = st.replicator.clone();
@@ -175,22 +194,12 @@ async fn digest(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool):
     call(&st, &headers, &pool, |r, p| r.digest(&p)).await
 }
 
-async fn status(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(pool): Path<String>,
-    Json(s): Json<Status>,
-) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.record_status(&p, &s).map(|()| json!({}))).await
+async fn status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
+    call_with(&st, &headers, &pool, &body, |r, p, s: Status| r.record_status(&p, &s).map(|()| json!({}))).await
 }
 
-async fn host(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(pool): Path<String>,
-    Json(h): Json<Host>,
-) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.host(&p, &h).map(|()| json!({}))).await
+async fn host(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
+    call_with(&st, &headers, &pool, &body, |r, p, h: Host| r.host(&p, &h).map(|()| json!({}))).await
 }
 
 /// The primary asks whether this region can unwrap the pool's (new) data key.
@@ -198,25 +207,26 @@ async fn key_check(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    Json(dek): Json<janus_types::WrappedDek>,
+    body: Bytes,
 ) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.check_replica_key(&p, &dek).map(|()| json!({}))).await
+    call_with(&st, &headers, &pool, &body, |r, p, dek: janus_types::WrappedDek| {
+        r.check_replica_key(&p, &dek).map(|()| json!({}))
+    })
+    .await
 }
 
-async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>) -> Response {
-    call(&st, &headers, &pool, |r, p| r.unhost(&p).map(|()| json!({}))).await
+async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
+    call_with(&st, &headers, &pool, &body, |r, p, u: Unhost| r.unhost(&p, &u).map(|()| json!({}))).await
 }
 
 async fn replica_status(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    Json(v): Json<Value>,
+    body: Bytes,
 ) -> Response {
-    call(&st, &headers, &pool, move |r, p| {
-        let region = v["region"].as_str().unwrap_or_default().to_owned();
-        let status = v["status"].as_str().unwrap_or_default().to_owned();
-        r.update_replica(&p, &region, &status).map(|_| json!({}))
+    call_with(&st, &headers, &pool, &body, |r, p, u: ReplicaStatusUpdate| {
+        r.update_replica(&p, &u.region, &u.status).map(|_| json!({}))
     })
     .await
 }
@@ -225,19 +235,20 @@ async fn regional(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    Json(u): Json<RegionalUpdate>,
+    body: Bytes,
 ) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.record_regional(&p, u).map(|()| json!({}))).await
+    call_with(&st, &headers, &pool, &body, |r, p, u: RegionalUpdate| r.record_regional(&p, u).map(|()| json!({})))
+        .await
 }
 
 async fn security(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    Json(e): Json<SecurityEvent>,
+    body: Bytes,
 ) -> Response {
     // `{}` when recorded (what older regions answer), `{"verdict": "refused"}` for a used code.
-    call(&st, &headers, &pool, move |r, p| {
+    call_with(&st, &headers, &pool, &body, |r, p, e: SecurityEvent| {
         r.services.apply_security_event(&p, &e).map(|v| match v {
             janus_core::security::Verdict::Recorded => json!({}),
             janus_core::security::Verdict::Refused => json!({"verdict": "refused"}),
@@ -250,11 +261,6 @@ async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): P
     call(&st, &headers, &pool, |r, p| r.head(&p)).await
 }
 
-async fn demote(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(pool): Path<String>,
-    Json(d): Json<Demote>,
-) -> Response {
-    call(&st, &headers, &pool, move |r, p| r.demote(&p, &d)).await
+async fn demote(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
+    call_with(&st, &headers, &pool, &body, |r, p, d: Demote| r.demote(&p, &d)).await
 }

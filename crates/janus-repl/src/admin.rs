@@ -10,7 +10,7 @@ use janus_store::Subscription;
 use janus_types::{Entity, Error, Pool, PoolId, RegionName, Replica, ReplicaStatus, Result, Tier};
 
 use crate::peer::Peer;
-use crate::wire::{self, Host};
+use crate::wire::{self, Host, Unhost};
 use crate::Replicator;
 
 /// A row of ListUserPoolReplicas, as Cognito's `UserPoolReplicaType`.
@@ -110,7 +110,8 @@ impl Replicator {
         let pool = self.services.load_pool(pool_id)?;
         if !self.services.is_primary(&pool) {
             let peer = self.peer(pool.primary_region())?;
-            let body = serde_json::json!({"v": wire::VERSION, "region": region, "status": status.as_str()});
+            let body =
+                wire::ReplicaStatusUpdate { v: wire::VERSION, region: region.to_owned(), status: status.as_str().into() };
             peer.post::<_, serde_json::Value>(pool_id, "replica-status", &body)
                 .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
             let mut r = pool
@@ -154,17 +155,27 @@ impl Replicator {
             return Err(Error::invalid("Only an INACTIVE replica can be deleted."));
         }
         self.peer(region)?
-            .post::<_, serde_json::Value>(pool_id, "unhost", &serde_json::json!({"v": wire::VERSION}))
+            .post::<_, serde_json::Value>(
+                pool_id,
+                "unhost",
+                &Unhost { v: wire::VERSION, source: self.services.region.to_string() },
+            )
             .map_err(|e| Error::invalid(format!("Region {region} could not be reached: {e:#}")))?;
         self.set_replicas(pool_id, |list| list.retain(|x| x.region.as_str() != region))?;
         Ok(ReplicaView { status: "DELETING", ..view(&pool, &r) })
     }
 
-    /// The primary asks this region to host a replica of `pool`.
+    /// The primary asks this region to host a replica of `pool`. Refused where the pool is
+    /// primary, and where this region already follows another primary for it (only the
+    /// primary it follows may re-point it).
     pub fn host(self: &Arc<Self>, pool_id: &PoolId, h: &Host) -> Result<()> {
-        if let Some(p) = self.services.store.read()?.pool(pool_id)? {
-            if self.services.is_primary(&p) {
-                return Err(Error::invalid("This region is the pool's primary."));
+        RegionName::parse(&h.source)?;
+        if let Some(primary) = self.followed_primary(pool_id)? {
+            if primary != h.source {
+                return Err(Error::invalid(format!(
+                    "This region follows {primary} for this user pool, not {}.",
+                    h.source
+                )));
             }
         }
         if let Some(dek) = &h.key_check {
@@ -174,16 +185,51 @@ impl Replicator {
         let mut tx = self.services.store.write(self.services.now_ms())?;
         tx.set_subscription(pool_id, Some(&sub))?;
         tx.commit()?;
+        tracing::info!(target: "janus::audit", event = "replica_hosted", pool = %pool_id, primary = %h.source,
+            url = %h.url, "this region now holds a replica of the pool");
         self.start(sub);
         Ok(())
     }
 
-    /// The primary tells this region to drop its replica of `pool`.
-    pub fn unhost(&self, pool_id: &PoolId) -> Result<()> {
+    /// The primary this region follows for `pool` (its subscription, or the primary its copy
+    /// names); `None` when it holds nothing of the pool. An error where this region is the
+    /// pool's primary: nothing another region says may drop or re-point a primary.
+    fn followed_primary(&self, pool_id: &PoolId) -> Result<Option<String>> {
+        let r = self.services.store.read()?;
+        let pool = r.pool(pool_id)?;
+        if let Some(p) = pool.as_ref().filter(|p| self.services.is_primary(p)) {
+            tracing::warn!(target: "janus::audit", event = "replication_request_refused", pool = %p.id,
+                "another region asked to host or drop a pool this region is primary of");
+            return Err(Error::invalid("This region is the pool's primary."));
+        }
+        let sub = r.subscriptions()?.into_iter().find(|s| s.pool == *pool_id);
+        Ok(sub.map(|s| s.source).or_else(|| pool.map(|p| p.primary_region().to_owned())))
+    }
+
+    /// The primary tells this region to drop its replica of `pool`. Only a region that holds
+    /// the pool as a secondary drops it, only when the asking region is the primary it
+    /// follows, and every drop is an audit event.
+    pub fn unhost(&self, pool_id: &PoolId, u: &Unhost) -> Result<()> {
+        match self.followed_primary(pool_id)? {
+            None => return Err(Error::pool_not_found(pool_id.as_str())),
+            Some(primary) if primary != u.source => {
+                tracing::warn!(target: "janus::audit", event = "replication_request_refused", pool = %pool_id,
+                    asked_by = %u.source, primary = %primary, "a region that is not the primary asked to drop a replica");
+                return Err(Error::invalid(format!("Only the pool's primary ({primary}) may drop this replica.")));
+            }
+            Some(_) => {}
+        }
         let mut tx = self.services.store.write(self.services.now_ms())?;
+        // Checked again inside the write: a promotion may have happened since.
+        if tx.pool(pool_id)?.is_some_and(|p| self.services.is_primary(&p)) {
+            return Err(Error::invalid("This region is the pool's primary."));
+        }
         tx.set_subscription(pool_id, None)?;
         tx.load_snapshot(pool_id, janus_types::Seq(0), janus_types::Epoch(0), &mut std::iter::empty())?;
-        tx.commit()
+        tx.commit()?;
+        tracing::warn!(target: "janus::audit", event = "replica_dropped", pool = %pool_id, primary = %u.source,
+            "replica dropped at the primary's request");
+        Ok(())
     }
 }
 

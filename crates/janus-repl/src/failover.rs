@@ -150,7 +150,7 @@ impl Replicator {
         }
         tx.reset_log(pool_id, Seq(0), d.epoch)?;
         tx.commit()?;
-        tracing::warn!(pool = %pool_id, new_primary = %d.primary, epoch = d.epoch.0, lost = report.changes.len(),
+        tracing::warn!(target: "janus::audit", event = "demoted", pool = %pool_id, new_primary = %d.primary, epoch = d.epoch.0, lost = report.changes.len(),
             lost_changes = ?report.changes, "fenced: a newer primary exists; re-syncing as a secondary");
         self.lost.lock().unwrap_or_else(|p| p.into_inner()).insert(pool_id.clone(), report.clone());
         self.start(sub);

@@ -57,6 +57,26 @@ pub struct Host {
     pub key_check: Option<janus_types::WrappedDek>,
 }
 
+/// The primary's request that a region drop its replica of a pool (DeleteUserPoolReplica).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unhost {
+    /// Format version.
+    pub v: u32,
+    /// The asking region: it must be the pool's primary as the replica knows it.
+    pub source: String,
+}
+
+/// A replica's status change, forwarded by a secondary to the primary (UpdateUserPoolReplica).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplicaStatusUpdate {
+    /// Format version.
+    pub v: u32,
+    /// The replica region.
+    pub region: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+}
+
 /// A content digest of a pool, computed independently in each region.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Digest {
