@@ -1,7 +1,11 @@
 //! One-time codes (sign-up confirmation, password reset, attribute verification): six
 //! digits, sent through the outbox, stored only as a keyed digest in the user entity,
-//! single-use, expiring, and refused after five wrong guesses. Also where the masked
-//! `CodeDeliveryDetails` Cognito returns are built.
+//! single-use and expiring. Each user has one budget per window across every code and
+//! purpose ([`janus_types::CodeBudget`]): at most [`MAX_SENDS`] codes sent and
+//! [`MAX_WRONG`] wrong codes tried per [`WINDOW_MS`], so a resend never buys fresh guesses
+//! (issue 13): guessing a six-digit code takes 200,000 windows on average, and mail flooding
+//! stops at five messages an hour. Past either limit the answer is Cognito's
+//! `LimitExceededException`. Also where the masked `CodeDeliveryDetails` are built.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -12,8 +16,19 @@ use janus_types::{Error, PendingCode, Pool, Result, User};
 use crate::outbox::Message;
 use crate::Services;
 
-/// Wrong guesses allowed before a code is refused outright.
+/// Wrong guesses allowed on one code before it is refused outright.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// Codes sent to one user per window.
+pub const MAX_SENDS: u32 = 5;
+/// Wrong codes one user may try per window, whatever code they were sent.
+pub const MAX_WRONG: u32 = 5;
+/// The budget's window.
+pub const WINDOW_MS: i64 = 3600 * 1000;
+
+/// Cognito's answer once a limit is reached.
+pub fn limit_exceeded() -> Error {
+    Error::LimitExceededException("Attempt limit exceeded, please try after some time.".into())
+}
 
 /// Where a code went, as Cognito's `CodeDeliveryDetailsType`.
 #[derive(Debug, Clone)]
@@ -65,7 +80,14 @@ impl Services {
     }
 
     /// Put a fresh code for `purpose` on `user` (the caller stores the user) and return it.
+    /// Refused with [`limit_exceeded`] once the user was sent [`MAX_SENDS`] codes this window.
     pub fn new_code(&self, pool: &Pool, user: &mut User, purpose: &str, valid_ms: i64) -> Result<String> {
+        let budget = &mut user.security.code_budget;
+        budget.roll(self.now_ms(), WINDOW_MS);
+        if budget.sent >= MAX_SENDS {
+            return Err(limit_exceeded());
+        }
+        budget.sent += 1;
         let code = random::string_from(&*self.rng, b"0123456789", 6);
         let digest = self.code_digest(pool, user, purpose, &code)?;
         user.codes
@@ -88,16 +110,16 @@ impl Services {
             user.codes.remove(purpose);
             return Ok(Err(expired()));
         }
-        if pending.attempts >= MAX_ATTEMPTS {
-            return Ok(Err(Error::LimitExceededException(
-                "Attempt limit exceeded, please try after some time.".into(),
-            )));
+        user.security.code_budget.roll(self.now_ms(), WINDOW_MS);
+        if pending.attempts >= MAX_ATTEMPTS || user.security.code_budget.wrong >= MAX_WRONG {
+            return Ok(Err(limit_exceeded()));
         }
         let digest = self.code_digest(pool, user, purpose, code)?;
         if !janus_crypto::same_secret(digest.as_bytes(), pending.digest.as_bytes()) {
             if let Some(p) = user.codes.get_mut(purpose) {
                 p.attempts += 1;
             }
+            user.security.code_budget.wrong += 1;
             return Ok(Err(Error::CodeMismatchException(
                 "Invalid verification code provided, please try again.".into(),
             )));

@@ -172,6 +172,58 @@ fn codes_expire_are_single_use_and_limited() {
     assert_eq!(u.attributes.get("email_verified").map(String::as_str), Some("true"));
 }
 
+/// Issue 13: each resend used to bring five fresh guesses, so a six-digit code fell to
+/// 10^6 / 5 resends. An attacker who resends and guesses as fast as the limits allow gets at
+/// most five codes and five guesses in any window, whatever they interleave.
+#[test]
+fn resends_do_not_buy_guesses_in_any_window() {
+    use janus_core::codes::{MAX_SENDS, MAX_WRONG, WINDOW_MS};
+    let w = world();
+    let input = |code: Option<&str>| CodeInput {
+        client_id: w.client.clone(),
+        secret_hash: None,
+        username: "gina".into(),
+        confirmation_code: code.map(str::to_owned),
+        password: None,
+    };
+    w.s.sign_up(SignUp {
+        client_id: w.client.clone(),
+        secret_hash: None,
+        username: "gina".into(),
+        password: Some("Right-Passw0rd!".into()),
+        user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": "gina@example.com"}])).unwrap(),
+    })
+    .unwrap();
+    let mut sent_in_window = 1; // SignUp sent the first code
+    let mut wrong_in_window = 0;
+    let mut window_start = janus_types::Clock::now_ms(&*w.clock);
+    for step in 0..4_000 {
+        // Every 3 s: a resend, then two guesses (a whole window holds 1,200 such rounds).
+        w.clock.advance(3_000);
+        if janus_types::Clock::now_ms(&*w.clock) >= window_start + WINDOW_MS {
+            (sent_in_window, wrong_in_window, window_start) = (0, 0, janus_types::Clock::now_ms(&*w.clock));
+        }
+        match w.s.resend_confirmation_code(input(None)) {
+            Ok(_) => sent_in_window += 1,
+            Err(e) => assert_eq!(e.code(), "LimitExceededException", "step {step}"),
+        }
+        for _ in 0..2 {
+            match w.s.confirm_sign_up(input(Some("000000x"))).map_err(|e| e.code()) {
+                Err("CodeMismatchException") => wrong_in_window += 1,
+                Err("LimitExceededException") => {}
+                other => panic!("step {step}: {other:?}"),
+            }
+        }
+        assert!(sent_in_window <= MAX_SENDS + 1, "step {step}: {sent_in_window} codes in one window");
+        assert!(wrong_in_window <= MAX_WRONG, "step {step}: {wrong_in_window} guesses in one window");
+    }
+    // The real code still works once a window allows guesses again.
+    w.clock.advance(WINDOW_MS);
+    w.s.resend_confirmation_code(input(None)).unwrap();
+    let code = w.last_code();
+    assert!(w.s.confirm_sign_up(input(Some(&code))).is_ok());
+}
+
 #[test]
 fn temporary_passwords_expire() {
     let w = world();

@@ -323,6 +323,35 @@ pub struct UserSecurity {
     /// expired (codes live 5 minutes), so a code is single-use in every region.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redeemed_codes: Vec<(String, i64)>,
+    /// One-time codes sent and wrong codes tried in the current window, across every code
+    /// and purpose: a new code does not buy new guesses.
+    #[serde(default, skip_serializing_if = "CodeBudget::is_empty")]
+    pub code_budget: CodeBudget,
+}
+
+/// A user's one-time code budget for one window (the limits live in `janus_core::codes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CodeBudget {
+    /// When the window began (ms since the epoch).
+    pub window_start_ms: i64,
+    /// Codes sent in the window.
+    pub sent: u32,
+    /// Wrong codes tried in the window.
+    pub wrong: u32,
+}
+
+impl CodeBudget {
+    /// True when nothing was counted (not stored).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Start a new window at `now_ms` when the current one, `window_ms` long, is over.
+    pub fn roll(&mut self, now_ms: i64, window_ms: i64) {
+        if now_ms >= self.window_start_ms.saturating_add(window_ms) || now_ms < self.window_start_ms {
+            *self = Self { window_start_ms: now_ms, sent: 0, wrong: 0 };
+        }
+    }
 }
 
 fn is_zero(v: &i64) -> bool {

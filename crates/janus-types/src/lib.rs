@@ -17,7 +17,7 @@ pub mod replication;
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
     Client, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
-    ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity, UserStatus,
+    ResourceServer, Scope, CodeBudget, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity, UserStatus,
 };
 pub use entity_keys::WrappedDek;
 pub use env::{Clock, ManualClock, Random, SystemClock};
