@@ -30,9 +30,27 @@ pub(crate) fn pool_of_token(token: &str) -> Result<PoolId> {
     PoolId::parse(iss.rsplit('/').next().unwrap_or_default()).map_err(|_| invalid())
 }
 
+/// True when the token's `scope` claim holds `wanted`.
+pub fn has_scope(claims: &Value, wanted: &str) -> bool {
+    claims["scope"].as_str().is_some_and(|s| s.split(' ').any(|x| x == wanted))
+}
+
 impl Services {
-    /// Verify an access token; returns its pool, user and claims.
+    /// Verify an access token for an operation on the user's own account: as
+    /// [`Services::verify_access`], and the token must carry [`API_SCOPE`](crate::auth::tokens::API_SCOPE) (an OAuth
+    /// token with only `openid` may read userInfo, not change the account), as Cognito asks.
     pub fn authenticate(&self, token: &str) -> Result<(Pool, User, Value)> {
+        let (pool, user, claims) = self.verify_access(token)?;
+        if !has_scope(&claims, crate::auth::tokens::API_SCOPE) {
+            return Err(Error::NotAuthorizedException("Access Token does not have required scopes".into()));
+        }
+        Ok((pool, user, claims))
+    }
+
+    /// Verify an access token of any scope; returns its pool, user and claims. Refuses
+    /// forged, expired and revoked tokens, tokens of a deleted app client, and tokens of a
+    /// deleted or disabled user.
+    pub fn verify_access(&self, token: &str) -> Result<(Pool, User, Value)> {
         let pool_id = pool_of_token(token)?;
         let r = self.store.read()?;
         let pool = r.pool(&pool_id)?.ok_or_else(invalid)?;
@@ -44,6 +62,11 @@ impl Services {
         let now_s = self.now_ms() / 1000;
         if claims["exp"].as_i64().is_none_or(|exp| exp < now_s) {
             return Err(Error::NotAuthorizedException("Access Token has expired".into()));
+        }
+        // The app client may have been deleted since: its tokens die with it.
+        let client = claims["client_id"].as_str().and_then(|c| janus_types::ClientId::parse(c).ok());
+        if r.client(&pool_id, &client.ok_or_else(invalid)?)?.is_none() {
+            return Err(invalid());
         }
         let sub = janus_types::Sub::new(claims["sub"].as_str().ok_or_else(invalid)?.to_owned());
         let user = r

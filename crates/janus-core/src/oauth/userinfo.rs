@@ -29,7 +29,7 @@ impl Services {
     /// userInfo for a bearer access token presented at `pool`'s endpoint.
     pub fn userinfo(&self, pool: &Pool, token: &str) -> OAuthResult<Value> {
         self.check_access(pool, "userInfo", Access::UserRead)?;
-        let (p, user, claims) = self.authenticate(token).map_err(|e| match e {
+        let (p, user, claims) = self.verify_access(token).map_err(|e| match e {
             e if e.is_internal() => OAuthError::Server(e),
             e => OAuthError::InvalidToken(e.to_string()),
         })?;
