@@ -101,8 +101,15 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
             "Credential should be scoped to correct service: 'cognito-idp'.".into(),
         ));
     }
+    check_signed_headers(req.headers, &auth.signed_headers)?;
     let amz_date = header_value(req.headers, "x-amz-date").ok_or_else(invalid_signature)?;
     let signed_at = parse_amz_date(amz_date).ok_or_else(invalid_signature)?;
+    if auth.date.len() != 8 || parse_amz_date(&format!("{}T000000Z", auth.date)).is_none() {
+        return Err(Error::IncompleteSignatureException(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{}'.",
+            auth.date
+        )));
+    }
     if !amz_date.starts_with(auth.date) {
         return Err(invalid_signature());
     }
@@ -121,6 +128,28 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
     } else {
         Err(invalid_signature())
     }
+}
+
+/// What AWS requires a signature to cover: `host`, `x-amz-date`, and every `x-amz-*` header
+/// sent — above all `x-amz-target`, or a signature for one operation could be replayed as
+/// another (issue 13: a signed DescribeUserPool was replayed as DeleteUserPool).
+fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> Result<(), Error> {
+    let is_signed = |name: &str| signed.iter().any(|s| s.eq_ignore_ascii_case(name));
+    if !is_signed("host") {
+        return Err(Error::InvalidSignatureException(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    let unsigned = headers
+        .keys()
+        .map(|k| k.as_str())
+        .find(|k| k.starts_with("x-amz-") && !is_signed(k));
+    if let Some(name) = unsigned {
+        return Err(Error::InvalidSignatureException(format!(
+            "The header '{name}' is sent but is not in the SignedHeaders of the AWS Authorization."
+        )));
+    }
+    Ok(())
 }
 
 /// Sign a request (used by Janus's own tools and tests): returns the `Authorization` value.
@@ -253,5 +282,46 @@ mod tests {
             let other = AdminCredentials { access_key_id: "AKIAOTHER".into(), ..creds() };
             assert_eq!(verify(&other, &ok, now).unwrap_err().code(), "UnrecognizedClientException");
         }
+    }
+
+    /// Issue 13: a signature that leaves out `host` or an `x-amz-*` header sent with the
+    /// request (the target above all) is refused, as is a scope date that is not a date.
+    #[test]
+    fn signatures_must_cover_host_and_every_amz_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("127.0.0.1:9229"));
+        headers.insert("x-amz-date", HeaderValue::from_static("20261121T144327Z"));
+        let now = parse_amz_date("20261121T144500Z").unwrap();
+        let body = br#"{"UserPoolId":"us-east-1_a"}"#;
+        // Signed over host and x-amz-date only, then sent with a target it never covered.
+        let auth = sign(&creds(), &Request { method: "POST", path: "/", query: "", headers: &headers, body }, "20261121T144327Z", "us-east-1");
+        let mut h = headers.clone();
+        h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        let base = Request { method: "POST", path: "/", query: "", headers: &h, body };
+        verify(&creds(), &base, now).unwrap();
+        let mut replayed = h.clone();
+        replayed.insert("x-amz-target", HeaderValue::from_static("AWSCognitoIdentityProviderService.DeleteUserPool"));
+        let e = verify(&creds(), &Request { headers: &replayed, ..base }, now).unwrap_err();
+        assert_eq!(e.code(), "InvalidSignatureException");
+        assert!(e.to_string().contains("x-amz-target"), "{e}");
+
+        let mut no_host = HeaderMap::new();
+        no_host.insert("x-amz-date", HeaderValue::from_static("20261121T144327Z"));
+        let auth = sign(&creds(), &Request { headers: &no_host, ..base }, "20261121T144327Z", "us-east-1");
+        no_host.insert("host", HeaderValue::from_static("127.0.0.1:9229"));
+        no_host.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        let e = verify(&creds(), &Request { headers: &no_host, ..base }, now).unwrap_err();
+        assert!(e.to_string().contains("'Host'"), "{e}");
+
+        let bad_date = auth_with_scope_date(&h, "");
+        let e = verify(&creds(), &Request { headers: &bad_date, ..base }, now).unwrap_err();
+        assert_eq!(e.code(), "IncompleteSignatureException", "{e}");
+    }
+
+    fn auth_with_scope_date(h: &HeaderMap, date: &str) -> HeaderMap {
+        let auth = h["authorization"].to_str().unwrap().replace("/20261121/", &format!("/{date}/"));
+        let mut out = h.clone();
+        out.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        out
     }
 }
