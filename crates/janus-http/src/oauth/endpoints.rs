@@ -204,6 +204,7 @@ pub async fn logout(
     let p: LogoutParams = serde_urlencoded::from_str(&query).unwrap_or_default();
     let services = st.services.clone();
     let pool = site.pool.clone();
+    let secure = pages::over_https(&st, &headers);
     if p.response_type.is_some() && p.redirect_uri.is_some() && p.logout_uri.is_none() {
         // Sign out, then sign in again: the authorize checks apply (registered redirect_uri).
         return redirect(&format!("{}/oauth2/authorize?{query}", site.base));
@@ -211,7 +212,7 @@ pub async fn logout(
     match blocking(move || services.logout_target(&pool, p.client_id.as_deref(), p.logout_uri.as_deref())).await {
         Ok(Ok(target)) => {
             let mut resp = redirect(&target);
-            pages::clear_cookies(&mut resp);
+            pages::clear_cookies(&mut resp, secure);
             resp
         }
         Ok(Err(e)) => pages::error_page(&e),

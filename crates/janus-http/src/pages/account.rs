@@ -16,8 +16,7 @@ use janus_core::Services;
 
 use super::html::{self, hidden, Field};
 use super::login::{field, read_form, resume, show_page, sign_in_with_notice, user_message, Flow};
-use super::CSRF_COOKIE;
-use crate::oauth::site::{blocking, cookie, St};
+use crate::oauth::site::{blocking, St};
 
 #[allow(clippy::too_many_arguments)] // one page shape, every part named at the call
 fn form_page(
@@ -123,7 +122,7 @@ async fn post(
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = cookie(&headers, CSRF_COOKIE).map(str::to_owned);
+    let cookie = super::csrf_cookie(&headers);
     let services = st.services.clone();
     let result = blocking(move || match resume(&services, site, &form, cookie.as_deref()) {
         Ok(flow) => step(&services, &flow, &form),

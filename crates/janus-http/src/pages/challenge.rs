@@ -23,8 +23,7 @@ use janus_types::Error;
 
 use super::html::{self, hidden, Field};
 use super::login::{field, finish, read_form, resume, Flow};
-use super::CSRF_COOKIE;
-use crate::oauth::site::{blocking, cookie, St};
+use crate::oauth::site::{blocking, St};
 
 struct ChallengeForm {
     title: &'static str,
@@ -221,7 +220,7 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = cookie(&headers, CSRF_COOKIE).map(str::to_owned);
+    let cookie = super::csrf_cookie(&headers);
     let services = st.services.clone();
     let result = blocking(move || {
         let flow = match resume(&services, site, &form, cookie.as_deref()) {

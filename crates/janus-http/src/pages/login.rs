@@ -18,8 +18,8 @@ use janus_core::Services;
 use janus_types::{Error, Pool};
 
 use super::html::{self, hidden, Brand, Field, Frame};
-use super::{challenge, error_page, set_csrf_cookie, CSRF_COOKIE};
-use crate::oauth::site::{blocking, cookie, redirect, with_query, Site, St};
+use super::{challenge, error_page, set_csrf_cookie};
+use crate::oauth::site::{blocking, redirect, with_query, Site, St};
 
 /// A sign-in in progress: the site, the hosted context, the sealed request and the tokens
 /// each form carries.
@@ -220,7 +220,8 @@ pub(super) async fn show_page(
         Err(r) => return r,
     };
     let p: AuthorizeParams = serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
-    let existing = cookie(&headers, CSRF_COOKIE).map(str::to_owned);
+    let existing = super::csrf_cookie(&headers);
+    let secure = super::over_https(&st, &headers);
     let services = st.services.clone();
     let result = blocking(move || {
         let req = services.authorize(&site.pool, &p).map_err(crate::oauth::endpoints::refusal)?;
@@ -228,7 +229,7 @@ pub(super) async fn show_page(
         let flow = start(&services, site, req, &value).map_err(|e| error_page(&OAuthError::from(e)))?;
         let mut resp = render(&flow);
         if existing.is_none() {
-            set_csrf_cookie(&mut resp, &value);
+            set_csrf_cookie(&mut resp, &value, secure);
         }
         Ok::<_, Response>(resp)
     })
@@ -248,7 +249,7 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = cookie(&headers, CSRF_COOKIE).map(str::to_owned);
+    let cookie = super::csrf_cookie(&headers);
     let services = st.services.clone();
     let result = blocking(move || {
         let flow = match resume(&services, site, &form, cookie.as_deref()) {

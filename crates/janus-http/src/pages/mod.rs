@@ -25,8 +25,33 @@ use janus_core::oauth::OAuthError;
 use crate::AppState;
 use html::{Brand, Frame};
 
-/// The CSRF cookie.
+/// The CSRF cookie over plain HTTP (a development set-up on loopback).
 pub const CSRF_COOKIE: &str = "janus-csrf";
+/// The CSRF cookie over HTTPS: `Secure`, and the `__Host-` prefix binds it to this host and
+/// path `/` so a sibling domain cannot plant one.
+pub const CSRF_COOKIE_SECURE: &str = "__Host-janus-csrf";
+
+/// True when the browser reached Janus over HTTPS: a proxy in front says so
+/// (`X-Forwarded-Proto: https`), or the issuer URL, which is Janus's public address, is https.
+pub fn over_https(st: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let forwarded = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+    forwarded.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        || st.services.issuer_base.starts_with("https://")
+}
+
+/// The CSRF cookie the browser sent (the secure name first).
+pub fn csrf_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    let sent = crate::oauth::site::cookie(headers, CSRF_COOKIE_SECURE);
+    sent.or_else(|| crate::oauth::site::cookie(headers, CSRF_COOKIE)).map(str::to_owned)
+}
+
+fn csrf_set_cookie(value: &str, secure: bool, extra: &str) -> String {
+    if secure {
+        format!("{CSRF_COOKIE_SECURE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax{extra}")
+    } else {
+        format!("{CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{extra}")
+    }
+}
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -75,18 +100,16 @@ pub fn error_page(e: &OAuthError) -> Response {
     html(status, html::page(&f, "<p>Return to the application and try again.</p>"))
 }
 
-/// Set the CSRF cookie.
-pub fn set_csrf_cookie(resp: &mut Response, value: &str) {
-    let c = format!("{CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax");
-    if let Ok(v) = HeaderValue::from_str(&c) {
+/// Set the CSRF cookie (`secure`: see [`over_https`]).
+pub fn set_csrf_cookie(resp: &mut Response, value: &str, secure: bool) {
+    if let Ok(v) = HeaderValue::from_str(&csrf_set_cookie(value, secure, "")) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
 /// Drop the pages' cookies (logout).
-pub fn clear_cookies(resp: &mut Response) {
-    let c = format!("{CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-    if let Ok(v) = HeaderValue::from_str(&c) {
+pub fn clear_cookies(resp: &mut Response, secure: bool) {
+    if let Ok(v) = HeaderValue::from_str(&csrf_set_cookie("", secure, "; Max-Age=0")) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
 }
