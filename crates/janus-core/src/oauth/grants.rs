@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use janus_crypto::random;
-use janus_types::{Client, ClientId, Pool, Result};
+use janus_types::{Client, ClientId, Error, Pool, Result};
 
 use super::client as oc;
 use super::code::check_verifier;
@@ -15,6 +15,7 @@ use super::{OAuthError, OAuthResult};
 use crate::auth::tokens::{validity_s, Grant};
 use crate::auth::{Ctx, Tokens};
 use crate::placement::Access;
+use crate::security::SecurityEvent;
 use crate::Services;
 
 /// A token request, decoded from the form.
@@ -100,10 +101,26 @@ impl Services {
         if c.auth_time * 1000 < user.security.tokens_valid_from_ms - 999 {
             return Err(bad("The user signed out after this code was issued."));
         }
-        self.redeem_code_once(&ctx.pool, &c.user, &c.id, c.exp_ms).map_err(OAuthError::grant)?;
+        if let Err(e) = self.redeem_code_once(&ctx.pool, &c.user, &c.id, c.exp_ms) {
+            if matches!(e, Error::NotAuthorizedException(_)) {
+                self.revoke_code_family(ctx, &c.user, &c.id);
+            }
+            return Err(OAuthError::grant(e));
+        }
         let grant = Grant { scope: Some(c.scope.clone()), nonce: c.nonce.clone() };
-        let t = self.issue_granted(ctx, &user, c.auth_time, None, true, &grant)?;
+        // The code's id is the token family's origin, so a replay can revoke what it issued.
+        let t = self.issue_granted(ctx, &user, c.auth_time, Some(&c.id), true, &grant)?;
         Ok(from_tokens(t, Some(&c.scope)))
+    }
+
+    /// A code was redeemed twice: someone else holds it, so the tokens its first redemption
+    /// issued (their family's origin is the code id) are revoked (RFC 9700 §4.5).
+    fn revoke_code_family(&self, ctx: &Ctx, user: &janus_types::UserKey, code_id: &str) {
+        let exp = self.now_ms() / 1000 + validity_s(&ctx.client, "RefreshToken");
+        let event = SecurityEvent::Revoked { user: user.clone(), origin_jti: code_id.to_owned(), exp };
+        let outcome = self.security_event(&ctx.pool.id, &event);
+        tracing::warn!(target: "janus::audit", event = "authorization_code_replayed", pool = %ctx.pool.id,
+            client = %ctx.client.id, revoked = outcome.is_ok(), "an authorization code was redeemed twice; its tokens are revoked");
     }
 
     fn refresh_grant(&self, ctx: &Ctx, r: &TokenRequest) -> OAuthResult<Issued> {
