@@ -47,6 +47,7 @@ impl Services {
         secret: Option<String>,
         request: Map<String, Value>,
     ) -> Result<Client> {
+        crate::oauth::client::check_redirect_urls(&request)?;
         let now = self.now_ms();
         let secret = match secret {
             Some(s) => Some(s),
@@ -63,6 +64,7 @@ impl Services {
         };
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, pool_id)?;
+        self.quotas.check_clients(&*tx, pool_id)?;
         tx.put(pool_id, Entity::Client(client.clone()))?;
         tx.commit()?;
         Ok(client)
@@ -84,6 +86,7 @@ impl Services {
         name: Option<String>,
         request: Map<String, Value>,
     ) -> Result<Client> {
+        crate::oauth::client::check_redirect_urls(&request)?;
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, pool_id)?;

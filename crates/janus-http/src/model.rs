@@ -186,7 +186,12 @@ impl Walk<'_> {
         self.sized(shape, value, path, items.len(), "length");
         if let Some(member) = &shape.member {
             for (i, item) in items.iter().enumerate() {
-                self.walk(&member.shape, item, &format!("{path}.{}.member", i + 1))?;
+                let at = format!("{path}.{}.member", i + 1);
+                if item.is_null() {
+                    self.problem(shape, item, &at, "Member must not be null".into());
+                    continue;
+                }
+                self.walk(&member.shape, item, &at)?;
             }
         }
         Ok(())
@@ -200,7 +205,12 @@ impl Walk<'_> {
                 self.walk(&key.shape, &Value::String(k.clone()), &format!("{path}.{k}.key"))?;
             }
             if let Some(val) = &shape.value {
-                self.walk(&val.shape, v, &format!("{path}.{k}.value"))?;
+                let at = format!("{path}.{k}.value");
+                if v.is_null() {
+                    self.problem(shape, v, &at, "Member must not be null".into());
+                    continue;
+                }
+                self.walk(&val.shape, v, &at)?;
             }
         }
         Ok(())
@@ -271,6 +281,23 @@ mod tests {
         let e = m.validate("AdminGetUser", &json!({"UserPoolId": 5, "Username": "x"})).unwrap_err();
         assert_eq!(e.code(), "SerializationException");
         assert!(m.validate("AdminGetUser", &json!({"UserPoolId": "us-east-1_abc", "Username": "x"})).is_ok());
+    }
+
+    /// Issue 13: `null` inside a list passed validation and was stored.
+    #[test]
+    fn null_inside_lists_and_maps_is_refused() {
+        let m = Model::load().unwrap();
+        let e = m
+            .validate("CreateUserPoolClient", &json!({"UserPoolId": "us-east-1_a", "ClientName": "c",
+                "CallbackURLs": ["https://a.example/cb", null]}))
+            .unwrap_err();
+        assert_eq!(e.code(), "InvalidParameterException");
+        assert!(e.to_string().contains("'callbackURLs.2.member' failed to satisfy constraint: Member must not be null"), "{e}");
+        let e = m
+            .validate("AdminCreateUser", &json!({"UserPoolId": "us-east-1_a", "Username": "u",
+                "ClientMetadata": {"k": null}}))
+            .unwrap_err();
+        assert_eq!(e.code(), "InvalidParameterException", "{e}");
     }
 
     #[test]
