@@ -30,6 +30,7 @@ impl Services {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, &input.user_pool_id)?;
+        self.quotas.check_groups(&*tx, &input.user_pool_id)?;
         if tx.group(&input.user_pool_id, &input.group_name)?.is_some() {
             return Err(Error::GroupExistsException(format!(
                 "A group with the name {} already exists.",

@@ -24,6 +24,7 @@ pub mod page;
 pub mod password_policy;
 pub mod placement;
 pub mod pools;
+pub mod quotas;
 pub mod recovery;
 pub mod regional;
 pub mod resource_servers;
@@ -87,6 +88,8 @@ pub struct Services {
     pub outbox: Arc<dyn Outbox>,
     /// The base URL of token issuers.
     pub issuer_base: String,
+    /// How many pools, clients, groups and resource servers may be created.
+    pub quotas: quotas::Quotas,
     rsa_bits: usize,
     srp: Arc<janus_crypto::srp::Group>,
     keys: Arc<keys::KeyCache>,
@@ -112,6 +115,7 @@ impl Services {
             outbox: p.outbox,
             issuer_base: p.issuer_base.trim_end_matches('/').to_owned(),
             rsa_bits: p.rsa_bits,
+            quotas: quotas::Quotas::default(),
             srp: Arc::new(janus_crypto::srp::Group::new()),
             keys: Arc::new(keys::KeyCache::default()),
             decoy: Arc::new(std::sync::OnceLock::new()),

@@ -238,6 +238,7 @@ impl Services {
         };
         let keys = crate::keys::generate(&*self.rng, now, self.rsa_bits)?;
         let mut tx = self.store.write(now)?;
+        self.quotas.check_pools(&*tx)?;
         tx.put(&id, Entity::Pool(pool.clone()))?;
         tx.put(&id, Entity::Keys(keys))?;
         tx.commit()?;

@@ -52,6 +52,7 @@ impl Services {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, &input.user_pool_id)?;
+        self.quotas.check_resource_servers(&*tx, &input.user_pool_id)?;
         if tx.resource_server(&input.user_pool_id, &input.identifier)?.is_some() {
             return Err(Error::invalid(format!("{} already exists in pool {}", input.identifier, input.user_pool_id)));
         }

@@ -22,8 +22,6 @@ const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 /// Janus's own operations (failover, replication status), same protocol and SigV4.
 const JANUS_PREFIX: &str = "JanusAdmin.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-/// How long a client may take to send its body.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let started = std::time::Instant::now();
@@ -98,10 +96,12 @@ async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes,
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY)).await {
-        Ok(read) => read.map_err(|_| too_large()),
-        Err(_) => Err(Error::invalid("The request body was not received in time.")),
-    }
+    // The limits middleware meters the body: its budget and its deadline (`crate::limits`).
+    to_bytes(body, MAX_BODY).await.map_err(|e| match crate::limits::refusal(&e) {
+        Some(r @ crate::limits::BodyRefused::Busy) => Error::TooManyRequestsException(r.to_string()),
+        Some(crate::limits::BodyRefused::TooSlow) => Error::invalid("The request body was not received in time."),
+        None => too_large(),
+    })
 }
 
 fn resolve(st: &AppState, target: &str) -> Result<crate::ops::Operation, Error> {

@@ -8,6 +8,7 @@
 mod discovery;
 mod dispatch;
 mod health;
+pub mod limits;
 mod metrics;
 pub mod model;
 pub mod oauth;
@@ -45,6 +46,10 @@ pub struct AppState {
     pub admin: AdminCredentials,
     /// OAuth endpoint settings.
     pub oauth: OAuthSettings,
+    /// Connection and request-body limits.
+    pub limits: limits::Limits,
+    /// The bearer token `/metrics` requires (none: open to whoever reaches the port).
+    pub metrics_token: Option<String>,
     model: model::Model,
     ops: HashMap<&'static str, ops::Operation>,
     telemetry: telemetry::Telemetry,
@@ -72,6 +77,8 @@ impl AppState {
             replicator,
             admin,
             oauth: OAuthSettings::default(),
+            limits: limits::Limits::default(),
+            metrics_token: None,
             model: model::Model::load()?,
             ops: ops::table(),
             telemetry: Default::default(),
@@ -81,6 +88,7 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn router(state: Arc<AppState>) -> Router {
+    let budget = limits::BodyBudget::new(state.limits.body_budget_bytes);
     Router::new()
         .route("/", post(dispatch::cognito))
         .route("/health", get(health::health))
@@ -91,5 +99,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(replication::router())
         .merge(oauth::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::gate))
+        .layer(axum::middleware::from_fn_with_state(budget, limits::meter))
         .with_state(state)
 }

@@ -65,6 +65,31 @@ struct FileConfig {
     failover: Option<FailoverConfig>,
     keys: Option<crate::keys_config::KeysFile>,
     domain_base: Option<String>,
+    limits: Option<LimitsConfig>,
+    quotas: Option<QuotasConfig>,
+    metrics: Option<MetricsConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct LimitsConfig {
+    max_connections: Option<usize>,
+    body_budget_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct QuotasConfig {
+    user_pools: Option<usize>,
+    app_clients: Option<usize>,
+    groups: Option<usize>,
+    resource_servers: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct MetricsConfig {
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -117,6 +142,9 @@ const KNOWN_KEYS: &[&str] = &[
     "failover",
     "domain_base",
     "keys",
+    "limits",
+    "quotas",
+    "metrics",
 ];
 
 /// The resolved configuration.
@@ -146,6 +174,42 @@ pub struct Config {
     pub domain_base: String,
     /// The keyring and key policy settings.
     pub keys: crate::keys_config::KeysConfig,
+    /// Connections and request bodies.
+    pub limits: janus_http::limits::Limits,
+    /// Pools per region; clients, groups and resource servers per pool.
+    pub quotas: janus_core::quotas::Quotas,
+    /// The bearer token `/metrics` requires (`[metrics] token` / `JANUS_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+}
+
+/// A whole number from `var`, else from the file.
+fn count(var: &str, file: Option<usize>) -> anyhow::Result<Option<usize>> {
+    match env(var) {
+        Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{var} must be a whole number, not {v:?}")),
+        None => Ok(file),
+    }
+}
+
+/// `[limits]`, each key overridden by `JANUS_MAX_CONNECTIONS` / `JANUS_BODY_BUDGET_BYTES`.
+fn limits(f: LimitsConfig) -> anyhow::Result<janus_http::limits::Limits> {
+    let d = janus_http::limits::Limits::default();
+    let max_connections = count("JANUS_MAX_CONNECTIONS", f.max_connections)?.unwrap_or(d.max_connections);
+    if max_connections == 0 {
+        bail!("limits.max_connections must be at least 1");
+    }
+    let body_budget_bytes = count("JANUS_BODY_BUDGET_BYTES", f.body_budget_bytes)?.unwrap_or(d.body_budget_bytes);
+    Ok(janus_http::limits::Limits { max_connections, body_budget_bytes })
+}
+
+/// `[quotas]`, each key overridden by `JANUS_QUOTA_<KEY>`.
+fn quotas(f: QuotasConfig) -> anyhow::Result<janus_core::quotas::Quotas> {
+    let d = janus_core::quotas::Quotas::default();
+    Ok(janus_core::quotas::Quotas {
+        user_pools: count("JANUS_QUOTA_USER_POOLS", f.user_pools)?.unwrap_or(d.user_pools),
+        app_clients: count("JANUS_QUOTA_APP_CLIENTS", f.app_clients)?.unwrap_or(d.app_clients),
+        groups: count("JANUS_QUOTA_GROUPS", f.groups)?.unwrap_or(d.groups),
+        resource_servers: count("JANUS_QUOTA_RESOURCE_SERVERS", f.resource_servers)?.unwrap_or(d.resource_servers),
+    })
 }
 
 /// Peers from the file, then `JANUS_PEERS` (`a=url,b=url`), then `--peer a=url` flags.
@@ -304,6 +368,9 @@ impl Config {
         let retention = retention(file.log_retention_secs, file.log_retention_min_changes)?;
         let failover = failover(file.failover.unwrap_or_default())?;
         let domain_base = pick(None, "JANUS_DOMAIN_BASE", file.domain_base, "amazoncognito.com").to_ascii_lowercase();
+        let limits = limits(file.limits.unwrap_or_default())?;
+        let quotas = quotas(file.quotas.unwrap_or_default())?;
+        let metrics_token = env("JANUS_METRICS_TOKEN").or(file.metrics.and_then(|m| m.token));
         let keys =
             crate::keys_config::resolve(file.keys, flags.keyring.clone(), flags.keyring_key_file.clone(), &data_dir)?;
         Ok(Self {
@@ -323,6 +390,9 @@ impl Config {
             retention,
             failover,
             domain_base,
+            limits,
+            quotas,
+            metrics_token,
         })
     }
 }

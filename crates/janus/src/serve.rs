@@ -46,7 +46,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
+    janus_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let _lock = lock_data_dir(&config)?;
     let store = SqliteStore::open(&config.data_dir).context("opening the store")?;
@@ -85,6 +85,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         secret: config.replication_secret.clone(),
         spool: config.data_dir.clone(),
     };
+    services.quotas = config.quotas;
     let replicator = Replicator::new(services, peers);
     replicator.configure_failover(config.failover.clone());
     let starting = replicator.clone();
@@ -97,6 +98,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     replicator.start_watcher();
     let mut state = AppState::new(replicator.clone(), admin)?;
     state.oauth.domain_base = config.domain_base.clone();
+    state.limits = config.limits;
+    state.metrics_token = config.metrics_token.clone();
     let app = janus_http::router(Arc::new(state));
     println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
     tracing::info!(%addr, region = %config.region, "serving");
@@ -105,7 +108,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown_signal().await;
         stopping.stop();
     };
-    janus_http::server::serve(listener, app, shutdown, SHUTDOWN_GRACE).await;
+    janus_http::server::serve(listener, app, config.limits.max_connections, shutdown, SHUTDOWN_GRACE).await;
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())
@@ -190,7 +193,13 @@ pub fn witness(listen: std::net::SocketAddr) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
         println!("janus witness listening on http://{}", listener.local_addr()?);
-        janus_http::server::serve(listener, janus_http::witness_router(secret), shutdown_signal(), SHUTDOWN_GRACE)
+        janus_http::server::serve(
+            listener,
+            janus_http::witness_router(secret),
+            janus_http::limits::Limits::default().max_connections,
+            shutdown_signal(),
+            SHUTDOWN_GRACE,
+        )
             .await;
         Ok(())
     })

@@ -58,15 +58,16 @@ impl Outbox for FileOutbox {
     fn send(&self, msg: &Message) -> Result<()> {
         let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let line = serde_json::to_string(msg).map_err(Error::internal)?;
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(Error::internal)?;
+        // Only its owner may read it: it holds codes and temporary passwords in the clear.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&self.path).map_err(Error::internal)?;
         writeln!(f, "{line}").map_err(Error::internal)?;
-        if msg.kind == "code" {
-            tracing::info!(pool = %msg.pool, user = %msg.username, outbox = %self.path.display(),
-                "{} (development outbox: configure [smtp] to send email)", msg.body);
-        } else {
-            tracing::info!(pool = %msg.pool, user = %msg.username, kind = %msg.kind,
-                outbox = %self.path.display(), "message written to outbox");
-        }
+        // The log never carries the code or password itself (logs travel further than files).
+        tracing::info!(pool = %msg.pool, user = %msg.username, kind = %msg.kind, outbox = %self.path.display(),
+            "message written to the development outbox (configure [smtp] to send email)");
         Ok(())
     }
 }

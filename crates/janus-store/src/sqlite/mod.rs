@@ -33,12 +33,50 @@ pub(crate) fn json_err(e: serde_json::Error) -> Error {
     Error::internal(e)
 }
 
+/// Create `dir` if needed, readable by its owner only (0700): the store, the keyring and
+/// the development outbox live there. A directory that already exists keeps its mode (it
+/// may be one the operator chose, such as a mount point), with a warning when others may
+/// read it.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), mode = format!("{:o}", mode & 0o777),
+                    "the data directory is open to other users; `chmod 700` it");
+            }
+        }
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Make the database and its WAL files readable by their owner only (0600); SQLite creates
+/// them under the process umask.
+fn private_files(dir: &Path) -> std::io::Result<()> {
+    for name in ["janus.db", "janus.db-wal", "janus.db-shm"] {
+        let path = dir.join(name);
+        #[cfg(unix)]
+        if path.exists() {
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Open (creating if needed) the store in directory `dir`, migrating its schema.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let path = dir.join("janus.db");
         let mut writer = Connection::open(&path)?;
+        private_files(dir)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
