@@ -105,13 +105,19 @@ impl Services {
         code: &str,
     ) -> Result<std::result::Result<(), Error>> {
         let expired = || Error::ExpiredCodeException("Invalid code provided, please request a code again.".into());
-        let Some(pending) = user.codes.get(purpose).cloned() else { return Ok(Err(expired())) };
-        if pending.expires_ms < self.now_ms() {
-            user.codes.remove(purpose);
-            return Ok(Err(expired()));
+        let budget = &mut user.security.code_budget;
+        budget.roll(self.now_ms(), WINDOW_MS);
+        if budget.wrong >= MAX_WRONG {
+            return Ok(Err(limit_exceeded()));
         }
-        user.security.code_budget.roll(self.now_ms(), WINDOW_MS);
-        if pending.attempts >= MAX_ATTEMPTS || user.security.code_budget.wrong >= MAX_WRONG {
+        // A code tried where none is pending (never sent, or expired) is a wrong guess too.
+        let pending = user.codes.get(purpose).cloned().filter(|p| p.expires_ms >= self.now_ms());
+        let Some(pending) = pending else {
+            user.codes.remove(purpose);
+            budget.wrong += 1;
+            return Ok(Err(expired()));
+        };
+        if pending.attempts >= MAX_ATTEMPTS {
             return Ok(Err(limit_exceeded()));
         }
         let digest = self.code_digest(pool, user, purpose, code)?;

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod codes;
 pub mod credential;
 pub mod domains;
+pub mod existence;
 pub mod groups;
 pub mod key_admin;
 pub mod key_migration;
@@ -96,6 +97,7 @@ pub struct Services {
     decoy: Arc<std::sync::OnceLock<String>>,
     upstream: Arc<std::sync::OnceLock<Arc<dyn security::Upstream>>>,
     redeemed_here: Arc<oauth::redeemed::LocalRedeemed>,
+    decoys: Arc<existence::Decoys>,
     vault: Option<Arc<vault::Vault>>,
     raw_store: Arc<dyn Store>,
 }
@@ -121,6 +123,7 @@ impl Services {
             decoy: Arc::new(std::sync::OnceLock::new()),
             upstream: Arc::new(std::sync::OnceLock::new()),
             redeemed_here: Arc::default(),
+            decoys: Arc::default(),
         }
     }
 

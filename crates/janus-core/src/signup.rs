@@ -3,6 +3,7 @@
 //! with it marks that attribute verified.
 
 use serde::Deserialize;
+use std::time::Instant;
 
 use janus_crypto::random;
 use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserStatus};
@@ -132,26 +133,28 @@ impl Services {
         verdict.map(|()| u)
     }
 
-    /// ConfirmSignUp.
+    /// ConfirmSignUp. With PreventUserExistenceErrors an unknown user, and one already
+    /// confirmed (where Cognito itself still says so), are answered as a wrong code.
     pub fn confirm_sign_up(&self, input: CodeInput) -> Result<()> {
+        let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
-        let user = user.ok_or_else(|| {
-            if password::prevents_existence_errors(&ctx) {
-                Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
-            } else {
-                Error::user_not_found()
-            }
-        })?;
-        if user.status != UserStatus::Unconfirmed {
-            return Err(Error::NotAuthorizedException(format!(
+        let revealing = match &user {
+            None => Some(Error::user_not_found()),
+            Some(u) if u.status != UserStatus::Unconfirmed => Some(Error::NotAuthorizedException(format!(
                 "User cannot be confirmed. Current status is {}",
-                user.status.as_str()
-            )));
-        }
+                u.status.as_str()
+            ))),
+            Some(_) => None,
+        };
+        let user = match (user, revealing) {
+            (Some(u), None) => u,
+            (_, e) if !password::prevents_existence_errors(&ctx) => return Err(e.unwrap_or_else(Error::user_not_found)),
+            _ => return Err(self.simulated_mismatch(&ctx, &input.username, "ConfirmSignUp", started)),
+        };
         let code = input.confirmation_code.as_deref().unwrap_or_default();
         let pool = ctx.pool.clone();
         let verified = auto_verified_destination(&ctx, &user).map(|d| d.attribute);
-        self.with_user(&ctx, &user, |u| {
+        let result = self.with_user(&ctx, &user, |u| {
             let verdict = self.check_code(&pool, u, "signup", code)?;
             if verdict.is_ok() {
                 u.status = UserStatus::Confirmed;
@@ -160,32 +163,41 @@ impl Services {
                 }
             }
             Ok(verdict)
-        })?;
-        Ok(())
+        });
+        if !matches!(&result, Err(Error::LimitExceededException(_))) {
+            self.decoys.record("ConfirmSignUp", started.elapsed());
+        }
+        crate::recovery::hide_expired(password::prevents_existence_errors(&ctx), result.map(|_| ()))
     }
 
-    /// ResendConfirmationCode.
+    /// ResendConfirmationCode. With PreventUserExistenceErrors an unknown user, one already
+    /// confirmed (where Cognito itself still says so) and one with nowhere to send a code get
+    /// a simulated delivery.
     pub fn resend_confirmation_code(&self, input: CodeInput) -> Result<Delivery> {
+        let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
-        let Some(user) = user else {
-            if password::prevents_existence_errors(&ctx) {
-                return Ok(Delivery { destination: codes::mask(&input.username), medium: "EMAIL", attribute: "email" });
+        let target = user.as_ref().filter(|u| u.status == UserStatus::Unconfirmed && u.enabled).and_then(|u| {
+            auto_verified_destination(&ctx, u).or_else(|| codes::destination(u, None, false))
+        });
+        let (Some(user), Some(d)) = (user.as_ref(), target) else {
+            if !password::prevents_existence_errors(&ctx) {
+                return Err(match &user {
+                    None => Error::user_not_found(),
+                    Some(u) if u.status != UserStatus::Unconfirmed => Error::invalid("User is already confirmed."),
+                    Some(u) if !u.enabled => Error::NotAuthorizedException("User is disabled.".into()),
+                    Some(_) => Error::invalid("No email or phone number to send a code to."),
+                });
             }
-            return Err(Error::user_not_found());
+            return self.simulated_delivery(&ctx, &input.username, "ResendConfirmationCode", started);
         };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(Error::invalid("User is already confirmed."));
-        }
-        let d = auto_verified_destination(&ctx, &user)
-            .or_else(|| codes::destination(&user, None, false))
-            .ok_or_else(|| Error::invalid("No email or phone number to send a code to."))?;
         let mut code = String::new();
         let pool = ctx.pool.clone();
-        let stored = self.with_user(&ctx, &user, |u| {
+        let stored = self.with_user(&ctx, user, |u| {
             code = self.new_code(&pool, u, "signup", SIGNUP_CODE_MS)?;
             Ok(Ok(()))
         })?;
         self.send_code(&ctx.pool, &stored, &d, "confirmation", &code)?;
+        self.decoys.record("ResendConfirmationCode", started.elapsed());
         Ok(d)
     }
 }

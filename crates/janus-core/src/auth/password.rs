@@ -1,7 +1,10 @@
 //! USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH (alias ADMIN_NO_SRP_AUTH): the password
 //! is checked against the argon2id hash. An unknown user costs the same hash as a known one
 //! (against a decoy), so timing does not tell them apart; the error depends on the client's
-//! PreventUserExistenceErrors.
+//! PreventUserExistenceErrors. With it, a disabled user is told so only after the right
+//! password, and a locked-out one gets the wrong-password answer after the same hash — so
+//! neither state, nor the user's existence, shows without the password (issue 13; Cognito
+//! itself answers both at once).
 
 use janus_types::{Error, Result, User};
 
@@ -35,6 +38,9 @@ impl Services {
             let _ = self.hasher.verify(password, self.decoy_hash());
             return Err(unknown_user(ctx));
         };
+        if prevents_existence_errors(ctx) {
+            return self.verify_hidden(ctx, user, password);
+        }
         if !user.enabled {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
@@ -49,6 +55,35 @@ impl Services {
         if !ok {
             self.record_failure(&ctx.pool.id, &user)?;
             return Err(Error::bad_credentials());
+        }
+        self.check_temporary_expiry(ctx, &user)?;
+        self.upgrade_hash(ctx, &mut user, password)?;
+        Ok(user)
+    }
+
+    /// [`Services::verify_password`] where the client hides existence: every refusal before
+    /// the password is known to be right costs one hash and reads "Incorrect username or
+    /// password.".
+    fn verify_hidden(&self, ctx: &Ctx, mut user: User, password: &str) -> Result<User> {
+        if lockout::check(&user, self.now_ms()).is_err() {
+            let _ = self.hasher.verify(password, self.decoy_hash());
+            return Err(Error::bad_credentials());
+        }
+        let ok = match &user.password {
+            Some(c) => self.hasher.verify(password, &c.phc)?,
+            None => {
+                let _ = self.hasher.verify(password, self.decoy_hash());
+                false
+            }
+        };
+        if !ok {
+            if user.enabled {
+                self.record_failure(&ctx.pool.id, &user)?;
+            }
+            return Err(Error::bad_credentials());
+        }
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
         self.check_temporary_expiry(ctx, &user)?;
         self.upgrade_hash(ctx, &mut user, password)?;

@@ -43,13 +43,18 @@ impl Services {
     pub fn srp_start(&self, ctx: &Ctx, username: &str, a_hex: &str) -> Result<Outcome> {
         self.srp.check_a(a_hex)?;
         let user = users::find(&*self.store.read()?, &ctx.pool, username)?;
-        if let Some(u) = &user {
-            if !u.enabled {
-                return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        let hide = password::prevents_existence_errors(ctx);
+        match &user {
+            // Hiding existence, a disabled or locked user's state shows only at the proof.
+            Some(_) if hide => {}
+            Some(u) => {
+                if !u.enabled {
+                    return Err(Error::NotAuthorizedException("User is disabled.".into()));
+                }
+                lockout::check(u, self.now_ms())?;
             }
-            lockout::check(u, self.now_ms())?;
-        } else if !password::prevents_existence_errors(ctx) {
-            return Err(password::unknown_user(ctx));
+            None if hide => {}
+            None => return Err(password::unknown_user(ctx)),
         }
         let real = user.as_ref().and_then(verifier_of);
         let v = match &real {
@@ -96,8 +101,12 @@ impl Services {
         client::check_secret_hash(&ctx.client, &[username, &state.username], r.get("SECRET_HASH"))?;
         let Some(key) = &state.user else { return Err(Error::bad_credentials()) };
         let user = self.store.read()?.user(&ctx.pool.id, key)?.ok_or_else(Error::bad_credentials)?;
-        if !user.enabled {
+        let hide = password::prevents_existence_errors(ctx);
+        if !user.enabled && !hide {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        }
+        if lockout::check(&user, self.now_ms()).is_err() && hide {
+            return Err(Error::bad_credentials());
         }
         lockout::check(&user, self.now_ms())?;
         let v = verifier_of(&user).ok_or_else(Error::bad_credentials)?;
@@ -105,8 +114,13 @@ impl Services {
         let pool_name = ctx.pool.id.suffix();
         let ok = self.srp.verify_claim(&v, &eph, &state.a, pool_name, &user.username, &raw, timestamp, &claim)?;
         if !ok {
-            self.record_failure(&ctx.pool.id, &user)?;
+            if user.enabled {
+                self.record_failure(&ctx.pool.id, &user)?;
+            }
             return Err(Error::bad_credentials());
+        }
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
         self.check_temporary_expiry(ctx, &user)?;
         self.after_authentication(ctx, &user)
