@@ -66,29 +66,32 @@ impl Services {
         self.check_access(pool, what, Access::AdminWrite)
     }
 
-    /// The pool a request is about: its `UserPoolId`, else its app client's, else its access
-    /// token's, else its Session's. `None` when the request names none (or names one that
-    /// does not exist: the operation itself reports that).
-    pub fn pool_of_request(&self, input: &Value) -> Result<Option<Pool>> {
+    /// Every pool a request names: by its `UserPoolId`, its app client's, its access
+    /// token's and its Session's — all of them, whichever member the operation reads, so a
+    /// made-up `UserPoolId` beside a real `ClientId` cannot slip a write past the role check
+    /// (issue 13). Names that lead to no pool are left out (the operation reports those).
+    pub fn pools_of_request(&self, input: &Value) -> Result<Vec<Pool>> {
         let r = self.store.read()?;
+        let mut ids = Vec::new();
         if let Some(id) = input.get("UserPoolId").and_then(Value::as_str).and_then(|s| PoolId::parse(s).ok()) {
-            return r.pool(&id);
+            ids.push(id);
         }
         if let Some(c) = input.get("ClientId").and_then(Value::as_str).and_then(|s| ClientId::parse(s).ok()) {
-            return match r.client_by_id(&c)? {
-                Some((pool, _)) => r.pool(&pool),
-                None => Ok(None),
-            };
+            ids.extend(r.client_by_id(&c)?.map(|(pool, _)| pool));
         }
         if let Some(token) = input.get("AccessToken").and_then(Value::as_str) {
-            return match crate::me::pool_of_token(token) {
-                Ok(pool) => r.pool(&pool),
-                Err(_) => Ok(None),
-            };
+            ids.extend(crate::me::pool_of_token(token).ok());
         }
         if let Some(pool) = input.get("Session").and_then(Value::as_str).and_then(crate::auth::sealed::session_pool) {
-            return r.pool(&pool);
+            ids.push(pool);
         }
-        Ok(None)
+        ids.dedup();
+        let mut pools = Vec::new();
+        for id in ids {
+            if !pools.iter().any(|p: &Pool| p.id == id) {
+                pools.extend(r.pool(&id)?);
+            }
+        }
+        Ok(pools)
     }
 }

@@ -48,23 +48,16 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         known.1 = crate::telemetry::flow_of(op.name, &input);
         st.model.validate(op.name, &input)?;
         let replicator = st.replicator.clone();
-        tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || -> Result<Value, Error> {
             let services = &replicator.services;
-            let pool = match op.access {
-                Access::Global => None,
-                _ => services.pool_of_request(&input)?,
+            let pools = match op.access {
+                Access::Global => vec![],
+                _ => services.pools_of_request(&input)?,
             };
-            if let Some(pool) = &pool {
-                services.check_access(pool, op.name, op.access)?;
-                let writes = matches!(op.access, Access::AdminWrite | Access::UserWrite);
-                if writes && services.is_primary(pool) && !replicator.holds_lease(pool) {
-                    return Err(Error::OperationNotEnabledException(
-                        "This region cannot reach the witness or any replica of this user pool, so it \
-                         has stopped taking writes for it (a secondary may have been promoted)."
-                            .into(),
-                    ));
-                }
+            for pool in &pools {
+                admit(&replicator, pool, op.name, op.access)?;
             }
+            let pool = pools.into_iter().next();
             let out = match op.handler {
                 Handler::Local(f) => f(services, input)?,
                 Handler::Replication(f) => f(&replicator, input)?,
@@ -88,6 +81,22 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
     tracing::info!(target: "janus::request", request_id = %request_id, op = known.0, outcome,
         duration_ms = took.as_secs_f64() * 1000.0, "request");
     respond(&request_id, &op_name, result)
+}
+
+/// May `op` run on `pool` in this region: its role allows it, and a write happens only where
+/// the primary still holds its write lease. Every way into a write (the Cognito endpoint, the
+/// hosted pages) asks this.
+pub(crate) fn admit(replicator: &janus_repl::Replicator, pool: &janus_types::Pool, op: &str, access: Access) -> Result<(), Error> {
+    replicator.services.check_access(pool, op, access)?;
+    let writes = matches!(access, Access::AdminWrite | Access::UserWrite);
+    if writes && replicator.services.is_primary(pool) && !replicator.holds_lease(pool) {
+        return Err(Error::OperationNotEnabledException(
+            "This region cannot reach the witness or any replica of this user pool, so it \
+             has stopped taking writes for it (a secondary may have been promoted)."
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn read_body(body: Body, headers: &axum::http::HeaderMap) -> Result<Bytes, Error> {

@@ -12,6 +12,7 @@ use axum::response::Response;
 use janus_core::auth::client::secret_hash;
 use janus_core::signup::{CodeInput, SignUp};
 use janus_core::users::AttributeInput;
+use janus_core::placement::Access;
 use janus_core::Services;
 
 use super::html::{self, hidden, Field};
@@ -123,9 +124,13 @@ async fn post(
     };
     let form = read_form(body).await;
     let cookie = super::csrf_cookie(&headers);
-    let services = st.services.clone();
-    let result = blocking(move || match resume(&services, site, &form, cookie.as_deref()) {
-        Ok(flow) => step(&services, &flow, &form),
+    let replicator = st.replicator.clone();
+    let result = blocking(move || match resume(&replicator.services, site, &form, cookie.as_deref()) {
+        // Every step here writes (sign-up, confirmation, reset): only where the API would.
+        Ok(flow) => match crate::dispatch::admit(&replicator, &flow.ctx.pool, "hosted account page", Access::UserWrite) {
+            Ok(()) => step(&replicator.services, &flow, &form),
+            Err(e) => super::error_page(&e.into()),
+        },
         Err(r) => r,
     })
     .await;

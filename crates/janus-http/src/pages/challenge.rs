@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use janus_core::auth::client::secret_hash;
 use janus_core::auth::Outcome;
 use janus_core::oauth::OAuthError;
+use janus_core::placement::Access;
 use janus_core::Services;
 use janus_types::Error;
 
@@ -104,7 +105,11 @@ const SETUP_KEY: &str = "SECRET_CODE";
 
 /// MFA_SETUP: associate a software token through `session`, then show its key and a code field.
 pub(super) fn setup(s: &Services, flow: &Flow, session: &str, mut params: BTreeMap<String, String>) -> Response {
-    match s.associate_software_token(None, Some(session)) {
+    // Enrolling a factor writes the user: not in a secondary region.
+    let associated = s
+        .check_access(&flow.ctx.pool, "AssociateSoftwareToken", Access::UserWrite)
+        .and_then(|()| s.associate_software_token(None, Some(session)));
+    match associated {
         Ok(a) => {
             let uri = format!(
                 "otpauth://totp/{}:{}?secret={}&issuer={}",
@@ -130,6 +135,7 @@ fn finish_setup(
     mut responses: BTreeMap<String, String>,
 ) -> Result<Outcome, Error> {
     let code = responses.remove("SETUP_CODE").unwrap_or_default();
+    s.check_access(&flow.ctx.pool, "VerifySoftwareToken", Access::UserWrite)?;
     let verified = s.verify_software_token(None, Some(session), &code, None)?;
     let session = verified.session.unwrap_or_default();
     s.answer_challenge(&flow.ctx, "MFA_SETUP", Some(&session), &responses)
