@@ -185,13 +185,15 @@ impl Walk<'_> {
         let items = value.as_array().ok_or_else(|| type_error("a list"))?;
         self.sized(shape, value, path, items.len(), "length");
         if let Some(member) = &shape.member {
-            for (i, item) in items.iter().enumerate() {
-                let at = format!("{path}.{}.member", i + 1);
-                if item.is_null() {
-                    self.problem(shape, item, &at, "Member must not be null".into());
-                    continue;
-                }
-                self.walk(&member.shape, item, &at)?;
+            if items.iter().any(Value::is_null) {
+                // As Cognito words it (measured): the whole list, then the member constraint.
+                let shown: Vec<String> =
+                    items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
+                let list = Value::String(format!("[{}]", shown.join(", ")));
+                self.problem(shape, &list, path, "Member must satisfy constraint: [Member must not be null]".into());
+            }
+            for (i, item) in items.iter().enumerate().filter(|(_, v)| !v.is_null()) {
+                self.walk(&member.shape, item, &format!("{path}.{}.member", i + 1))?;
             }
         }
         Ok(())
@@ -292,7 +294,11 @@ mod tests {
                 "CallbackURLs": ["https://a.example/cb", null]}))
             .unwrap_err();
         assert_eq!(e.code(), "InvalidParameterException");
-        assert!(e.to_string().contains("'callbackURLs.2.member' failed to satisfy constraint: Member must not be null"), "{e}");
+        assert!(
+            e.to_string().contains("Value '[https://a.example/cb, null]' at 'callbackURLs' failed to satisfy constraint: \
+                 Member must satisfy constraint: [Member must not be null]"),
+            "{e}"
+        );
         let e = m
             .validate("AdminCreateUser", &json!({"UserPoolId": "us-east-1_a", "Username": "u",
                 "ClientMetadata": {"k": null}}))

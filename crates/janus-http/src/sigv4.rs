@@ -104,14 +104,12 @@ pub fn verify(creds: &AdminCredentials, req: &Request<'_>, now_ms: i64) -> Resul
     check_signed_headers(req.headers, &auth.signed_headers)?;
     let amz_date = header_value(req.headers, "x-amz-date").ok_or_else(invalid_signature)?;
     let signed_at = parse_amz_date(amz_date).ok_or_else(invalid_signature)?;
-    if auth.date.len() != 8 || parse_amz_date(&format!("{}T000000Z", auth.date)).is_none() {
-        return Err(Error::IncompleteSignatureException(format!(
-            "Date must be in ISO-8601 'basic format'. Got '{}'.",
-            auth.date
+    if amz_date.get(..8) != Some(auth.date) {
+        return Err(Error::InvalidSignatureException(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+            auth.date,
+            &amz_date[..8]
         )));
-    }
-    if !amz_date.starts_with(auth.date) {
-        return Err(invalid_signature());
     }
     if (now_ms - signed_at).abs() > SKEW_MS {
         return Err(Error::InvalidSignatureException(format!(
@@ -315,7 +313,8 @@ mod tests {
 
         let bad_date = auth_with_scope_date(&h, "");
         let e = verify(&creds(), &Request { headers: &bad_date, ..base }, now).unwrap_err();
-        assert_eq!(e.code(), "IncompleteSignatureException", "{e}");
+        assert_eq!(e.code(), "InvalidSignatureException", "{e}");
+        assert!(e.to_string().contains("Date in Credential scope does not match"), "{e}");
     }
 
     fn auth_with_scope_date(h: &HeaderMap, date: &str) -> HeaderMap {
