@@ -618,6 +618,57 @@ def test_replication_endpoints_need_the_secret(regions, rp):
     assert fetch(url, {SECRET_HEADER: "wrong"})[0] == 403
 
 
+def test_a_made_up_user_pool_id_does_not_slip_a_write_past_the_secondary(regions, rp):
+    """Issue 13: the region-role check read `UserPoolId` even where the operation takes a
+    `ClientId`, so a made-up one beside a real client skipped the check and SignUp wrote into
+    the read-only replica."""
+    east, west = regions.east, regions.west
+    name = unique("sneaky")
+    body = json.dumps({"ClientId": rp.client_id, "UserPoolId": f"{EAST}_doesnotexist", "Username": name,
+                       "Password": GOOD_PASSWORD, "UserAttributes": [{"Name": "email", "Value": "s@example.com"}]})
+    r = raw_call(west.endpoint, "SignUp", body)
+    assert r.status == 400 and r.error_type == "OperationNotEnabledException", r.body
+    # The other way round: a real primary pool's id beside the secondary's client.
+    other = east.admin.create_user_pool(PoolName=unique("decoy"))["UserPool"]["Id"]
+    body = json.dumps({"ClientId": rp.client_id, "UserPoolId": other, "Username": name, "Password": GOOD_PASSWORD})
+    assert raw_call(west.endpoint, "SignUp", body).error_type == "OperationNotEnabledException"
+    assert error_code(lambda: east.admin.admin_get_user(UserPoolId=rp.pool, Username=name)) == "UserNotFoundException"
+
+
+def test_hosted_account_pages_refuse_writes_on_the_secondary(regions):
+    """Issue 13: the hosted sign-up and password-reset pages called the services directly,
+    without the role check, and wrote into the replica."""
+    from urllib.parse import urlparse
+
+    from oauth_support import authorize_url, hidden_fields, pkce
+
+    east, west = regions.east, regions.west
+    pool, client_id, user = oauth_pool(east, west)
+    base = f"{west.endpoint}/oauth/{pool}"
+    s = requests.Session()
+    page = s.get(authorize_url(base, client_id, pkce()[1]), timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    query = urlparse(page.url).query
+    signup = s.get(f"{base}/signup?{query}", timeout=10)
+    name = unique("page")
+    r = s.post(f"{base}/signup", timeout=10, data=hidden_fields(signup.text) | {
+        "username": name, "email": "p@example.com", "password": GOOD_PASSWORD})
+    assert r.status_code == 400 and "not available in" in r.text, r.text[:500]
+    forgot = s.get(f"{base}/forgotPassword?{query}", timeout=10)
+    r = s.post(f"{base}/forgotPassword", timeout=10, data=hidden_fields(forgot.text) | {"username": user})
+    assert r.status_code == 400, r.text[:500]
+    assert error_code(lambda: east.admin.admin_get_user(UserPoolId=pool, Username=name)) == "UserNotFoundException"
+    assert west.outbox.count(pool, user) == 0
+
+
+def test_unhost_from_a_region_that_is_not_the_primary_is_refused(regions, rp):
+    """Issue 13: only the primary a secondary follows may make it drop its copy."""
+    url = f"{regions.west.endpoint}/replication/v1/pools/{rp.pool}/unhost"
+    r = requests.post(url, json={"v": 1, "source": "eu-west-1"}, headers={SECRET_HEADER: SECRET}, timeout=10)
+    assert r.status_code == 400 and "primary" in r.json()["error"], r.text
+    assert regions.west.admin.describe_user_pool(UserPoolId=rp.pool)["UserPool"]["Id"] == rp.pool
+
+
 def test_aws_cli_replica_operations(regions):
     east, west = regions.east, regions.west
     home = regions.aws_home
@@ -684,11 +735,14 @@ def test_authorize_at_the_primary_redeem_and_refresh_at_the_promoted_secondary(r
     assert t.status_code == 200, t.text
     tokens = t.json()
     Verifier(west, pool).id_token(tokens["id_token"], client_id)
-    assert redeem(west_base, client_id, code, verifier).json()["error"] == "invalid_grant"
-    r = requests.post(f"{west_base}/oauth2/token", timeout=10, data={
-        "grant_type": "refresh_token", "client_id": client_id, "refresh_token": tokens["refresh_token"]})
+    refresh = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": tokens["refresh_token"]}
+    r = requests.post(f"{west_base}/oauth2/token", timeout=10, data=refresh)
     assert r.status_code == 200, r.text
     assert Verifier(west, pool).access_token(r.json()["access_token"], client_id)["scope"] == "openid email"
+    # A replayed code is refused and revokes what its first redemption issued (RFC 9700 4.5).
+    assert redeem(west_base, client_id, code, verifier).json()["error"] == "invalid_grant"
+    r = requests.post(f"{west_base}/oauth2/token", timeout=10, data=refresh)
+    assert r.status_code == 400 and "revoked" in r.text, r.text
     # The new primary recorded the code: once the former primary has re-synced, it refuses it too.
     wait_until(f"{EAST} to be fenced", lambda: describe(east, pool).get("Role") == "SECONDARY")
 
