@@ -7,7 +7,7 @@
 //! UpdateUserPool), `digest`. Every call must carry the shared
 //! replication secret; without one configured, all of them answer 403.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -96,19 +96,24 @@ async fn call<T: serde::Serialize + Send + 'static>(
     }
 }
 
-/// A JSON answer to a call with a JSON body, which is parsed only once the secret is checked.
+/// A JSON answer to a call with a JSON body, which is read and parsed only once the secret
+/// is checked: a caller without it never gets a byte of its body buffered.
 async fn call_with<B: DeserializeOwned + Send + 'static, T: serde::Serialize + Send + 'static>(
     st: &Arc<AppState>,
     headers: &HeaderMap,
     pool: &str,
-    body: &Bytes,
+    body: Body,
     f: impl FnOnce(&Arc<Replicator>, PoolId, B) -> Result<T, Error> + Send + 'static,
 ) -> Response {
     let pool = match admit(st, headers, pool) {
         Ok(p) => p,
         Err(refused) => return refused,
     };
-    let input: B = match serde_json::from_slice(body) {
+    let bytes = match axum::body::to_bytes(body, crate::MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body not read: {e}")),
+    };
+    let input: B = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed request body: {e}")),
     };
@@ -194,12 +199,12 @@ async fn digest(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool):
     call(&st, &headers, &pool, |r, p| r.digest(&p)).await
 }
 
-async fn status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, s: Status| r.record_status(&p, &s).map(|()| json!({}))).await
+async fn status(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Body) -> Response {
+    call_with(&st, &headers, &pool, body, |r, p, s: Status| r.record_status(&p, &s).map(|()| json!({}))).await
 }
 
-async fn host(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, h: Host| r.host(&p, &h).map(|()| json!({}))).await
+async fn host(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Body) -> Response {
+    call_with(&st, &headers, &pool, body, |r, p, h: Host| r.host(&p, &h).map(|()| json!({}))).await
 }
 
 /// The primary asks whether this region can unwrap the pool's (new) data key.
@@ -207,25 +212,25 @@ async fn key_check(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, dek: janus_types::WrappedDek| {
+    call_with(&st, &headers, &pool, body, |r, p, dek: janus_types::WrappedDek| {
         r.check_replica_key(&p, &dek).map(|()| json!({}))
     })
     .await
 }
 
-async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, u: Unhost| r.unhost(&p, &u).map(|()| json!({}))).await
+async fn unhost(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Body) -> Response {
+    call_with(&st, &headers, &pool, body, |r, p, u: Unhost| r.unhost(&p, &u).map(|()| json!({}))).await
 }
 
 async fn replica_status(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, u: ReplicaStatusUpdate| {
+    call_with(&st, &headers, &pool, body, |r, p, u: ReplicaStatusUpdate| {
         r.update_replica(&p, &u.region, &u.status).map(|_| json!({}))
     })
     .await
@@ -235,9 +240,9 @@ async fn regional(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, u: RegionalUpdate| r.record_regional(&p, u).map(|()| json!({})))
+    call_with(&st, &headers, &pool, body, |r, p, u: RegionalUpdate| r.record_regional(&p, u).map(|()| json!({})))
         .await
 }
 
@@ -245,10 +250,10 @@ async fn security(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(pool): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     // `{}` when recorded (what older regions answer), `{"verdict": "refused"}` for a used code.
-    call_with(&st, &headers, &pool, &body, |r, p, e: SecurityEvent| {
+    call_with(&st, &headers, &pool, body, |r, p, e: SecurityEvent| {
         r.services.apply_security_event(&p, &e).map(|v| match v {
             janus_core::security::Verdict::Recorded => json!({}),
             janus_core::security::Verdict::Refused => json!({"verdict": "refused"}),
@@ -261,6 +266,6 @@ async fn head(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): P
     call(&st, &headers, &pool, |r, p| r.head(&p)).await
 }
 
-async fn demote(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Bytes) -> Response {
-    call_with(&st, &headers, &pool, &body, |r, p, d: Demote| r.demote(&p, &d)).await
+async fn demote(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(pool): Path<String>, body: Body) -> Response {
+    call_with(&st, &headers, &pool, body, |r, p, d: Demote| r.demote(&p, &d)).await
 }
