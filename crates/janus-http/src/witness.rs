@@ -17,6 +17,9 @@ use std::time::Instant;
 use janus_repl::peer::SECRET_HEADER;
 use janus_types::RegionName;
 
+/// Regions the witness remembers at most (a deployment has a handful).
+const MAX_REGIONS: usize = 256;
+
 /// What the witness remembers.
 pub struct Witness {
     secret: String,
@@ -45,7 +48,11 @@ fn admit(w: &Witness, headers: &HeaderMap, region: &str) -> Result<RegionName, (
 async fn heartbeat(State(w): State<Arc<Witness>>, headers: HeaderMap, Path(region): Path<String>) -> Response {
     match admit(&w, &headers, &region) {
         Ok(region) => {
-            w.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(region, Instant::now());
+            let mut seen = w.seen.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.len() >= MAX_REGIONS && !seen.contains_key(&region) {
+                return (StatusCode::TOO_MANY_REQUESTS, Json(json!({"error": "too many regions"}))).into_response();
+            }
+            seen.insert(region, Instant::now());
             Json(json!({})).into_response()
         }
         Err((status, why)) => (status, Json(json!({"error": why}))).into_response(),

@@ -114,7 +114,7 @@ impl Services {
     /// GetTokensFromRefreshToken: the client authenticates with its secret, not a hash.
     pub fn tokens_from_refresh(&self, ctx: &Ctx, token: &str, client_secret: Option<&str>) -> Result<Tokens> {
         if let Some(secret) = &ctx.client.secret {
-            if client_secret != Some(secret.as_str()) {
+            if !client_secret.is_some_and(|sent| crate::oauth::client::same_secret(sent, secret)) {
                 return Err(Error::NotAuthorizedException(format!(
                     "Unable to verify secret for client {}",
                     ctx.client.id
