@@ -2,8 +2,8 @@
 //! correctness everything rests on, so it is a plain function the puller and the seeded
 //! simulation both drive. In one transaction: changes at or below the stored head are
 //! skipped (a repeated delivery changes nothing), the first new one must be exactly head + 1
-//! (a gap or a reordering applies nothing), an older epoch than the replica's is refused, and
-//! the new head commits with the data.
+//! (a gap or a reordering applies nothing), an older epoch than the replica's is refused, as
+//! is a record format newer than this build writes, and the new head commits with the data.
 
 use janus_store::Store;
 use janus_types::{Change, PoolId, Result, Seq};
@@ -45,6 +45,14 @@ pub fn apply_batch(
     for c in fresh {
         if c.seq.0 != last.0 + 1 {
             break; // a hole inside the batch: apply the contiguous prefix only
+        }
+        if c.v > janus_types::CHANGE_FORMAT {
+            return Err(janus_types::Error::internal(anyhow::anyhow!(
+                "change {} is in record format {}, newer than this build's {}: upgrade this region",
+                c.seq,
+                c.v,
+                janus_types::CHANGE_FORMAT
+            )));
         }
         if c.epoch < epoch {
             return Err(janus_types::Error::internal(anyhow::anyhow!(
