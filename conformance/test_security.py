@@ -304,3 +304,15 @@ def test_quotas_refuse_with_limit_exceeded(hardened):
         idp.create_user_pool_client(UserPoolId=pool, ClientName=unique("c"))
     idp.delete_user_pool(UserPoolId=made[-1] if made else pool)
     idp.create_user_pool(PoolName=unique("q"))  # room again
+
+
+def test_the_csrf_cookie_is_secure_behind_https(cognito, janus, pool):
+    from oauth_support import authorize_url
+
+    client = oauth_client(cognito, pool)
+    url = authorize_url(f"{janus.endpoint}/oauth/{pool}", client["ClientId"], pkce()[1])
+    plain = requests.get(url, timeout=10).headers["Set-Cookie"]
+    assert plain.startswith("janus-csrf=") and "Secure" not in plain, plain
+    behind_tls = requests.get(url, headers={"X-Forwarded-Proto": "https"}, timeout=10).headers["Set-Cookie"]
+    assert behind_tls.startswith("__Host-janus-csrf=") and "; Secure" in behind_tls and "Domain" not in behind_tls
+    assert "HttpOnly" in behind_tls and "Path=/" in behind_tls, behind_tls
