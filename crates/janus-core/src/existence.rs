@@ -77,7 +77,11 @@ impl Decoys {
         let wants = |a: &str| config.auto_verified_attributes.iter().chain(&config.username_attributes).any(|x| x == a);
         if !wants("email") && wants("phone_number") {
             let digits: String = d[2..6].iter().map(|b| char::from(b'0' + b % 10)).collect();
-            return Ok(Delivery { destination: codes::mask(&format!("+1555{digits}")), medium: "SMS", attribute: "phone_number" });
+            return Ok(Delivery {
+                destination: codes::mask(&format!("+1555{digits}")),
+                medium: "SMS",
+                attribute: "phone_number",
+            });
         }
         let email = format!("{}@{}", letter(d[0]), letter(d[1]));
         Ok(Delivery { destination: codes::mask(&email), medium: "EMAIL", attribute: "email" })

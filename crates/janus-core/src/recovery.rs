@@ -62,7 +62,13 @@ impl Services {
     /// What a code operation answers where the real answer would tell that `name` has no
     /// account (or is in a state that gives it away): a delivery that looks real, drawn from
     /// the same budget, after as long as a real one takes.
-    pub(crate) fn simulated_delivery(&self, ctx: &Ctx, name: &str, op: &'static str, started: Instant) -> Result<Delivery> {
+    pub(crate) fn simulated_delivery(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        op: &'static str,
+        started: Instant,
+    ) -> Result<Delivery> {
         self.decoys.draw(&ctx.pool.id, name, Draw::Send, self.now_ms())?;
         self.decoys.pad(op, started);
         Decoys::delivery(ctx, name)

@@ -176,9 +176,10 @@ impl Services {
     pub fn resend_confirmation_code(&self, input: CodeInput) -> Result<Delivery> {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
-        let target = user.as_ref().filter(|u| u.status == UserStatus::Unconfirmed && u.enabled).and_then(|u| {
-            auto_verified_destination(&ctx, u).or_else(|| codes::destination(u, None, false))
-        });
+        let target = user
+            .as_ref()
+            .filter(|u| u.status == UserStatus::Unconfirmed && u.enabled)
+            .and_then(|u| auto_verified_destination(&ctx, u).or_else(|| codes::destination(u, None, false)));
         let (Some(user), Some(d)) = (user.as_ref(), target) else {
             if !password::prevents_existence_errors(&ctx) {
                 return Err(match &user {

@@ -86,7 +86,12 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
 /// May `op` run on `pool` in this region: its role allows it, and a write happens only where
 /// the primary still holds its write lease. Every way into a write (the Cognito endpoint, the
 /// hosted pages) asks this.
-pub(crate) fn admit(replicator: &janus_repl::Replicator, pool: &janus_types::Pool, op: &str, access: Access) -> Result<(), Error> {
+pub(crate) fn admit(
+    replicator: &janus_repl::Replicator,
+    pool: &janus_types::Pool,
+    op: &str,
+    access: Access,
+) -> Result<(), Error> {
     replicator.services.check_access(pool, op, access)?;
     let writes = matches!(access, Access::AdminWrite | Access::UserWrite);
     if writes && replicator.services.is_primary(pool) && !replicator.holds_lease(pool) {

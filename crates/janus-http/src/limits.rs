@@ -151,7 +151,6 @@ impl http_body::Body for Metered {
     }
 }
 
-
 /// The middleware: meter every request body; refuse at once one whose declared length the
 /// budget cannot hold.
 pub async fn meter(State(budget): State<Arc<BodyBudget>>, req: Request, next: Next) -> Response {
@@ -161,13 +160,8 @@ pub async fn meter(State(budget): State<Arc<BodyBudget>>, req: Request, next: Ne
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let mut metered = Metered {
-        inner: body,
-        budget,
-        seen: 0,
-        drawn: 0,
-        deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)),
-    };
+    let mut metered =
+        Metered { inner: body, budget, seen: 0, drawn: 0, deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)) };
     // A declared length larger than any endpoint takes is left to the endpoint to refuse.
     if let Some(n) = declared.filter(|n| *n <= crate::MAX_BODY) {
         if !metered.cover(n) {

@@ -45,7 +45,8 @@ pub async fn metrics(State(st): State<Arc<AppState>>, headers: axum::http::Heade
     if let Some(token) = &st.metrics_token {
         let sent = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if !sent.is_some_and(|s| janus_crypto::same_secret(s.trim().as_bytes(), token.as_bytes())) {
-            return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "a bearer token is required").into_response();
+            return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "a bearer token is required")
+                .into_response();
         }
     }
     let r = st.replicator.clone();

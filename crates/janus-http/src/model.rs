@@ -290,18 +290,26 @@ mod tests {
     fn null_inside_lists_and_maps_is_refused() {
         let m = Model::load().unwrap();
         let e = m
-            .validate("CreateUserPoolClient", &json!({"UserPoolId": "us-east-1_a", "ClientName": "c",
-                "CallbackURLs": ["https://a.example/cb", null]}))
+            .validate(
+                "CreateUserPoolClient",
+                &json!({"UserPoolId": "us-east-1_a", "ClientName": "c",
+                "CallbackURLs": ["https://a.example/cb", null]}),
+            )
             .unwrap_err();
         assert_eq!(e.code(), "InvalidParameterException");
         assert!(
-            e.to_string().contains("Value '[https://a.example/cb, null]' at 'callbackURLs' failed to satisfy constraint: \
-                 Member must satisfy constraint: [Member must not be null]"),
+            e.to_string().contains(
+                "Value '[https://a.example/cb, null]' at 'callbackURLs' failed to satisfy constraint: \
+                 Member must satisfy constraint: [Member must not be null]"
+            ),
             "{e}"
         );
         let e = m
-            .validate("AdminCreateUser", &json!({"UserPoolId": "us-east-1_a", "Username": "u",
-                "ClientMetadata": {"k": null}}))
+            .validate(
+                "AdminCreateUser",
+                &json!({"UserPoolId": "us-east-1_a", "Username": "u",
+                "ClientMetadata": {"k": null}}),
+            )
             .unwrap_err();
         assert_eq!(e.code(), "InvalidParameterException", "{e}");
     }

@@ -242,8 +242,7 @@ async fn regional(
     Path(pool): Path<String>,
     body: Body,
 ) -> Response {
-    call_with(&st, &headers, &pool, body, |r, p, u: RegionalUpdate| r.record_regional(&p, u).map(|()| json!({})))
-        .await
+    call_with(&st, &headers, &pool, body, |r, p, u: RegionalUpdate| r.record_regional(&p, u).map(|()| json!({}))).await
 }
 
 async fn security(

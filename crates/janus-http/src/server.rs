@@ -31,11 +31,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections));
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .keep_alive(true)
-        .max_buf_size(READ_BUFFER);
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).keep_alive(true).max_buf_size(READ_BUFFER);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

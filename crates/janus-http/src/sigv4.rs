@@ -138,10 +138,7 @@ fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> Result<(), Erro
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
-    let unsigned = headers
-        .keys()
-        .map(|k| k.as_str())
-        .find(|k| k.starts_with("x-amz-") && !is_signed(k));
+    let unsigned = headers.keys().map(|k| k.as_str()).find(|k| k.starts_with("x-amz-") && !is_signed(k));
     if let Some(name) = unsigned {
         return Err(Error::InvalidSignatureException(format!(
             "The header '{name}' is sent but is not in the SignedHeaders of the AWS Authorization."
@@ -292,7 +289,12 @@ mod tests {
         let now = parse_amz_date("20261121T144500Z").unwrap();
         let body = br#"{"UserPoolId":"us-east-1_a"}"#;
         // Signed over host and x-amz-date only, then sent with a target it never covered.
-        let auth = sign(&creds(), &Request { method: "POST", path: "/", query: "", headers: &headers, body }, "20261121T144327Z", "us-east-1");
+        let auth = sign(
+            &creds(),
+            &Request { method: "POST", path: "/", query: "", headers: &headers, body },
+            "20261121T144327Z",
+            "us-east-1",
+        );
         let mut h = headers.clone();
         h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         let base = Request { method: "POST", path: "/", query: "", headers: &h, body };

@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 use janus_core::pools::CreatePool;
 use janus_core::{Parts, Services};
 use janus_crypto::{HashParams, OsRandom, PasswordHasher};
-use janus_http::{AppState, AdminCredentials};
+use janus_http::{AdminCredentials, AppState};
 use janus_repl::{Peers, Replicator};
 use janus_store::SqliteStore;
 use janus_types::{RegionName, SystemClock};
@@ -59,9 +59,8 @@ fn world() -> &'static World {
             issuer_base: "http://127.0.0.1:9229".into(),
             rsa_bits: janus_core::RSA_BITS,
         });
-        let pool = services
-            .create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "fuzz"})).unwrap())
-            .unwrap();
+        let pool =
+            services.create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "fuzz"})).unwrap()).unwrap();
         let mut cfg = Map::new();
         cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
         cfg.insert("AllowedOAuthFlowsUserPoolClient".into(), json!(true));
@@ -130,11 +129,36 @@ impl Gen {
 
 fn junk(g: &mut Gen, w: &World) -> String {
     let pieces = [
-        "", " ", "a", "alice", "us-east-1_nothere", "\u{0}", "../../etc/passwd", "<script>alert(1)</script>",
-        "email ^= \"a\"", "username = \"alice\"", "sub=\"", "status = \"Enabled\"", "name \"", "\"\"", "=",
+        "",
+        " ",
+        "a",
+        "alice",
+        "us-east-1_nothere",
+        "\u{0}",
+        "../../etc/passwd",
+        "<script>alert(1)</script>",
+        "email ^= \"a\"",
+        "username = \"alice\"",
+        "sub=\"",
+        "status = \"Enabled\"",
+        "name \"",
+        "\"\"",
+        "=",
         "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjkyMjkvdXMtZWFzdC0xX25vdGhlcmUifQ.c2ln",
-        "a.b.c", "ff", "00", "%00", "\u{202e}", "😀", "null", "{}", "[]", "-1", "1e309",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "javascript:alert(1)", "https://app.example.com/cb",
+        "a.b.c",
+        "ff",
+        "00",
+        "%00",
+        "\u{202e}",
+        "😀",
+        "null",
+        "{}",
+        "[]",
+        "-1",
+        "1e309",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "javascript:alert(1)",
+        "https://app.example.com/cb",
     ];
     let mut s = String::new();
     for _ in 0..=g.below(3) {
@@ -142,7 +166,7 @@ fn junk(g: &mut Gen, w: &World) -> String {
             0 => s.push_str(&w.pool),
             1 => s.push_str(&w.client),
             2 => s.push_str(&"x".repeat(g.below(3000) as usize)),
-            _ => s.push_str(*g.pick::<&str>(&pieces)),
+            _ => s.push_str(g.pick::<&str>(&pieces)),
         }
     }
     s
@@ -224,7 +248,10 @@ fn clean(w: &World, what: &str, status: u16, body: &str) -> Result<(), TestCaseE
     prop_assert!(status < 500 || status == 503, "{what}: {status} {body}");
     // (A success may carry a secret to whom it belongs: DescribeUserPoolClient's ClientSecret.)
     let refusal = status >= 400;
-    prop_assert!(!refusal || !body.contains(ADMIN_SECRET) && !body.contains(&w.client_secret), "{what}: a secret in {body}");
+    prop_assert!(
+        !refusal || !body.contains(ADMIN_SECRET) && !body.contains(&w.client_secret),
+        "{what}: a secret in {body}"
+    );
     Ok(())
 }
 

@@ -110,8 +110,11 @@ impl Replicator {
         let pool = self.services.load_pool(pool_id)?;
         if !self.services.is_primary(&pool) {
             let peer = self.peer(pool.primary_region())?;
-            let body =
-                wire::ReplicaStatusUpdate { v: wire::VERSION, region: region.to_owned(), status: status.as_str().into() };
+            let body = wire::ReplicaStatusUpdate {
+                v: wire::VERSION,
+                region: region.to_owned(),
+                status: status.as_str().into(),
+            };
             peer.post::<_, serde_json::Value>(pool_id, "replica-status", &body)
                 .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
             let mut r = pool

@@ -16,8 +16,9 @@ pub mod replication;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa,
-    ResourceServer, Scope, CodeBudget, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity, UserStatus,
+    Client, CodeBudget, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys,
+    PoolMfa, ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity,
+    UserStatus,
 };
 pub use entity_keys::WrappedDek;
 pub use env::{Clock, ManualClock, Random, SystemClock};

@@ -200,7 +200,7 @@ pub fn witness(listen: std::net::SocketAddr) -> anyhow::Result<()> {
             shutdown_signal(),
             SHUTDOWN_GRACE,
         )
-            .await;
+        .await;
         Ok(())
     })
 }

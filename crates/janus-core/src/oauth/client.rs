@@ -134,16 +134,32 @@ mod tests {
     /// Issue 13: script, data and plain-http URLs and fragments were stored as callbacks.
     #[test]
     fn redirect_urls_follow_cognitos_rules() {
-        for ok in ["https://app.example.com/cb", "http://localhost:3000/cb", "http://127.0.0.1/cb", "myapp://callback",
-            "com.example.app:/oauth2redirect", "https://app.example.com/cb?x=1"] {
+        for ok in [
+            "https://app.example.com/cb",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb",
+            "myapp://callback",
+            "com.example.app:/oauth2redirect",
+            "https://app.example.com/cb?x=1",
+        ] {
             assert_eq!(check(&[ok]), Ok(()), "{ok}");
         }
-        for bad in ["javascript:alert(1)", "JavaScript://%0aalert(1)", "data:text/html,<script>", "http://app.example.com/cb",
-            "http://localhost.evil.com/cb", "https://app.example.com/cb#frag", "https:///nohost", "/relative", "",
-            "https://app.example.com/a b"] {
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript://%0aalert(1)",
+            "data:text/html,<script>",
+            "http://app.example.com/cb",
+            "http://localhost.evil.com/cb",
+            "https://app.example.com/cb#frag",
+            "https:///nohost",
+            "/relative",
+            "",
+            "https://app.example.com/a b",
+        ] {
             assert!(check(&[bad]).is_err(), "{bad} was accepted");
         }
-        let with_default = json!({"CallbackURLs": ["https://a.example/cb"], "DefaultRedirectURI": "https://b.example/cb"});
+        let with_default =
+            json!({"CallbackURLs": ["https://a.example/cb"], "DefaultRedirectURI": "https://b.example/cb"});
         assert!(super::check_redirect_urls(with_default.as_object().unwrap()).is_err());
     }
 }

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use janus_core::auth::client::secret_hash;
+use janus_core::placement::Access;
 use janus_core::signup::{CodeInput, SignUp};
 use janus_core::users::AttributeInput;
-use janus_core::placement::Access;
 use janus_core::Services;
 
 use super::html::{self, hidden, Field};
@@ -127,7 +127,8 @@ async fn post(
     let replicator = st.replicator.clone();
     let result = blocking(move || match resume(&replicator.services, site, &form, cookie.as_deref()) {
         // Every step here writes (sign-up, confirmation, reset): only where the API would.
-        Ok(flow) => match crate::dispatch::admit(&replicator, &flow.ctx.pool, "hosted account page", Access::UserWrite) {
+        Ok(flow) => match crate::dispatch::admit(&replicator, &flow.ctx.pool, "hosted account page", Access::UserWrite)
+        {
             Ok(()) => step(&replicator.services, &flow, &form),
             Err(e) => super::error_page(&e.into()),
         },

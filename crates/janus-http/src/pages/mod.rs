@@ -35,8 +35,7 @@ pub const CSRF_COOKIE_SECURE: &str = "__Host-janus-csrf";
 /// (`X-Forwarded-Proto: https`), or the issuer URL, which is Janus's public address, is https.
 pub fn over_https(st: &AppState, headers: &axum::http::HeaderMap) -> bool {
     let forwarded = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
-    forwarded.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
-        || st.services.issuer_base.starts_with("https://")
+    forwarded.is_some_and(|p| p.trim().eq_ignore_ascii_case("https")) || st.services.issuer_base.starts_with("https://")
 }
 
 /// The CSRF cookie the browser sent (the secure name first).
