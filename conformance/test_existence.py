@@ -156,7 +156,11 @@ def compare(known_calls, unknown_calls, what: str):
         unknown.append(timed(u))
     mk = statistics.median(t for _, t in known)
     mu = statistics.median(t for _, t in unknown)
-    assert abs(mk - mu) < 0.005 or 1 / 3 < mu / mk < 3, f"{what}: median known {mk * 1000:.1f} ms, unknown {mu * 1000:.1f} ms"
+    # Within noise: a simulated answer is padded to the median real one, so the medians agree
+    # to a quarter or half a millisecond (without padding a simulated code answer is about half
+    # as long as a real one, which writes the store and the outbox).
+    assert abs(mk - mu) < 0.0005 or 1 / 1.35 < mu / mk < 1.35, (
+        f"{what}: median known {mk * 1000:.2f} ms, unknown {mu * 1000:.2f} ms")
     print(f"{what}: median known {mk * 1000:.1f} ms, unknown {mu * 1000:.1f} ms")
     return [a for a, _ in known], [a for a, _ in unknown]
 
@@ -284,3 +288,16 @@ def test_disabled_and_locked_users_sign_in_like_unknown_ones(cognito, public, hi
 def call_with(public, client_id, name, password):
     return lambda: public.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=client_id,
                                         AuthParameters={"USERNAME": name, "PASSWORD": password})
+
+
+def test_forgot_password_with_email_usernames_masks_the_typed_address(cognito, public, pool_factory):
+    """Where people sign in with their email, a real delivery masks that very address; a
+    simulated one must too, or the mask would tell a real account from a made-up one."""
+    pool = pool_factory(UsernameAttributes=["email"], AutoVerifiedAttributes=["email"])["Id"]
+    client_id = make_app_client(cognito, pool, PreventUserExistenceErrors="ENABLED")["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="alice@example.com", MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "alice@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+    real = public.forgot_password(ClientId=client_id, Username="alice@example.com")["CodeDeliveryDetails"]
+    fake = public.forgot_password(ClientId=client_id, Username="alan@example.com")["CodeDeliveryDetails"]
+    assert real == fake == {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}, (real, fake)

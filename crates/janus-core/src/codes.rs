@@ -25,6 +25,11 @@ pub const MAX_WRONG: u32 = 5;
 /// The budget's window.
 pub const WINDOW_MS: i64 = 3600 * 1000;
 
+/// Cognito's answer to a wrong code.
+pub fn mismatch() -> Error {
+    Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
+}
+
 /// Cognito's answer once a limit is reached.
 pub fn limit_exceeded() -> Error {
     Error::LimitExceededException("Attempt limit exceeded, please try after some time.".into())
@@ -88,6 +93,12 @@ impl Services {
             return Err(limit_exceeded());
         }
         budget.sent += 1;
+        self.unmetered_code(pool, user, purpose, valid_ms)
+    }
+
+    /// [`Services::new_code`] outside the budget: for an administrator's call
+    /// (AdminResetUserPassword), which an attacker cannot make.
+    pub(crate) fn unmetered_code(&self, pool: &Pool, user: &mut User, purpose: &str, valid_ms: i64) -> Result<String> {
         let code = random::string_from(&*self.rng, b"0123456789", 6);
         let digest = self.code_digest(pool, user, purpose, &code)?;
         user.codes
@@ -96,7 +107,9 @@ impl Services {
     }
 
     /// Check `code` for `purpose`. On success the code is consumed; on a wrong guess the
-    /// attempt is counted. Either way the caller must store `user`; the result says which.
+    /// attempt is counted — against the code, and against the user's window (where a guess
+    /// with no code pending counts only once a code was sent in it). Either way the caller
+    /// must store `user`; the result says which.
     pub fn check_code(
         &self,
         pool: &Pool,
@@ -105,16 +118,20 @@ impl Services {
         code: &str,
     ) -> Result<std::result::Result<(), Error>> {
         let expired = || Error::ExpiredCodeException("Invalid code provided, please request a code again.".into());
+        let now = self.now_ms();
+        let pending = user.codes.get(purpose).cloned().filter(|p| p.expires_ms >= now);
+        if pending.is_none() {
+            user.codes.remove(purpose);
+        }
         let budget = &mut user.security.code_budget;
-        budget.roll(self.now_ms(), WINDOW_MS);
+        budget.roll(now, WINDOW_MS);
         if budget.wrong >= MAX_WRONG {
             return Ok(Err(limit_exceeded()));
         }
-        // A code tried where none is pending (never sent, or expired) is a wrong guess too.
-        let pending = user.codes.get(purpose).cloned().filter(|p| p.expires_ms >= self.now_ms());
         let Some(pending) = pending else {
-            user.codes.remove(purpose);
-            budget.wrong += 1;
+            if budget.sent > 0 {
+                budget.wrong += 1;
+            }
             return Ok(Err(expired()));
         };
         if pending.attempts >= MAX_ATTEMPTS {
@@ -126,9 +143,7 @@ impl Services {
                 p.attempts += 1;
             }
             user.security.code_budget.wrong += 1;
-            return Ok(Err(Error::CodeMismatchException(
-                "Invalid verification code provided, please try again.".into(),
-            )));
+            return Ok(Err(mismatch()));
         }
         user.codes.remove(purpose);
         Ok(Ok(()))

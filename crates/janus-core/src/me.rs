@@ -127,8 +127,13 @@ impl Services {
                     user.attributes.insert(format!("{name}_verified"), "false".into());
                     if pool.config.auto_verified_attributes.iter().any(|a| a == name) {
                         if let Some(d) = codes::destination(user, Some(name), false) {
-                            let code = self.new_code(pool, user, &format!("verify:{name}"), VERIFY_CODE_MS)?;
-                            pending.push((d, code));
+                            // Past the user's code budget the change still happens; the code
+                            // waits for GetUserAttributeVerificationCode.
+                            match self.new_code(pool, user, &format!("verify:{name}"), VERIFY_CODE_MS) {
+                                Ok(code) => pending.push((d, code)),
+                                Err(Error::LimitExceededException(_)) => {}
+                                Err(e) => return Err(e),
+                            }
                         }
                     }
                 }

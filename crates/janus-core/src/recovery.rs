@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use janus_types::{Error, Pool, Result, User, UserStatus};
 
-use crate::auth::{password, Ctx};
+use crate::auth::password;
 use crate::codes::{self, Delivery};
-use crate::existence::{Decoys, Draw};
+use crate::existence::{self, Route};
 use crate::signup::CodeInput;
 use crate::Services;
 
@@ -20,10 +20,16 @@ fn no_destination() -> Error {
 }
 
 impl Services {
-    /// Put a reset code on `user` (caller stores it) and say where it goes.
-    pub(crate) fn reset_code(&self, pool: &Pool, user: &mut User) -> Result<(Delivery, String)> {
+    /// Put a reset code on `user` (caller stores it) and say where it goes. `metered`: the
+    /// send counts against the user's code budget (self-service; an administrator's
+    /// AdminResetUserPassword does not).
+    pub(crate) fn reset_code(&self, pool: &Pool, user: &mut User, metered: bool) -> Result<(Delivery, String)> {
         let d = codes::destination(user, None, true).ok_or_else(no_destination)?;
-        let code = self.new_code(pool, user, "forgot", FORGOT_CODE_MS)?;
+        let code = if metered {
+            self.new_code(pool, user, "forgot", FORGOT_CODE_MS)?
+        } else {
+            self.unmetered_code(pool, user, "forgot", FORGOT_CODE_MS)?
+        };
         Ok((d, code))
     }
 
@@ -34,54 +40,32 @@ impl Services {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
         let revealing = match &user {
-            None => Some(Error::user_not_found()),
             Some(u) if !u.enabled => Some(Error::NotAuthorizedException("User is disabled.".into())),
             Some(u) if u.status == UserStatus::ForceChangePassword => {
                 Some(Error::NotAuthorizedException("User password cannot be reset in the current state.".into()))
             }
             Some(u) if codes::destination(u, None, true).is_none() => Some(no_destination()),
-            Some(_) => None,
+            _ => None,
         };
-        let user = match (user, revealing) {
-            (Some(u), None) => u,
-            (_, e) if !password::prevents_existence_errors(&ctx) => return Err(e.unwrap_or_else(Error::user_not_found)),
-            _ => return self.simulated_delivery(&ctx, &input.username, "ForgotPassword", started),
+        let user = match existence::route(&ctx, user, revealing)? {
+            Route::Real(u) => u,
+            Route::Simulated(u) => {
+                return self.simulated_delivery(&ctx, &input.username, u.as_ref(), "ForgotPassword", started)
+            }
         };
         let mut sent = None;
         let pool = ctx.pool.clone();
         let stored = self.with_user(&ctx, &user, |u| {
-            sent = Some(self.reset_code(&pool, u)?);
+            sent = Some(self.reset_code(&pool, u, true)?);
             Ok(Ok(()))
-        })?;
-        let (d, code) = sent.ok_or_else(no_destination)?;
-        self.send_code(&ctx.pool, &stored, &d, "password reset", &code)?;
-        self.decoys.record("ForgotPassword", started.elapsed());
-        Ok(d)
-    }
-
-    /// What a code operation answers where the real answer would tell that `name` has no
-    /// account (or is in a state that gives it away): a delivery that looks real, drawn from
-    /// the same budget, after as long as a real one takes.
-    pub(crate) fn simulated_delivery(
-        &self,
-        ctx: &Ctx,
-        name: &str,
-        op: &'static str,
-        started: Instant,
-    ) -> Result<Delivery> {
-        self.decoys.draw(&ctx.pool.id, name, Draw::Send, self.now_ms())?;
-        self.decoys.pad(op, started);
-        Decoys::delivery(ctx, name)
-    }
-
-    /// What a code check answers for a name whose real answer would give it away: a wrong
-    /// code, drawn from the same guess budget, after as long as a real check takes.
-    pub(crate) fn simulated_mismatch(&self, ctx: &Ctx, name: &str, op: &'static str, started: Instant) -> Error {
-        if let Err(limit) = self.decoys.draw(&ctx.pool.id, name, Draw::Guess, self.now_ms()) {
-            return limit;
-        }
-        self.decoys.pad(op, started);
-        mismatch()
+        });
+        let result = stored.and_then(|stored| {
+            let (d, code) = sent.ok_or_else(no_destination)?;
+            self.send_code(&ctx.pool, &stored, &d, "password reset", &code)?;
+            Ok(d)
+        });
+        self.timed(&ctx.pool, "ForgotPassword", started, &result);
+        result
     }
 
     /// ConfirmForgotPassword. With PreventUserExistenceErrors an unknown user is answered as
@@ -97,7 +81,7 @@ impl Services {
         let name = user.as_ref().map_or(input.username.as_str(), |u| u.username.as_str());
         let credential = self.credential(&ctx.pool, name, new_password, false)?;
         let Some(user) = user else {
-            return Err(self.simulated_mismatch(&ctx, &input.username, "ConfirmForgotPassword", started));
+            return Err(self.simulated_mismatch(&ctx, &input.username, None, "ConfirmForgotPassword", started));
         };
         let code = input.confirmation_code.as_deref().unwrap_or_default();
         let pool = ctx.pool.clone();
@@ -113,23 +97,7 @@ impl Services {
             }
             Ok(verdict)
         });
-        if !matches!(&result, Err(Error::LimitExceededException(_))) {
-            self.decoys.record("ConfirmForgotPassword", started.elapsed());
-        }
-        hide_expired(hide, result.map(|_| ()))
+        self.timed(&ctx.pool, "ConfirmForgotPassword", started, &result);
+        existence::hide_expired(hide, result.map(|_| ()))
     }
-}
-
-/// Hiding existence, "no code was requested" reads as a wrong code: an unknown user can
-/// have no code either.
-pub(crate) fn hide_expired(hide: bool, result: Result<()>) -> Result<()> {
-    match result {
-        Err(Error::ExpiredCodeException(_)) if hide => Err(mismatch()),
-        other => other,
-    }
-}
-
-/// Cognito's answer to a wrong code.
-pub(crate) fn mismatch() -> Error {
-    Error::CodeMismatchException("Invalid verification code provided, please try again.".into())
 }

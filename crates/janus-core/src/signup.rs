@@ -11,6 +11,7 @@ use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserStatus};
 use crate::attributes::{self, SetMode};
 use crate::auth::{client, password, Ctx};
 use crate::codes::{self, Delivery};
+use crate::existence::{self, Route};
 use crate::users::{self, claim_aliases, create::username_for, new_user, pairs, to_map, AttributeInput};
 use crate::Services;
 
@@ -138,18 +139,14 @@ impl Services {
     pub fn confirm_sign_up(&self, input: CodeInput) -> Result<()> {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
-        let revealing = match &user {
-            None => Some(Error::user_not_found()),
-            Some(u) if u.status != UserStatus::Unconfirmed => Some(Error::NotAuthorizedException(format!(
-                "User cannot be confirmed. Current status is {}",
-                u.status.as_str()
-            ))),
-            Some(_) => None,
-        };
-        let user = match (user, revealing) {
-            (Some(u), None) => u,
-            (_, e) if !password::prevents_existence_errors(&ctx) => return Err(e.unwrap_or_else(Error::user_not_found)),
-            _ => return Err(self.simulated_mismatch(&ctx, &input.username, "ConfirmSignUp", started)),
+        let revealing = user.as_ref().filter(|u| u.status != UserStatus::Unconfirmed).map(|u| {
+            Error::NotAuthorizedException(format!("User cannot be confirmed. Current status is {}", u.status.as_str()))
+        });
+        let user = match existence::route(&ctx, user, revealing)? {
+            Route::Real(u) => u,
+            Route::Simulated(u) => {
+                return Err(self.simulated_mismatch(&ctx, &input.username, u.as_ref(), "ConfirmSignUp", started))
+            }
         };
         let code = input.confirmation_code.as_deref().unwrap_or_default();
         let pool = ctx.pool.clone();
@@ -164,15 +161,13 @@ impl Services {
             }
             Ok(verdict)
         });
-        if !matches!(&result, Err(Error::LimitExceededException(_))) {
-            self.decoys.record("ConfirmSignUp", started.elapsed());
-        }
-        crate::recovery::hide_expired(password::prevents_existence_errors(&ctx), result.map(|_| ()))
+        self.timed(&ctx.pool, "ConfirmSignUp", started, &result);
+        existence::hide_expired(password::prevents_existence_errors(&ctx), result.map(|_| ()))
     }
 
     /// ResendConfirmationCode. With PreventUserExistenceErrors an unknown user, one already
-    /// confirmed (where Cognito itself still says so) and one with nowhere to send a code get
-    /// a simulated delivery.
+    /// confirmed (where Cognito itself still says so), a disabled one and one with nowhere to
+    /// send a code get a simulated delivery.
     pub fn resend_confirmation_code(&self, input: CodeInput) -> Result<Delivery> {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
@@ -180,25 +175,32 @@ impl Services {
             .as_ref()
             .filter(|u| u.status == UserStatus::Unconfirmed && u.enabled)
             .and_then(|u| auto_verified_destination(&ctx, u).or_else(|| codes::destination(u, None, false)));
-        let (Some(user), Some(d)) = (user.as_ref(), target) else {
-            if !password::prevents_existence_errors(&ctx) {
-                return Err(match &user {
-                    None => Error::user_not_found(),
-                    Some(u) if u.status != UserStatus::Unconfirmed => Error::invalid("User is already confirmed."),
-                    Some(u) if !u.enabled => Error::NotAuthorizedException("User is disabled.".into()),
-                    Some(_) => Error::invalid("No email or phone number to send a code to."),
-                });
+        let revealing = match (&user, &target) {
+            (Some(u), _) if u.status != UserStatus::Unconfirmed => Some(Error::invalid("User is already confirmed.")),
+            (Some(u), _) if !u.enabled => Some(Error::NotAuthorizedException("User is disabled.".into())),
+            (Some(_), None) => Some(Error::invalid("No email or phone number to send a code to.")),
+            _ => None,
+        };
+        let (user, d) = match (existence::route(&ctx, user, revealing)?, target) {
+            (Route::Real(u), Some(d)) => (u, d),
+            (Route::Real(u), None) | (Route::Simulated(Some(u)), _) => {
+                return self.simulated_delivery(&ctx, &input.username, Some(&u), "ResendConfirmationCode", started)
             }
-            return self.simulated_delivery(&ctx, &input.username, "ResendConfirmationCode", started);
+            (Route::Simulated(None), _) => {
+                return self.simulated_delivery(&ctx, &input.username, None, "ResendConfirmationCode", started)
+            }
         };
         let mut code = String::new();
         let pool = ctx.pool.clone();
-        let stored = self.with_user(&ctx, user, |u| {
+        let stored = self.with_user(&ctx, &user, |u| {
             code = self.new_code(&pool, u, "signup", SIGNUP_CODE_MS)?;
             Ok(Ok(()))
-        })?;
-        self.send_code(&ctx.pool, &stored, &d, "confirmation", &code)?;
-        self.decoys.record("ResendConfirmationCode", started.elapsed());
-        Ok(d)
+        });
+        let result = stored.and_then(|stored| {
+            self.send_code(&ctx.pool, &stored, &d, "confirmation", &code)?;
+            Ok(d)
+        });
+        self.timed(&ctx.pool, "ResendConfirmationCode", started, &result);
+        result
     }
 }

@@ -31,20 +31,32 @@ impl Services {
         self.decoy.get_or_init(|| self.hasher.hash("decoy password", &*self.rng).unwrap_or_default())
     }
 
-    /// Check `password` for the user `username` names; count failures.
+    /// Check `password` for the user `username` names; count failures. Hiding existence, a
+    /// refusal that is not "wrong password" (no such user, disabled, locked out) costs the same
+    /// hash, waits as long as a counted failure takes, and reads as a wrong password — a
+    /// disabled user learns so only with the right password.
     pub fn verify_password(&self, ctx: &Ctx, username: &str, password: &str) -> Result<User> {
+        let started = std::time::Instant::now();
+        let hide = prevents_existence_errors(ctx);
         let found = users::find(&*self.store.read()?, &ctx.pool, username)?;
+        let hidden = |s: &Self| {
+            s.decoys.pad(&ctx.pool.id, "SignInFailed", started);
+            Err(Error::bad_credentials())
+        };
         let Some(mut user) = found else {
             let _ = self.hasher.verify(password, self.decoy_hash());
-            return Err(unknown_user(ctx));
+            return if hide { hidden(self) } else { Err(unknown_user(ctx)) };
         };
-        if prevents_existence_errors(ctx) {
-            return self.verify_hidden(ctx, user, password);
-        }
-        if !user.enabled {
+        if !user.enabled && !hide {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
-        lockout::check(&user, self.now_ms())?;
+        if let Err(locked) = lockout::check(&user, self.now_ms()) {
+            if !hide {
+                return Err(locked);
+            }
+            let _ = self.hasher.verify(password, self.decoy_hash());
+            return hidden(self);
+        }
         let ok = match &user.password {
             Some(c) => self.hasher.verify(password, &c.phc)?,
             None => {
@@ -52,34 +64,12 @@ impl Services {
                 false
             }
         };
+        if !ok && !user.enabled {
+            return hidden(self);
+        }
         if !ok {
             self.record_failure(&ctx.pool.id, &user)?;
-            return Err(Error::bad_credentials());
-        }
-        self.check_temporary_expiry(ctx, &user)?;
-        self.upgrade_hash(ctx, &mut user, password)?;
-        Ok(user)
-    }
-
-    /// [`Services::verify_password`] where the client hides existence: every refusal before
-    /// the password is known to be right costs one hash and reads "Incorrect username or
-    /// password.".
-    fn verify_hidden(&self, ctx: &Ctx, mut user: User, password: &str) -> Result<User> {
-        if lockout::check(&user, self.now_ms()).is_err() {
-            let _ = self.hasher.verify(password, self.decoy_hash());
-            return Err(Error::bad_credentials());
-        }
-        let ok = match &user.password {
-            Some(c) => self.hasher.verify(password, &c.phc)?,
-            None => {
-                let _ = self.hasher.verify(password, self.decoy_hash());
-                false
-            }
-        };
-        if !ok {
-            if user.enabled {
-                self.record_failure(&ctx.pool.id, &user)?;
-            }
+            self.decoys.record(&ctx.pool.id, "SignInFailed", started.elapsed());
             return Err(Error::bad_credentials());
         }
         if !user.enabled {

@@ -105,10 +105,9 @@ impl Services {
         if !user.enabled && !hide {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
-        if lockout::check(&user, self.now_ms()).is_err() && hide {
-            return Err(Error::bad_credentials());
+        if let Err(locked) = lockout::check(&user, self.now_ms()) {
+            return Err(if hide { Error::bad_credentials() } else { locked });
         }
-        lockout::check(&user, self.now_ms())?;
         let v = verifier_of(&user).ok_or_else(Error::bad_credentials)?;
         let eph = janus_crypto::srp::ServerEphemeral { b: state.b.clone(), big_b: state.big_b.clone() };
         let pool_name = ctx.pool.id.suffix();

@@ -142,7 +142,7 @@ impl Services {
                     "User password cannot be reset in the current state.".into(),
                 ));
             }
-            sent = Some(self.reset_code(pool, user)?);
+            sent = Some(self.reset_code(pool, user, false)?);
             user.status = UserStatus::ResetRequired;
             Ok(())
         })?;
