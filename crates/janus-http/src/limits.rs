@@ -4,8 +4,8 @@
 //! - request bodies: every body may buffer [`FREE_BYTES`] on its own (a Cognito call is a few
 //!   KiB), and anything beyond comes out of one shared budget of
 //!   [`Limits::body_budget_bytes`]. A body that declares a length the budget cannot hold is
-//!   refused before a byte of it is read; one that grows past it is cut off. The budget is
-//!   given back when the body is dropped;
+//!   refused before a byte of it is read; one that grows past it is cut off. What a request
+//!   drew is given back once its response is ready (its bytes live until the handler is done);
 //! - time: a body must arrive within [`BODY_TIMEOUT`].
 //!
 //! So an attacker's bodies share one bounded pool of memory while ordinary calls, which
@@ -84,36 +84,42 @@ impl std::fmt::Display for BodyRefused {
 
 impl std::error::Error for BodyRefused {}
 
-/// A request body that draws on the budget as it arrives and gives it back when dropped.
-struct Metered {
-    inner: Body,
+/// What one request drew from the budget, given back when the last holder lets go: the body
+/// while it is read, and the middleware until the response is ready.
+struct Drawn {
     budget: Arc<BodyBudget>,
-    /// Bytes received so far.
-    seen: usize,
-    /// Bytes drawn from the budget (held until drop).
-    drawn: usize,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    bytes: AtomicUsize,
 }
 
-impl Metered {
+impl Drawn {
     /// Draw enough for `total` bytes received in all.
-    fn cover(&mut self, total: usize) -> bool {
+    fn cover(&self, total: usize) -> bool {
         let needed = total.saturating_sub(FREE_BYTES);
-        if needed <= self.drawn {
+        let have = self.bytes.load(Ordering::Acquire);
+        if needed <= have {
             return true;
         }
-        if !self.budget.take(needed - self.drawn) {
+        if !self.budget.take(needed - have) {
             return false;
         }
-        self.drawn = needed;
+        self.bytes.store(needed, Ordering::Release);
         true
     }
 }
 
-impl Drop for Metered {
+impl Drop for Drawn {
     fn drop(&mut self) {
-        self.budget.give(self.drawn);
+        self.budget.give(*self.bytes.get_mut());
     }
+}
+
+/// A request body that draws on the budget as it arrives.
+struct Metered {
+    inner: Body,
+    drawn: Arc<Drawn>,
+    /// Bytes received so far.
+    seen: usize,
+    deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl http_body::Body for Metered {
@@ -129,7 +135,7 @@ impl http_body::Body for Metered {
             Poll::Ready(Some(Ok(frame))) => {
                 let len = frame.data_ref().map_or(0, Bytes::len);
                 this.seen += len;
-                if !this.cover(this.seen) {
+                if !this.drawn.cover(this.seen) {
                     return Poll::Ready(Some(Err(axum::Error::new(BodyRefused::Busy))));
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -160,16 +166,19 @@ pub async fn meter(State(budget): State<Arc<BodyBudget>>, req: Request, next: Ne
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let mut metered =
-        Metered { inner: body, budget, seen: 0, drawn: 0, deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)) };
+    let drawn = Arc::new(Drawn { budget, bytes: AtomicUsize::new(0) });
     // A declared length larger than any endpoint takes is left to the endpoint to refuse.
     if let Some(n) = declared.filter(|n| *n <= crate::MAX_BODY) {
-        if !metered.cover(n) {
-            tracing::warn!(declared = n, "request body refused: the shared body budget is spent");
+        if !drawn.cover(n) {
+            tracing::debug!(declared = n, "request body refused: the shared body budget is spent");
             return busy(parts.uri.path());
         }
     }
-    next.run(Request::from_parts(parts, Body::new(metered))).await
+    let deadline = Box::pin(tokio::time::sleep(BODY_TIMEOUT));
+    let metered = Metered { inner: body, drawn: drawn.clone(), seen: 0, deadline };
+    let response = next.run(Request::from_parts(parts, Body::new(metered))).await;
+    drop(drawn); // the handler is done with the bytes
+    response
 }
 
 /// The answer when the budget is spent: Cognito's throttling error on the Cognito endpoint,
@@ -208,25 +217,33 @@ mod tests {
     #[test]
     fn the_budget_is_shared_and_given_back() {
         let b = BodyBudget::new(100);
-        let metered = |b: &Arc<BodyBudget>| Metered {
-            inner: Body::empty(),
-            budget: b.clone(),
-            seen: 0,
-            drawn: 0,
-            deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)),
-        };
+        let drawn = |b: &Arc<BodyBudget>| Drawn { budget: b.clone(), bytes: AtomicUsize::new(0) };
+        let a = drawn(&b);
+        assert!(a.cover(FREE_BYTES), "the free allowance costs nothing");
+        assert!(a.cover(FREE_BYTES + 60));
+        let c = drawn(&b);
+        assert!(!c.cover(FREE_BYTES + 60), "only 40 left");
+        assert!(c.cover(FREE_BYTES + 40));
+        drop(a);
+        drop(c);
+        assert!(drawn(&b).cover(FREE_BYTES + 100), "all of it given back");
+    }
+
+    /// The body stream itself: frames draw as they arrive, a frame past the budget ends the
+    /// body with [`BodyRefused::Busy`], which [`refusal`] finds in the error chain.
+    #[test]
+    fn a_body_past_the_budget_is_cut_off() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         rt.block_on(async {
-            let mut a = metered(&b);
-            assert!(a.cover(FREE_BYTES), "the free allowance costs nothing");
-            assert!(a.cover(FREE_BYTES + 60));
-            let mut c = metered(&b);
-            assert!(!c.cover(FREE_BYTES + 60), "only 40 left");
-            assert!(c.cover(FREE_BYTES + 40));
-            drop(a);
-            drop(c);
-            let mut d = metered(&b);
-            assert!(d.cover(FREE_BYTES + 100), "all of it given back");
+            let b = BodyBudget::new(1000);
+            let drawn = Arc::new(Drawn { budget: b.clone(), bytes: AtomicUsize::new(0) });
+            let big = Body::from(vec![b'x'; FREE_BYTES + 2000]);
+            let deadline = Box::pin(tokio::time::sleep(BODY_TIMEOUT));
+            let metered = Metered { inner: big, drawn: drawn.clone(), seen: 0, deadline };
+            let e = axum::body::to_bytes(Body::new(metered), usize::MAX).await.unwrap_err();
+            assert!(matches!(refusal(&e), Some(BodyRefused::Busy)), "{e}");
+            drop(drawn);
+            assert_eq!(b.left.load(Ordering::Acquire), 1000, "given back");
         });
     }
 }
