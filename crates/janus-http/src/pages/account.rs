@@ -123,7 +123,7 @@ async fn post(
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = super::csrf_cookie(&headers);
+    let cookie = super::csrf_cookie(&st, &headers);
     let replicator = st.replicator.clone();
     let result = blocking(move || match resume(&replicator.services, site, &form, cookie.as_deref()) {
         // Every step here writes (sign-up, confirmation, reset): only where the API would.

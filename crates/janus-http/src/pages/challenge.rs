@@ -226,7 +226,7 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = super::csrf_cookie(&headers);
+    let cookie = super::csrf_cookie(&st, &headers);
     let services = st.services.clone();
     let result = blocking(move || {
         let flow = match resume(&services, site, &form, cookie.as_deref()) {

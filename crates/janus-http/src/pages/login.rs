@@ -220,7 +220,7 @@ pub(super) async fn show_page(
         Err(r) => return r,
     };
     let p: AuthorizeParams = serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
-    let existing = super::csrf_cookie(&headers);
+    let existing = super::csrf_cookie(&st, &headers);
     let secure = super::over_https(&st, &headers);
     let services = st.services.clone();
     let result = blocking(move || {
@@ -249,7 +249,7 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         Err(r) => return r,
     };
     let form = read_form(body).await;
-    let cookie = super::csrf_cookie(&headers);
+    let cookie = super::csrf_cookie(&st, &headers);
     let services = st.services.clone();
     let result = blocking(move || {
         let flow = match resume(&services, site, &form, cookie.as_deref()) {

@@ -38,10 +38,11 @@ pub fn over_https(st: &AppState, headers: &axum::http::HeaderMap) -> bool {
     forwarded.is_some_and(|p| p.trim().eq_ignore_ascii_case("https")) || st.services.issuer_base.starts_with("https://")
 }
 
-/// The CSRF cookie the browser sent (the secure name first).
-pub fn csrf_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
-    let sent = crate::oauth::site::cookie(headers, CSRF_COOKIE_SECURE);
-    sent.or_else(|| crate::oauth::site::cookie(headers, CSRF_COOKIE)).map(str::to_owned)
+/// The CSRF cookie the browser sent. Over HTTPS only the `__Host-` one counts: a sibling
+/// domain can plant a plain cookie, never a `__Host-` one.
+pub fn csrf_cookie(st: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let name = if over_https(st, headers) { CSRF_COOKIE_SECURE } else { CSRF_COOKIE };
+    crate::oauth::site::cookie(headers, name).map(str::to_owned)
 }
 
 fn csrf_set_cookie(value: &str, secure: bool, extra: &str) -> String {
