@@ -85,7 +85,6 @@ impl Services {
         if let Some(pool) = input.get("Session").and_then(Value::as_str).and_then(crate::auth::sealed::session_pool) {
             ids.push(pool);
         }
-        ids.dedup();
         let mut pools = Vec::new();
         for id in ids {
             if !pools.iter().any(|p: &Pool| p.id == id) {

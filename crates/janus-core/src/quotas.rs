@@ -32,6 +32,9 @@ fn exceeded(what: &str, limit: usize) -> Error {
 impl Quotas {
     /// Room for one more pool in the region `r` reads.
     pub fn check_pools(&self, r: &dyn Read) -> Result<()> {
+        if self.user_pools == 0 {
+            return Err(exceeded("user pool", 0));
+        }
         let mut held = 0;
         let mut after = None;
         loop {

@@ -187,8 +187,19 @@ impl Walk<'_> {
         if let Some(member) = &shape.member {
             if items.iter().any(Value::is_null) {
                 // As Cognito words it (measured): the whole list, then the member constraint.
-                let shown: Vec<String> =
-                    items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
+                // Only plain values are shown; structures (attributes: values), and members
+                // the model marks sensitive, are not echoed.
+                let hidden = self.model.shapes.get(&member.shape).is_some_and(|m| m.sensitive);
+                let shown: Vec<String> = items
+                    .iter()
+                    .map(|v| match v {
+                        Value::Null => "null".to_owned(),
+                        Value::String(_) | Value::Number(_) | Value::Bool(_) if hidden => "<sensitive>".to_owned(),
+                        Value::String(s) => s.chars().take(64).collect(),
+                        Value::Number(_) | Value::Bool(_) => v.to_string(),
+                        _ => "{...}".to_owned(),
+                    })
+                    .collect();
                 let list = Value::String(format!("[{}]", shown.join(", ")));
                 self.problem(shape, &list, path, "Member must satisfy constraint: [Member must not be null]".into());
             }
@@ -312,6 +323,15 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.code(), "InvalidParameterException", "{e}");
+    }
+
+    #[test]
+    fn a_null_beside_attributes_does_not_echo_their_values() {
+        let m = Model::load().unwrap();
+        let input = json!({"UserPoolId": "us-east-1_a", "Username": "u",
+            "UserAttributes": [{"Name": "email", "Value": "secret@example.com"}, null]});
+        let e = m.validate("AdminCreateUser", &input).unwrap_err();
+        assert!(e.to_string().contains("Member must not be null") && !e.to_string().contains("secret@"), "{e}");
     }
 
     #[test]

@@ -80,10 +80,13 @@ fn world() -> &'static World {
         let model_path = concat!(env!("CARGO_MANIFEST_DIR"), "/model/cognito-idp.json");
         let model: Value = serde_json::from_str(&std::fs::read_to_string(model_path).unwrap()).unwrap();
         // The operations Janus implements (the others answer UnknownOperationException at
-        // once), but the one that would delete the world's pool.
+        // once), but the two that would delete the world's pool and client.
         let mut ops: Vec<(String, bool)> = janus_http::ops::table()
             .values()
-            .filter(|o| model["operations"].get(o.name).is_some() && o.name != "DeleteUserPool")
+            .filter(|o| {
+                model["operations"].get(o.name).is_some()
+                    && !["DeleteUserPool", "DeleteUserPoolClient"].contains(&o.name)
+            })
             .map(|o| (o.name.to_owned(), o.auth == janus_http::ops::Auth::Admin))
             .collect();
         ops.sort();

@@ -161,7 +161,7 @@ impl Replicator {
             .post::<_, serde_json::Value>(
                 pool_id,
                 "unhost",
-                &Unhost { v: wire::VERSION, source: self.services.region.to_string() },
+                &Unhost { v: wire::VERSION, source: Some(self.services.region.to_string()) },
             )
             .map_err(|e| Error::invalid(format!("Region {region} could not be reached: {e:#}")))?;
         self.set_replicas(pool_id, |list| list.retain(|x| x.region.as_str() != region))?;
@@ -170,10 +170,15 @@ impl Replicator {
 
     /// The primary asks this region to host a replica of `pool`. Refused where the pool is
     /// primary, and where this region already follows another primary for it (only the
-    /// primary it follows may re-point it).
+    /// primary it follows may re-point it) — checked inside the write.
     pub fn host(self: &Arc<Self>, pool_id: &PoolId, h: &Host) -> Result<()> {
         RegionName::parse(&h.source)?;
-        if let Some(primary) = self.followed_primary(pool_id)? {
+        if let Some(dek) = &h.key_check {
+            self.check_replica_key(pool_id, dek)?;
+        }
+        let sub = Subscription { pool: pool_id.clone(), source: h.source.clone(), url: h.url.clone() };
+        let mut tx = self.services.store.write(self.services.now_ms())?;
+        if let Some(primary) = self.followed_primary(&*tx, pool_id)? {
             if primary != h.source {
                 return Err(Error::invalid(format!(
                     "This region follows {primary} for this user pool, not {}.",
@@ -181,11 +186,6 @@ impl Replicator {
                 )));
             }
         }
-        if let Some(dek) = &h.key_check {
-            self.check_replica_key(pool_id, dek)?;
-        }
-        let sub = Subscription { pool: pool_id.clone(), source: h.source.clone(), url: h.url.clone() };
-        let mut tx = self.services.store.write(self.services.now_ms())?;
         tx.set_subscription(pool_id, Some(&sub))?;
         tx.commit()?;
         tracing::info!(target: "janus::audit", event = "replica_hosted", pool = %pool_id, primary = %h.source,
@@ -197,8 +197,7 @@ impl Replicator {
     /// The primary this region follows for `pool` (its subscription, or the primary its copy
     /// names); `None` when it holds nothing of the pool. An error where this region is the
     /// pool's primary: nothing another region says may drop or re-point a primary.
-    fn followed_primary(&self, pool_id: &PoolId) -> Result<Option<String>> {
-        let r = self.services.store.read()?;
+    fn followed_primary(&self, r: &dyn janus_store::Read, pool_id: &PoolId) -> Result<Option<String>> {
         let pool = r.pool(pool_id)?;
         if let Some(p) = pool.as_ref().filter(|p| self.services.is_primary(p)) {
             tracing::warn!(target: "janus::audit", event = "replication_request_refused", pool = %p.id,
@@ -210,27 +209,27 @@ impl Replicator {
     }
 
     /// The primary tells this region to drop its replica of `pool`. Only a region that holds
-    /// the pool as a secondary drops it, only when the asking region is the primary it
-    /// follows, and every drop is an audit event.
+    /// the pool as a secondary drops it, only when the asking region names the primary it
+    /// follows, and every drop is an audit event. (Regions share one secret, so this guards
+    /// against a stale or mistaken region, not against a holder of the secret.)
     pub fn unhost(&self, pool_id: &PoolId, u: &Unhost) -> Result<()> {
-        match self.followed_primary(pool_id)? {
+        let source = u.source.as_deref().ok_or_else(|| {
+            Error::invalid("This unhost request names no asking region: upgrade the primary region to this version.")
+        })?;
+        let mut tx = self.services.store.write(self.services.now_ms())?;
+        match self.followed_primary(&*tx, pool_id)? {
             None => return Err(Error::pool_not_found(pool_id.as_str())),
-            Some(primary) if primary != u.source => {
+            Some(primary) if primary != source => {
                 tracing::warn!(target: "janus::audit", event = "replication_request_refused", pool = %pool_id,
-                    asked_by = %u.source, primary = %primary, "a region that is not the primary asked to drop a replica");
+                    asked_by = %source, primary = %primary, "a region that is not the primary asked to drop a replica");
                 return Err(Error::invalid(format!("Only the pool's primary ({primary}) may drop this replica.")));
             }
             Some(_) => {}
         }
-        let mut tx = self.services.store.write(self.services.now_ms())?;
-        // Checked again inside the write: a promotion may have happened since.
-        if tx.pool(pool_id)?.is_some_and(|p| self.services.is_primary(&p)) {
-            return Err(Error::invalid("This region is the pool's primary."));
-        }
         tx.set_subscription(pool_id, None)?;
         tx.load_snapshot(pool_id, janus_types::Seq(0), janus_types::Epoch(0), &mut std::iter::empty())?;
         tx.commit()?;
-        tracing::warn!(target: "janus::audit", event = "replica_dropped", pool = %pool_id, primary = %u.source,
+        tracing::warn!(target: "janus::audit", event = "replica_dropped", pool = %pool_id, primary = %source,
             "replica dropped at the primary's request");
         Ok(())
     }

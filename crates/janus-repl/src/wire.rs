@@ -62,8 +62,10 @@ pub struct Host {
 pub struct Unhost {
     /// Format version.
     pub v: u32,
-    /// The asking region: it must be the pool's primary as the replica knows it.
-    pub source: String,
+    /// The asking region: it must be the pool's primary as the replica knows it (absent
+    /// from regions older than issue 13, which are refused with a message saying so).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// A replica's status change, forwarded by a secondary to the primary (UpdateUserPoolReplica).

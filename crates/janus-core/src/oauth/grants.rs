@@ -120,7 +120,8 @@ impl Services {
         let event = SecurityEvent::Revoked { user: user.clone(), origin_jti: code_id.to_owned(), exp };
         let outcome = self.security_event(&ctx.pool.id, &event);
         tracing::warn!(target: "janus::audit", event = "authorization_code_replayed", pool = %ctx.pool.id,
-            client = %ctx.client.id, revoked = outcome.is_ok(), "an authorization code was redeemed twice; its tokens are revoked");
+            client = %ctx.client.id, revocation_recorded = outcome.is_ok(),
+            "an authorization code was redeemed twice; the tokens of its first redemption are revoked");
     }
 
     fn refresh_grant(&self, ctx: &Ctx, r: &TokenRequest) -> OAuthResult<Issued> {

@@ -49,7 +49,15 @@ pub struct FileOutbox {
 
 impl FileOutbox {
     /// An outbox writing to `path`.
+    /// A file an older version left readable by others is made private (0600).
     pub fn new(path: PathBuf) -> Self {
+        #[cfg(unix)]
+        if path.exists() {
+            let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+            if let Err(e) = std::fs::set_permissions(&path, private) {
+                tracing::warn!(outbox = %path.display(), error = %e, "could not make the outbox private");
+            }
+        }
         Self { path, lock: Mutex::new(()) }
     }
 }
