@@ -12,19 +12,13 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "conformance"))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-
 import conftest  # noqa: E402
-from test_limits import ATTACKERS, attack, rss_kib  # noqa: E402
+from test_limits import ATTACKERS, under_attack  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", "3"))
 
@@ -34,47 +28,12 @@ def one_run(binary: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         server = conftest.start_janus(Path(tmp) / "limits")
         try:
-            idp = boto3.client("cognito-idp", endpoint_url=server.endpoint, region_name=server.region,
-                               aws_access_key_id=server.access_key_id,
-                               aws_secret_access_key=server.secret_access_key,
-                               config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=30))
-            idp.create_user_pool(PoolName="limits")
-
-            def calls(n):
-                out = []
-                for _ in range(n):
-                    start = time.perf_counter()
-                    try:
-                        idp.list_user_pools(MaxResults=10)
-                        out.append(time.perf_counter() - start)
-                    except Exception:  # noqa: BLE001 — a failed call counts as a failure, not a time
-                        out.append(float("inf"))
-                    time.sleep(0.02)
-                return out
-
-            before = calls(30)
-            parts = urlsplit(server.endpoint)
-            stop = threading.Event()
-            result = {}
-            t = threading.Thread(target=lambda: result.update(attack(parts.hostname, parts.port, stop)))
-            t.start()
-            during = []
-            deadline = time.monotonic() + 20
-            while t.is_alive() and time.monotonic() < deadline:
-                during.extend(calls(10))
-            stop.set()
-            t.join(timeout=60)
-            peak = rss_kib(server.process.pid, "VmHWM")
-            for c in result.get("conns", []):
-                if c[0] is not None:
-                    c[0].close()
-            time.sleep(1.0)
-            after = rss_kib(server.process.pid)
-            return {"peak_mib": peak / 1024, "after_mib": after / 1024,
-                    "before_ms": statistics.median(before) * 1000, "during_ms": statistics.median(during) * 1000,
-                    "failed": sum(1 for x in during if x == float("inf")), "calls": len(during)}
+            m = under_attack(server)
         finally:
             conftest.stop_janus(server)
+    return {"peak_mib": m["peak"] / 1024, "after_mib": m["after"] / 1024,
+            "before_ms": statistics.median(m["before"]) * 1000, "during_ms": statistics.median(m["during"]) * 1000,
+            "failed": sum(1 for x in m["during"] if x == float("inf")), "calls": len(m["during"])}
 
 
 def main(args: list[str]) -> None:
