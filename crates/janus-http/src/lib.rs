@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cors;
 mod discovery;
 mod dispatch;
 mod health;
@@ -100,5 +101,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(oauth::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::gate))
         .layer(axum::middleware::from_fn_with_state(budget, limits::meter))
+        .layer(axum::middleware::from_fn(cors::cors))
         .with_state(state)
 }
