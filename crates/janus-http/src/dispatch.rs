@@ -155,8 +155,17 @@ fn respond(request_id: &str, op: &str, result: Result<Value, Error>) -> Response
     let (status, body, error_type) = match result {
         Ok(v) => (StatusCode::OK, v, None),
         Err(e) => {
-            let status = if e.is_internal() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
-            let message = if e.is_internal() {
+            let status = if e.is_unavailable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else if e.is_internal() {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let message = if e.is_unavailable() {
+                tracing::warn!(request_id, op, error = ?e, "store unavailable");
+                "The service is unavailable; retry shortly.".to_owned()
+            } else if e.is_internal() {
                 tracing::error!(request_id, op, error = ?e, "internal error");
                 "An internal error occurred.".to_owned()
             } else {

@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod filter;
+pub mod pg;
+mod sql;
 pub mod sqlite;
 
 use janus_types::{
@@ -15,6 +17,7 @@ use janus_types::{
 };
 
 pub use filter::{FilterAttr, FilterOp, UserFilter};
+pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 
 /// A store backend.

@@ -77,6 +77,10 @@ pub enum Error {
     /// Something that should not happen; its cause goes to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// The store cannot be reached (a shared database restarting, say): a server-side fault
+    /// the caller should retry (HTTP 503). The cause goes to the log, never to the caller.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
 }
 
 impl Error {
@@ -117,13 +121,18 @@ impl Error {
             SoftwareTokenMFANotFoundException(_) => "SoftwareTokenMFANotFoundException",
             EnableSoftwareTokenMFAException(_) => "EnableSoftwareTokenMFAException",
             CodeDeliveryFailureException(_) => "CodeDeliveryFailureException",
-            Internal(_) => "InternalErrorException",
+            Internal(_) | Unavailable(_) => "InternalErrorException",
         }
     }
 
-    /// True for a server-side fault (HTTP 500); everything else is the caller's (HTTP 400).
+    /// True for a server-side fault (HTTP 500 or 503); everything else is the caller's (HTTP 400).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Internal(_))
+        matches!(self, Error::Internal(_) | Error::Unavailable(_))
+    }
+
+    /// True when the fault is the store being unreachable (HTTP 503: retry shortly).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
     }
 
     /// Shorthand for an `InvalidParameterException`.

@@ -92,7 +92,7 @@ impl OAuthError {
 impl From<Error> for OAuthError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Internal(_) => OAuthError::Server(e),
+            Error::Internal(_) | Error::Unavailable(_) => OAuthError::Server(e),
             Error::OperationNotEnabledException(m) => OAuthError::InvalidRequest(m),
             other => OAuthError::InvalidRequest(other.to_string()),
         }

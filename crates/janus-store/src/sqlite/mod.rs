@@ -3,17 +3,16 @@
 //! allows one writer at a time anyway) and a small pool of reader connections that see
 //! consistent snapshots while the writer works.
 
-mod queries;
-mod rows;
 mod schema;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use janus_types::{Change, Entity, EntityKey, Epoch, Error, PoolId, Result, Seq, CHANGE_FORMAT};
+use janus_types::{Error, Result};
 
-use crate::{Read, Store, Subscription, Write};
+use crate::sql::{Arg, Row, Sql, SqlWrite};
+use crate::{Read, Store, Write};
 
 pub use schema::SCHEMA_VERSION;
 
@@ -25,11 +24,7 @@ pub struct SqliteStore {
     commits: Arc<(Mutex<u64>, Condvar)>,
 }
 
-pub(crate) fn db_err(e: rusqlite::Error) -> Error {
-    Error::internal(e)
-}
-
-pub(crate) fn json_err(e: serde_json::Error) -> Error {
+fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(e)
 }
 
@@ -105,9 +100,45 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Gives the shared query code its connection.
-pub(crate) trait HasConn {
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Arg::Text(s) => s.to_sql(),
+            Arg::Int(n) => n.to_sql(),
+            Arg::OptText(s) => s.to_sql(),
+        }
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.get(i).map_err(db_err)
+    }
+
+    fn int(&self, i: usize) -> Result<i64> {
+        self.get(i).map_err(db_err)
+    }
+}
+
+/// Gives the shared SQL code its connection.
+trait HasConn {
     fn conn(&self) -> &Connection;
+}
+
+impl<C: HasConn> Sql for C {
+    fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(args)).map_err(db_err)? as u64)
+    }
+
+    fn query(&self, sql: &str, args: &[Arg<'_>], f: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            f(row)?;
+        }
+        Ok(())
+    }
 }
 
 struct ReadTx<'a> {
@@ -188,132 +219,12 @@ impl Store for SqliteStore {
     }
 }
 
-impl WriteTx<'_> {
-    fn log(&mut self, pool: &PoolId, key: EntityKey, state: Option<Entity>) -> Result<Seq> {
-        let (head, epoch) = self.log_head(pool)?;
-        let change = Change {
-            v: CHANGE_FORMAT,
-            pool: pool.clone(),
-            seq: Seq(head.0 + 1),
-            epoch: if epoch.0 == 0 { janus_types::Epoch(1) } else { epoch },
-            at_ms: self.now_ms,
-            key,
-            state,
-        };
-        rows::apply(&self.conn, &change)?;
-        rows::append(&self.conn, &change)?;
-        Ok(change.seq)
-    }
-}
-
-impl Write for WriteTx<'_> {
-    fn put(&mut self, pool: &PoolId, entity: Entity) -> Result<Seq> {
-        self.log(pool, entity.key(), Some(entity))
+impl SqlWrite for WriteTx<'_> {
+    fn now_ms(&self) -> i64 {
+        self.now_ms
     }
 
-    fn delete(&mut self, pool: &PoolId, key: EntityKey) -> Result<Seq> {
-        self.log(pool, key, None)
-    }
-
-    fn apply(&mut self, change: &Change) -> Result<bool> {
-        let (head, _) = self.log_head(&change.pool)?;
-        if change.seq <= head {
-            return Ok(false);
-        }
-        if change.seq.0 != head.0 + 1 {
-            return Err(Error::internal(anyhow::anyhow!(
-                "change log gap for {}: head {} but got {}",
-                change.pool,
-                head,
-                change.seq
-            )));
-        }
-        rows::apply(&self.conn, change)?;
-        rows::append(&self.conn, change)?;
-        Ok(true)
-    }
-
-    fn load_snapshot(
-        &mut self,
-        pool: &PoolId,
-        seq: Seq,
-        epoch: Epoch,
-        entities: &mut dyn Iterator<Item = Result<Entity>>,
-    ) -> Result<u64> {
-        rows::delete_pool_rows(&self.conn, pool.as_str())?;
-        let mut n = 0;
-        for e in entities {
-            rows::put_entity(&self.conn, pool.as_str(), &e?)?;
-            n += 1;
-        }
-        self.reset_log(pool, seq, epoch)?;
-        Ok(n)
-    }
-
-    fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()> {
-        rows::put_entity(&self.conn, pool.as_str(), entity)
-    }
-
-    fn reset_log(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch) -> Result<()> {
-        let p = pool.as_str();
-        self.conn.execute("DELETE FROM changes WHERE pool = ?1", [p]).map_err(db_err)?;
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3)",
-                rusqlite::params![p, seq.0 as i64, epoch.0 as i64],
-            )
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    fn trim_log(&mut self, pool: &PoolId, below: Seq) -> Result<u64> {
-        let n = self
-            .conn
-            .execute(
-                "DELETE FROM changes WHERE pool = ?1 AND seq < ?2",
-                rusqlite::params![pool.as_str(), below.0 as i64],
-            )
-            .map_err(db_err)?;
-        Ok(n as u64)
-    }
-
-    fn advance_epoch(&mut self, pool: &PoolId) -> Result<Epoch> {
-        let (seq, epoch) = self.log_head(pool)?;
-        let next = Epoch(epoch.0.max(1) + 1);
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3)",
-                rusqlite::params![pool.as_str(), seq.0 as i64, next.0 as i64],
-            )
-            .map_err(db_err)?;
-        Ok(next)
-    }
-
-    fn set_subscription(&mut self, pool: &PoolId, sub: Option<&Subscription>) -> Result<()> {
-        match sub {
-            Some(s) => self.conn.execute(
-                "INSERT OR REPLACE INTO subscriptions (pool, source, url) VALUES (?1, ?2, ?3)",
-                rusqlite::params![pool.as_str(), s.source, s.url],
-            ),
-            None => self.conn.execute("DELETE FROM subscriptions WHERE pool = ?1", [pool.as_str()]),
-        }
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    fn raise_local_mark(&mut self, pool: &PoolId, user: &janus_types::UserKey, kind: &str, mark: i64) -> Result<bool> {
-        let changed = self
-            .conn
-            .execute(
-                "INSERT INTO local_marks (pool, ukey, kind, mark) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (pool, ukey, kind) DO UPDATE SET mark = excluded.mark WHERE excluded.mark > mark",
-                rusqlite::params![pool.as_str(), user.as_str(), kind, mark],
-            )
-            .map_err(db_err)?;
-        Ok(changed > 0)
-    }
-
-    fn commit(mut self: Box<Self>) -> Result<()> {
+    fn finish(mut self: Box<Self>) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
         self.done = true;
         let (n, cv) = self.commits;

@@ -1,0 +1,271 @@
+//! The store suite: what every backend must do, run on each of them ([`backends`]). Several
+//! "nodes" are several store handles on the same data — for PostgreSQL exactly what several
+//! Janus processes of one region are.
+
+use serde_json::{json, Map};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use janus_core::auth::{Initiate, Outcome};
+use janus_core::groups::GroupInput;
+use janus_core::pools::CreatePool;
+use janus_core::users::create::CreateUser;
+use janus_core::Services;
+use janus_testkit::{backends, Backend, TestStore, World, WorldBuilder};
+use janus_types::{ClientId, EntityKey, GroupName, PoolId, Seq};
+
+fn world(backend: Backend) -> World {
+    WorldBuilder::new(backend).rsa_bits(1024).build()
+}
+
+fn pool(s: &Services) -> PoolId {
+    s.create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p"})).unwrap()).unwrap().id
+}
+
+fn create_user(s: &Services, pool: &PoolId, name: &str) -> janus_types::Result<()> {
+    s.admin_create_user(CreateUser {
+        user_pool_id: pool.clone(),
+        username: name.into(),
+        user_attributes: vec![],
+        temporary_password: None,
+        force_alias_creation: false,
+        message_action: Some("SUPPRESS".into()),
+        desired_delivery_mediums: vec![],
+    })
+    .map(drop)
+}
+
+/// Every change of `pool`, checked to be numbered 1, 2, 3 … with nothing missing or twice.
+fn gap_free_log(s: &Services, pool: &PoolId) -> Vec<janus_types::Change> {
+    let changes = s.store.read().unwrap().changes(pool, Seq(0), usize::MAX >> 1).unwrap();
+    let seqs: Vec<u64> = changes.iter().map(|c| c.seq.0).collect();
+    assert_eq!(seqs, (1..=changes.len() as u64).collect::<Vec<_>>(), "the log is gap-free");
+    changes
+}
+
+#[test]
+fn concurrent_writers_on_four_nodes_leave_a_gap_free_log_that_replays_to_the_same_pool() {
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        let group = GroupName::parse("g").unwrap();
+        w.s.create_group(GroupInput {
+            user_pool_id: pool.clone(),
+            group_name: group.clone(),
+            description: None,
+            role_arn: None,
+            precedence: None,
+        })
+        .unwrap();
+        let nodes: Vec<Arc<Services>> = (0..4).map(|n| Arc::new(w.node(n))).collect();
+        let mut threads = Vec::new();
+        for (n, node) in nodes.iter().enumerate() {
+            for t in 0..8 {
+                let (node, pool, group) = (node.clone(), pool.clone(), group.clone());
+                threads.push(std::thread::spawn(move || {
+                    for i in 0..6 {
+                        let name = format!("u{n}-{t}-{i}");
+                        create_user(&node, &pool, &name).unwrap();
+                        node.set_membership(&pool, &name, &group, true).unwrap();
+                    }
+                }));
+            }
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        let changes = gap_free_log(&w.s, &pool);
+        let users: BTreeSet<_> = changes
+            .iter()
+            .filter_map(|c| match &c.key {
+                EntityKey::User { key } if c.state.is_some() => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(users.len(), 4 * 8 * 6, "{backend:?}: every user written once");
+        assert_eq!(w.s.store.read().unwrap().user_count(&pool).unwrap(), 4 * 8 * 6);
+
+        let replica = TestStore::new(backend);
+        let mut tx = replica.store.write(0).unwrap();
+        for c in &changes {
+            assert!(tx.apply(c).unwrap());
+        }
+        tx.commit().unwrap();
+        let (a, b) = (w.s.store.read().unwrap(), replica.store.read().unwrap());
+        assert_eq!(a.entities(&pool).unwrap(), b.entities(&pool).unwrap(), "{backend:?}: the replica is equal");
+    }
+}
+
+#[test]
+fn pages_are_ordered_byte_wise_whatever_the_database_collation() {
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        let names = ["b", "B", "a", "_x", "Z", "ä", "a-b", "a_b", "aB", "1"];
+        for n in names {
+            create_user(&w.s, &pool, n).unwrap();
+        }
+        let r = w.s.store.read().unwrap();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = r.users(&pool, None, after.as_ref(), 3).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = Some(page.last().unwrap().key.clone());
+            seen.extend(page.into_iter().map(|u| u.key.as_str().to_owned()));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted, "{backend:?}: byte order");
+        assert_eq!(seen.len(), names.len());
+    }
+}
+
+#[test]
+fn a_read_is_one_snapshot_and_a_dropped_write_leaves_nothing() {
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        create_user(&w.s, &pool, "first").unwrap();
+        let other = w.node(1);
+        let r = w.s.store.read().unwrap();
+        assert_eq!(r.user_count(&pool).unwrap(), 1);
+        create_user(&other, &pool, "second").unwrap();
+        assert_eq!(r.user_count(&pool).unwrap(), 1, "{backend:?}: an open read does not see later commits");
+        assert!(r.user(&pool, &janus_types::UserKey::from_stored("second".into())).unwrap().is_none());
+        drop(r);
+        assert_eq!(w.s.store.read().unwrap().user_count(&pool).unwrap(), 2);
+
+        let head = w.s.store.read().unwrap().log_head(&pool).unwrap();
+        {
+            let mut tx = w.s.store.write(1).unwrap();
+            tx.delete(&pool, EntityKey::Pool).unwrap();
+        }
+        let r = w.s.store.read().unwrap();
+        assert_eq!(r.log_head(&pool).unwrap(), head, "{backend:?}: rolled back");
+        assert!(r.pool(&pool).unwrap().is_some());
+    }
+}
+
+#[test]
+fn a_pool_of_any_size_streams_in_full() {
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        for i in 0..1_100 {
+            create_user(&w.s, &pool, &format!("user{i:04}")).unwrap();
+        }
+        let r = w.s.store.read().unwrap();
+        let mut users = 0;
+        let n = r
+            .for_each_entity(&pool, &mut |e| {
+                if matches!(e, janus_types::Entity::User(_)) {
+                    users += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(users, 1_100, "{backend:?}");
+        assert_eq!(n, r.entity_count(&pool).unwrap());
+    }
+}
+
+#[test]
+fn wrong_passwords_spread_over_two_nodes_lock_at_the_same_count_as_on_one() {
+    for backend in backends() {
+        let w = World::new(backend); // signing keys of full size: sign-in loads them
+        let pool = pool(&w.s);
+        let mut cfg = Map::new();
+        cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
+        let client = w.s.create_client(&pool, "c".into(), false, None, cfg).unwrap().id;
+        create_user(&w.s, &pool, "alice").unwrap();
+        w.s.admin_set_password(&pool, "alice", "Right-Passw0rd!", true).unwrap();
+        let nodes = [Arc::new(w.node(1)), Arc::new(w.node(2))];
+        // Five wrong passwords, at once, alternating nodes: the fifth locks, none is lost.
+        let threads: Vec<_> = (0..5)
+            .map(|i| {
+                let (node, client) = (nodes[i % 2].clone(), client.clone());
+                std::thread::spawn(move || sign_in(&node, &client, "wrong").unwrap_err())
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), "NotAuthorizedException: Incorrect username or password.");
+        }
+        for node in &nodes {
+            let e = sign_in(node, &client, "Right-Passw0rd!").unwrap_err();
+            assert_eq!(e, "NotAuthorizedException: Password attempts exceeded", "{backend:?}");
+        }
+    }
+}
+
+fn sign_in(s: &Services, client: &ClientId, password: &str) -> Result<Outcome, String> {
+    let params =
+        BTreeMap::from([("USERNAME".to_owned(), "alice".to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
+    let input = Initiate {
+        auth_flow: "USER_PASSWORD_AUTH".into(),
+        auth_parameters: params,
+        client_id: client.clone(),
+        user_pool_id: None,
+    };
+    s.initiate_auth(input, false)
+        .map_err(|e| if e.is_internal() { format!("{e:?}") } else { format!("{}: {e}", e.code()) })
+}
+
+#[test]
+fn a_commit_on_one_node_wakes_a_long_poll_on_another() {
+    // SQLite has one process per data directory, so only the shared backend has "another node".
+    for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        let other = w.node(1);
+        // Let the node's listener connect (connecting bumps the counter too).
+        let mut seen = other.store.wait_commit(0, Duration::from_millis(1));
+        loop {
+            let n = other.store.wait_commit(seen, Duration::from_millis(500));
+            if n == seen {
+                break;
+            }
+            seen = n;
+        }
+        let start = std::time::Instant::now();
+        let writer = {
+            let s = w.node(2);
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                create_user(&s, &pool, "late").unwrap();
+            })
+        };
+        let now = other.store.wait_commit(seen, Duration::from_secs(10));
+        let waited = start.elapsed();
+        assert!(now > seen, "woken by the other node's commit");
+        assert!(waited >= Duration::from_millis(150), "woken by the commit, not before it: {waited:?}");
+        assert!(waited < Duration::from_secs(5), "woken promptly: {waited:?}");
+        writer.join().unwrap();
+    }
+}
+
+#[test]
+fn a_database_migrated_by_a_newer_janus_is_refused_with_a_clear_message() {
+    for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
+        let store = TestStore::new(backend);
+        store.execute("UPDATE janus_schema SET version = version + 1");
+        let err = format!("{:#}", janus_store::PgStore::open(store.url().unwrap()).err().expect("refused"));
+        assert!(err.contains("newer Janus"), "{err}");
+        // Several nodes starting at once migrate once: the advisory lock serializes them.
+        let fresh = TestStore::new(backend);
+        let url = fresh.url().unwrap().to_owned();
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || janus_store::PgStore::open(&url).map(drop).map_err(|e| format!("{e:#}")))
+            })
+            .collect();
+        for o in opens {
+            o.join().unwrap().unwrap();
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Connections to PostgreSQL: a small runtime of the store's own that drives the async
+//! driver (tokio-postgres), and a bounded pool of connections, each with its prepared
+//! statements. The store traits are synchronous and are called from blocking threads, so a
+//! call here blocks its thread on the runtime until PostgreSQL answers.
+//!
+//! The runtime lives on a thread of its own and is dropped there, never inside somebody
+//! else's async context (where dropping a runtime panics).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::anyhow;
+use bytes::BytesMut;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::{Client, Config, NoTls, Statement};
+
+use janus_types::{Error, Result};
+
+use crate::sql::{Arg, Row};
+
+/// A runtime on its own thread; stops when dropped.
+pub(crate) struct Runtime {
+    handle: tokio::runtime::Handle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Runtime {
+    pub(crate) fn start() -> anyhow::Result<Self> {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name("pg-io".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = handle_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = handle_tx.send(Ok(rt.handle().clone()));
+            let _ = rt.block_on(stopped);
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })?;
+        let handle = handle_rx.recv().map_err(|_| anyhow!("the PostgreSQL runtime did not start"))??;
+        Ok(Self { handle, stop: Some(stop) })
+    }
+
+    /// Run `f` to completion, blocking this (non-async) thread.
+    pub(crate) fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.handle.block_on(f)
+    }
+
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A driver error as the domain sees it: a lost or refused connection is
+/// [`Error::Unavailable`] (HTTP 503, retry), anything else internal.
+pub(crate) fn pg_err(e: tokio_postgres::Error) -> Error {
+    if is_unavailable(&e) {
+        Error::Unavailable(e.into())
+    } else {
+        Error::internal(e)
+    }
+}
+
+fn is_unavailable(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        // Class 08: connection exceptions; 57P01-03: the server shutting down or starting;
+        // 53300: too many connections.
+        let code = db.code().code();
+        return code.starts_with("08") || code.starts_with("57P") || code == "53300";
+    }
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) || e.to_string().contains("timed out")
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Arg::Text(s) => s.to_sql(ty, out),
+            Arg::Int(n) => n.to_sql(ty, out),
+            Arg::OptText(s) => s.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&str as ToSql>::accepts(ty) || <i64 as ToSql>::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+impl Row for tokio_postgres::Row {
+    fn text(&self, i: usize) -> Result<String> {
+        self.try_get(i).map_err(pg_err)
+    }
+
+    fn int(&self, i: usize) -> Result<i64> {
+        self.try_get(i).map_err(pg_err)
+    }
+}
+
+/// `?N` placeholders (the shared SQL's) as PostgreSQL's `$N`.
+fn dollar(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One connection and its prepared statements.
+pub(crate) struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn statement(&mut self, rt: &Runtime, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = rt.block_on(self.client.prepare(&dollar(sql))).map_err(pg_err)?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    pub(crate) fn exec(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let stmt = self.statement(rt, sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        rt.block_on(self.client.execute(&stmt, &params)).map_err(pg_err)
+    }
+
+    pub(crate) fn query(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<Vec<tokio_postgres::Row>> {
+        let stmt = self.statement(rt, sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        rt.block_on(self.client.query(&stmt, &params)).map_err(pg_err)
+    }
+
+    /// Statements without parameters, as one simple query (`BEGIN`, `COMMIT`, DDL).
+    pub(crate) fn batch(&mut self, rt: &Runtime, sql: &str) -> Result<()> {
+        rt.block_on(self.client.batch_execute(sql)).map_err(pg_err)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// Open one connection; its I/O runs on `rt`. Sessions wait at most `lock_timeout` for a
+/// lock and are closed by the server when a transaction idles (a node that stopped
+/// mid-transaction never holds a pool's write lock for long).
+pub(crate) fn connect(rt: &Runtime, config: &Config) -> Result<PgConn> {
+    let (client, connection) = rt.block_on(config.connect(NoTls)).map_err(pg_err)?;
+    rt.handle().spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "PostgreSQL connection ended");
+        }
+    });
+    let mut conn = PgConn { client, statements: HashMap::new() };
+    conn.batch(
+        rt,
+        "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'; \
+         SET statement_timeout = '60s'",
+    )?;
+    Ok(conn)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// At most `max` connections; a caller waits up to `wait` for one to come free.
+pub(crate) struct Pool {
+    pub(crate) rt: Runtime,
+    config: Config,
+    max: usize,
+    wait: Duration,
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<PgConn>,
+    open: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(rt: Runtime, config: Config, max: usize) -> Self {
+        let state = Mutex::new(PoolState { idle: Vec::new(), open: 0 });
+        Self { rt, config, max: max.max(1), wait: Duration::from_secs(15), state, freed: Condvar::new() }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A connection: an idle one that is still open, else a new one while under `max`.
+    pub(crate) fn get(&self) -> Result<Lease<'_>> {
+        let deadline = std::time::Instant::now() + self.wait;
+        let mut state = lock(&self.state);
+        loop {
+            while let Some(c) = state.idle.pop() {
+                if !c.is_closed() {
+                    return Ok(Lease { pool: self, conn: Some(c), broken: false });
+                }
+                state.open -= 1;
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return match connect(&self.rt, &self.config) {
+                    Ok(c) => Ok(Lease { pool: self, conn: Some(c), broken: false }),
+                    Err(e) => {
+                        lock(&self.state).open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::Unavailable(anyhow!("all {} PostgreSQL connections stayed busy", self.max)));
+            }
+            state = self.freed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+}
+
+/// A connection on loan; back to the pool when dropped, unless it broke.
+pub(crate) struct Lease<'a> {
+    pool: &'a Pool,
+    conn: Option<PgConn>,
+    broken: bool,
+}
+
+impl Lease<'_> {
+    /// The runtime (the pool's) and the connection, borrowed side by side.
+    pub(crate) fn parts(&mut self) -> (&Runtime, &mut PgConn) {
+        let pool: &Pool = self.pool;
+        (&pool.rt, self.conn.as_mut().expect("connection present until drop"))
+    }
+
+    /// Do not return this connection to the pool (its session state is unknown).
+    pub(crate) fn discard(&mut self) {
+        self.broken = true;
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(c) = self.conn.take() else { return };
+        let mut state = lock(&self.pool.state);
+        if self.broken || c.is_closed() {
+            state.open -= 1;
+        } else {
+            state.idle.push(c);
+        }
+        drop(state);
+        self.pool.freed.notify_one();
+    }
+}

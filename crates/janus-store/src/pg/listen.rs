@@ -1,0 +1,75 @@
+//! Commit notifications between nodes: a write that appended to a change log sends
+//! `NOTIFY janus_commits` in its transaction (delivered at commit), and every node keeps one
+//! connection that listens and bumps its commit counter, so [`crate::Store::wait_commit`] —
+//! the replication long-poll — wakes on any node's commit. When the listening connection is
+//! lost the counter is bumped as well (waiters re-check rather than miss a commit), and it
+//! reconnects every second until the database answers again.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use tokio_postgres::{AsyncMessage, Config, NoTls};
+
+use super::conn::Pool;
+
+/// The notification channel.
+pub(crate) const CHANNEL: &str = "janus_commits";
+
+type Commits = Arc<(Mutex<u64>, Condvar)>;
+
+fn bump(commits: &Commits) {
+    let (n, cv) = &**commits;
+    *n.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    cv.notify_all();
+}
+
+/// The listening task; stops when dropped.
+pub(crate) struct Listener(tokio::task::JoinHandle<()>);
+
+impl Listener {
+    pub(crate) fn start(pool: &Pool, commits: Commits) -> Self {
+        let config = pool.config().clone();
+        Self(pool.rt.handle().spawn(run(config, commits)))
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run(config: Config, commits: Commits) {
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let woken = commits.clone();
+                let messages = tokio::spawn(async move {
+                    while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                        match m {
+                            Ok(AsyncMessage::Notification(_)) => bump(&woken),
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::debug!(error = %e, "commit listener connection ended");
+                                break;
+                            }
+                        }
+                    }
+                });
+                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    Ok(()) => {
+                        bump(&commits);
+                        let _ = messages.await;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "LISTEN failed");
+                        messages.abort();
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "commit listener cannot connect"),
+        }
+        bump(&commits);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
