@@ -10,6 +10,7 @@ cleanly (code 0) within a few seconds.
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import re
@@ -86,6 +87,38 @@ def _wait_for_listening(stdout_path: Path, proc: subprocess.Popen, stderr_path: 
     raise RuntimeError(f"janus did not print its listening line within {START_TIMEOUT}s")
 
 
+def on_postgres() -> bool:
+    """True when this run's servers keep their state in PostgreSQL."""
+    return os.environ.get("JANUS_CONFORMANCE_STORE") == "postgres"
+
+
+def _pg_url(data_dir: Path) -> str:
+    """The PostgreSQL database of a data directory (created on first use), named after the
+    directory, so a server restarted on the same directory finds its data again."""
+    admin = os.environ["JANUS_TEST_PG"]
+    name = "janus_c" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    exists = subprocess.run(["psql", admin, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def _store_args(data_dir: Path) -> list[str]:
+    """With JANUS_CONFORMANCE_STORE=postgres every data directory gets a database of its own
+    in the test server (JANUS_TEST_PG); otherwise the embedded store in the directory."""
+    return ["--store", _pg_url(data_dir)] if on_postgres() else []
+
+
+def store_dump(data_dir: Path) -> bytes:
+    """Every byte the store of `data_dir` keeps: the SQLite files, or a dump of the database."""
+    if on_postgres():
+        return subprocess.run(["pg_dump", "--data-only", _pg_url(data_dir)],
+                              check=True, capture_output=True).stdout
+    return b"".join((data_dir / f).read_bytes() for f in ("janus.db", "janus.db-wal")
+                    if (data_dir / f).exists())
+
+
 def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True,
                 extra_env: dict | None = None, listen: str = "127.0.0.1:0") -> JanusServer:
     """Start a janus process logging under `root`; returns once /health answers 200.
@@ -108,7 +141,8 @@ def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True
     env.update(extra_env or {})
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
-            [str(JANUS_BIN), "serve", "--listen", listen, "--data-dir", str(data_dir)],
+            [str(JANUS_BIN), "serve", "--listen", listen, "--data-dir", str(data_dir),
+             *_store_args(data_dir)],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,

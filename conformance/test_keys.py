@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from auth_support import make_app_client, make_user, sign_in
-from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus
+from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus, store_dump
 from mfa_support import code, set_mfa
 from support import GOOD_PASSWORD, unique
 from test_cross_region import (EAST, ISSUER_URL, SECRET, WEST, Region, boto_clients, free_port,
@@ -95,8 +95,7 @@ def cmk_pool(region: Region, arn: str, **kwargs) -> str:
 
 
 def raw_store(data_dir) -> bytes:
-    return b"".join((data_dir / f).read_bytes() for f in ("janus.db", "janus.db-wal")
-                    if (data_dir / f).exists())
+    return store_dump(data_dir)
 
 
 def metric(region: Region, name: str, labels: str) -> float:

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from auth_support import make_app_client, make_user, sign_in
-from conftest import ACCESS_KEY_ID, JANUS_BIN, REPO, SECRET_ACCESS_KEY, start_janus, stop_janus
+from conftest import ACCESS_KEY_ID, JANUS_BIN, REPO, SECRET_ACCESS_KEY, start_janus, stop_janus, store_dump
 from support import unique
 from test_cross_region import boto_clients, free_port
 
@@ -75,8 +75,7 @@ def test_pools_encrypt_under_a_kms_key_and_follow_its_state(moto, janus_kms):
     sign_in(public, app["ClientId"], user, PASSWORD, secret=app["ClientSecret"])
     owned = admin.create_user_pool(PoolName=unique("kms-owned"))["UserPool"]["Id"]
     make_user(admin, owned, password=PASSWORD)
-    dump = b"".join((janus_kms.data_dir / f).read_bytes() for f in ("janus.db", "janus.db-wal")
-                    if (janus_kms.data_dir / f).exists())
+    dump = store_dump(janus_kms.data_dir)
     assert PASSWORD.encode() not in dump and app["ClientSecret"].encode() not in dump
     assert b'"phc":"jenc1:' in dump and key.encode() in dump
     kms(moto).disable_key(KeyId=key.split("/")[-1])  # moto takes ids here, not ARNs

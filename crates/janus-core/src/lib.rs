@@ -96,7 +96,6 @@ pub struct Services {
     keys: Arc<keys::KeyCache>,
     decoy: Arc<std::sync::OnceLock<String>>,
     upstream: Arc<std::sync::OnceLock<Arc<dyn security::Upstream>>>,
-    redeemed_here: Arc<oauth::redeemed::LocalRedeemed>,
     decoys: Arc<existence::Decoys>,
     vault: Option<Arc<vault::Vault>>,
     raw_store: Arc<dyn Store>,
@@ -122,7 +121,6 @@ impl Services {
             keys: Arc::new(keys::KeyCache::default()),
             decoy: Arc::new(std::sync::OnceLock::new()),
             upstream: Arc::new(std::sync::OnceLock::new()),
-            redeemed_here: Arc::default(),
             decoys: Arc::default(),
         }
     }

@@ -17,6 +17,10 @@ pub struct Flags {
     /// Directory of the embedded store [env: JANUS_DATA_DIR] [default: ./janus-data]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// The store: postgres://user@host/db (shared by every node of the region) or sqlite:DIR
+    /// [env: JANUS_STORE_URL] [default: the embedded store in --data-dir]
+    #[arg(long)]
+    pub store: Option<String>,
     /// This region's name [env: JANUS_REGION] [default: us-east-1]
     #[arg(long)]
     pub region: Option<String>,
@@ -68,6 +72,13 @@ struct FileConfig {
     limits: Option<LimitsConfig>,
     quotas: Option<QuotasConfig>,
     metrics: Option<MetricsConfig>,
+    store: Option<StoreConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct StoreConfig {
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
@@ -145,6 +156,7 @@ const KNOWN_KEYS: &[&str] = &[
     "limits",
     "quotas",
     "metrics",
+    "store",
 ];
 
 /// The resolved configuration.
@@ -152,6 +164,7 @@ const KNOWN_KEYS: &[&str] = &[
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    pub store: crate::store_url::StoreUrl,
     pub region: String,
     pub account_id: String,
     pub log_format: String,
@@ -345,6 +358,8 @@ impl Config {
             .or_else(|| env("JANUS_DATA_DIR").map(PathBuf::from))
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./janus-data"));
+        let store_url = flags.store.clone().or_else(|| env("JANUS_STORE_URL")).or(file.store.and_then(|s| s.url));
+        let store = crate::store_url::StoreUrl::parse(store_url.as_deref(), &data_dir)?;
         let region = pick(flags.region.clone(), "JANUS_REGION", file.region, "us-east-1");
         janus_types::RegionName::parse(&region).map_err(|e| anyhow::anyhow!("region: {e}"))?;
         let account_id = pick(None, "JANUS_ACCOUNT_ID", file.account_id, "000000000000");
@@ -377,6 +392,7 @@ impl Config {
             keys,
             listen,
             data_dir,
+            store,
             region,
             account_id,
             log_format,

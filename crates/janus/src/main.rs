@@ -13,6 +13,7 @@ mod keys_config;
 mod replica_cli;
 mod serve;
 mod srp_client;
+mod store_url;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9239")]
         listen: std::net::SocketAddr,
     },
+    /// Bring the store's schema up to this binary's version (for operators who migrate
+    /// before deploying; `serve` migrates too, once, whichever node starts first).
+    Migrate {
+        /// The store: postgres://user@host/db or sqlite:DIR [env: JANUS_STORE_URL]
+        #[arg(long, env = "JANUS_STORE_URL")]
+        store: String,
+    },
     /// Check a configuration file: unknown keys and bad values are errors.
     ConfigCheck {
         /// The TOML file to check.
@@ -57,6 +65,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
+        Command::Migrate { store } => store_url::StoreUrl::parse(Some(&store), std::path::Path::new("."))
+            .and_then(|s| store_url::migrate(&s)),
         Command::ConfigCheck { file } => config::check_file(&file),
         Command::Witness { listen } => serve::witness(listen),
         Command::Audit(args) => match audit::run(args) {

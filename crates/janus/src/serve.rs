@@ -11,7 +11,6 @@ use janus_core::{Parts, Services};
 use janus_crypto::{OsRandom, PasswordHasher};
 use janus_http::AppState;
 use janus_repl::{Peers, Replicator};
-use janus_store::SqliteStore;
 use janus_types::{RegionName, SystemClock};
 
 use crate::config::Config;
@@ -49,14 +48,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     janus_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let _lock = lock_data_dir(&config)?;
-    let store = SqliteStore::open(&config.data_dir).context("opening the store")?;
+    let location = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || location.open()).await?.context("opening the store")?;
+    if config.store.is_shared() {
+        tracing::info!(store = %config.store.describe(), "store open");
+    }
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
     let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
     let mut services = Services::new(Parts {
-        store: Arc::new(store),
+        store,
         clock: Arc::new(SystemClock),
         rng: Arc::new(OsRandom),
         hasher: PasswordHasher::new(config.hash),
@@ -101,7 +104,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     state.limits = config.limits;
     state.metrics_token = config.metrics_token.clone();
     let app = janus_http::router(Arc::new(state));
-    println!("janus listening on {endpoint} (region {}, data {})", config.region, config.data_dir.display());
+    println!("janus listening on {endpoint} (region {}, store {})", config.region, config.store.describe());
     tracing::info!(%addr, region = %config.region, "serving");
     let stopping = replicator.clone();
     let shutdown = async move {

@@ -1,32 +1,17 @@
 //! Single use of authorization codes. A redeemed code's id is remembered in its user's
 //! security state (`UserSecurity::redeemed_codes`, replicated pool data) until the code
 //! would have expired anyway. The primary checks and records in one transaction. A secondary
-//! checks its replicated copy and the codes it redeemed itself, then asks the primary
+//! checks its replicated copy and the codes it redeemed itself (region-local marks in the
+//! store, so every node of the region sees them), then asks the primary
 //! through the replication link (a [`SecurityEvent::CodeRedeemed`]) — the primary refuses a
 //! code redeemed anywhere before. If the primary cannot be reached (it is down: the
 //! failover case) the secondary's own record still stops a second use there, and the
 //! primary's record, once it is back and has re-synced, stops it everywhere.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use janus_types::{Entity, Error, Pool, PoolId, Result, UserKey};
 
 use crate::security::{SecurityEvent, Verdict};
 use crate::Services;
-
-/// Codes this region redeemed while not the primary: code id → expiry (ms).
-#[derive(Default)]
-pub struct LocalRedeemed(Mutex<HashMap<String, i64>>);
-
-impl LocalRedeemed {
-    /// Remember `id` until `exp_ms`; false when it was already there.
-    fn insert(&self, id: &str, exp_ms: i64, now_ms: i64) -> bool {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.retain(|_, exp| *exp >= now_ms);
-        m.insert(id.to_owned(), exp_ms).is_none()
-    }
-}
 
 fn reused() -> Error {
     Error::NotAuthorizedException("The authorization code was already used.".into())
@@ -38,15 +23,14 @@ impl Services {
         if self.is_primary(pool) {
             return self.record_redeemed(&pool.id, user, id, exp_ms);
         }
-        let now = self.now_ms();
-        let seen = self
-            .store
-            .read()?
-            .user(&pool.id, user)?
-            .is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
-        if seen || !self.redeemed_here.insert(id, exp_ms, now) {
+        let mut tx = self.store.write(self.now_ms())?;
+        let seen =
+            tx.user(&pool.id, user)?.is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
+        // A region-local mark (never replicated): single use across this region's nodes.
+        if seen || !tx.raise_local_mark(&pool.id, user, &format!("code:{id}"), exp_ms)? {
             return Err(reused());
         }
+        tx.commit()?;
         let event = SecurityEvent::CodeRedeemed { user: user.clone(), code: id.to_owned(), exp_ms };
         match self.send_upstream(&pool.id, &event) {
             Ok(Verdict::Recorded) => Ok(()),

@@ -46,9 +46,18 @@ impl Runtime {
         Ok(Self { handle, stop: Some(stop) })
     }
 
-    /// Run `f` to completion, blocking this (non-async) thread.
+    /// Run `f` to completion, blocking this thread. The store is meant to be called from
+    /// blocking threads; a caller on an async worker thread (a handler that reads the store
+    /// inline, as the embedded store lets it) is moved out of the executor first, instead of
+    /// the runtime panicking.
     pub(crate) fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.handle.block_on(f)
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        match Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| self.handle.block_on(f))
+            }
+            _ => self.handle.block_on(f),
+        }
     }
 
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
