@@ -92,7 +92,7 @@ def on_postgres() -> bool:
     return os.environ.get("JANUS_CONFORMANCE_STORE") == "postgres"
 
 
-def _pg_url(data_dir: Path) -> str:
+def pg_url(data_dir: Path) -> str:
     """The PostgreSQL database of a data directory (created on first use), named after the
     directory, so a server restarted on the same directory finds its data again."""
     admin = os.environ["JANUS_TEST_PG"]
@@ -107,25 +107,27 @@ def _pg_url(data_dir: Path) -> str:
 def _store_args(data_dir: Path) -> list[str]:
     """With JANUS_CONFORMANCE_STORE=postgres every data directory gets a database of its own
     in the test server (JANUS_TEST_PG); otherwise the embedded store in the directory."""
-    return ["--store", _pg_url(data_dir)] if on_postgres() else []
+    return ["--store", pg_url(data_dir)] if on_postgres() else []
 
 
 def store_dump(data_dir: Path) -> bytes:
     """Every byte the store of `data_dir` keeps: the SQLite files, or a dump of the database."""
     if on_postgres():
-        return subprocess.run(["pg_dump", "--data-only", _pg_url(data_dir)],
+        return subprocess.run(["pg_dump", "--data-only", pg_url(data_dir)],
                               check=True, capture_output=True).stdout
     return b"".join((data_dir / f).read_bytes() for f in ("janus.db", "janus.db-wal")
                     if (data_dir / f).exists())
 
 
 def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True,
-                extra_env: dict | None = None, listen: str = "127.0.0.1:0") -> JanusServer:
+                extra_env: dict | None = None, listen: str = "127.0.0.1:0",
+                store: str | None = None) -> JanusServer:
     """Start a janus process logging under `root`; returns once /health answers 200.
     With `admin_env`, the fixed administrator credentials are given through the environment;
     otherwise janus uses (or generates) <data-dir>/admin-credentials.json. `listen` is passed
     as --listen (which overrides JANUS_LISTEN): a fixed address lets two regions name each
-    other before either starts. `extra_env` may set JANUS_REGION (the server's region)."""
+    other before either starts. `extra_env` may set JANUS_REGION (the server's region).
+    `store` is passed as --store (several nodes of a region on one database)."""
     root.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or root / "data"
     n = len(list(root.glob("stdout*.log")))
@@ -142,7 +144,7 @@ def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
             [str(JANUS_BIN), "serve", "--listen", listen, "--data-dir", str(data_dir),
-             *_store_args(data_dir)],
+             *(["--store", store] if store else _store_args(data_dir))],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,

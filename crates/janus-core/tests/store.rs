@@ -269,3 +269,36 @@ fn a_database_migrated_by_a_newer_janus_is_refused_with_a_clear_message() {
         }
     }
 }
+
+#[test]
+fn a_role_is_held_by_one_node_and_taken_over_when_its_holder_goes() {
+    for backend in backends() {
+        let store = TestStore::new(backend);
+        let (a, b) = (store.store.clone(), store.reopen());
+        let held = a.try_lease("puller:p").unwrap().expect("the first node takes the role");
+        assert!(held.held());
+        assert!(a.try_lease("puller:p").unwrap().is_none(), "{backend:?}: not twice in one node");
+        if backend == Backend::Postgres {
+            assert!(b.try_lease("puller:p").unwrap().is_none(), "not by a second node");
+        }
+        assert!(a.try_lease("puller:q").unwrap().is_some(), "{backend:?}: other roles are free");
+        drop(held);
+        let again = b.try_lease("puller:p").unwrap().expect("free again once dropped");
+        if backend == Backend::Postgres {
+            // The holder's database session dies (its node was killed): the role is lost
+            // there, and another node takes it.
+            store.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            );
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while again.held() {
+                assert!(std::time::Instant::now() < deadline, "the lost session is noticed");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let taken = a.try_lease("puller:p").unwrap();
+            assert!(taken.is_some_and(|l| l.held()), "another node takes the role over");
+        }
+    }
+}

@@ -116,6 +116,8 @@ pub struct Replicator {
     auto_promotions: std::sync::atomic::AtomicU64,
     /// Changes applied here as a replica since start-up, per pool (the apply rate's counter).
     applied: Mutex<HashMap<PoolId, u64>>,
+    /// The pools this node pulls: it holds their puller lease (one node per region does).
+    pulling: Mutex<HashSet<PoolId>>,
 }
 
 impl Replicator {
@@ -136,6 +138,7 @@ impl Replicator {
             witness_ok_ms: Default::default(),
             auto_promotions: Default::default(),
             applied: Default::default(),
+            pulling: Default::default(),
         });
         me.services.set_upstream(Arc::new(UpstreamLink(Arc::downgrade(&me))));
         if let Some(v) = me.services.vault() {

@@ -3,6 +3,11 @@
 //! batches of changes, each batch in one transaction with the applied `seq`, and reports its
 //! position to the primary. Errors back off and retry; a restart resumes from the stored
 //! `seq`. A change stamped with an epoch older than the replica's is refused (fencing).
+//!
+//! Every node of a region starts a thread per pool, but only the node holding the pool's
+//! puller lease ([`janus_store::Store::try_lease`]) pulls; the others try again every
+//! second, so when the holder dies another node takes over within about a second of the
+//! database noticing (at once for a killed process: its connection closes).
 
 use anyhow::Context as _;
 use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom};
@@ -19,12 +24,27 @@ use crate::Replicator;
 
 pub(crate) const LONG_POLL: Duration = Duration::from_secs(10);
 
+/// How often a node without a pool's puller lease tries to take it.
+const LEASE_RETRY: Duration = Duration::from_secs(1);
+
 impl Replicator {
-    /// Start pulling every pool this region subscribes to.
+    /// Start pulling every pool this region subscribes to, and keep looking: a pool another
+    /// node of the region subscribed to (the shared store) gets its thread here within a
+    /// second, so this node can take its puller lease over should that node die.
     pub fn start_all(self: &Arc<Self>) -> anyhow::Result<()> {
         for sub in self.services.store.read()?.subscriptions()? {
             self.start(sub);
         }
+        let me = self.clone();
+        std::thread::Builder::new().name("repl-subscriptions".into()).spawn(move || {
+            while !me.stopping() {
+                std::thread::sleep(LEASE_RETRY);
+                match me.services.store.read().and_then(|r| r.subscriptions()) {
+                    Ok(subs) => subs.into_iter().for_each(|sub| me.start(sub)),
+                    Err(e) => tracing::warn!(error = %e, "cannot read this region's subscriptions"),
+                }
+            }
+        })?;
         Ok(())
     }
 
@@ -54,10 +74,15 @@ impl Replicator {
         let peer = Peer::new(&sub.url, &secret);
         let mut backoff = Duration::from_millis(100);
         let mut need_snapshot = false;
+        let mut lease: Option<Box<dyn janus_store::Lease>> = None;
         tracing::info!(pool = %sub.pool, source = %sub.source, "replicating");
         while self.subscribed(&sub.pool) {
             if !self.available() {
                 std::thread::sleep(Duration::from_millis(200)); // out of service: as if down
+                continue;
+            }
+            if !self.hold_puller_lease(&sub.pool, &mut lease) {
+                std::thread::sleep(LEASE_RETRY);
                 continue;
             }
             match self.step(&peer, &sub.pool, &mut need_snapshot) {
@@ -69,8 +94,48 @@ impl Replicator {
                 }
             }
         }
+        self.set_pulling(&sub.pool, false);
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&sub.pool);
         tracing::info!(pool = %sub.pool, "stopped replicating");
+    }
+
+    /// Keep (or take) the pool's puller lease; false when another node holds it.
+    fn hold_puller_lease(&self, pool: &PoolId, lease: &mut Option<Box<dyn janus_store::Lease>>) -> bool {
+        if lease.as_ref().is_some_and(|l| l.held()) {
+            return true;
+        }
+        if lease.take().is_some() {
+            self.set_pulling(pool, false);
+            tracing::warn!(pool = %pool, "lost the puller lease; another node may pull now");
+        }
+        match self.services.store.try_lease(&format!("puller:{pool}")) {
+            Ok(Some(l)) => {
+                *lease = Some(l);
+                self.set_pulling(pool, true);
+                tracing::info!(pool = %pool, "this node pulls the pool");
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(pool = %pool, error = %e, "cannot take the puller lease; retrying");
+                false
+            }
+        }
+    }
+
+    fn set_pulling(&self, pool: &PoolId, on: bool) {
+        let mut set = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
+        if on {
+            set.insert(pool.clone());
+        } else {
+            set.remove(pool);
+        }
+    }
+
+    /// Whether this node pulls `pool` (holds its puller lease). Only that node knows when
+    /// the primary was last heard from, so only it may decide to promote.
+    pub fn pulls_here(&self, pool: &PoolId) -> bool {
+        self.pulling.lock().unwrap_or_else(|p| p.into_inner()).contains(pool)
     }
 
     fn step(&self, peer: &Peer, pool: &PoolId, need_snapshot: &mut bool) -> anyhow::Result<()> {

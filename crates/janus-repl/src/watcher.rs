@@ -108,7 +108,9 @@ impl Replicator {
                 Some(p) => p,
                 None => continue,
             };
-            if self.services.replica_status_here(&pool) != Some(ReplicaStatus::Active) {
+            // One watcher per pool and region: the node that pulls it (it alone knows when
+            // the primary was last heard from).
+            if self.services.replica_status_here(&pool) != Some(ReplicaStatus::Active) || !self.pulls_here(&sub.pool) {
                 watches.remove(&sub.pool);
                 continue;
             }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod filter;
+mod lease;
 pub mod pg;
 mod sql;
 pub mod sqlite;
@@ -17,6 +18,7 @@ use janus_types::{
 };
 
 pub use filter::{FilterAttr, FilterOp, UserFilter};
+pub use lease::Lease;
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -33,6 +35,9 @@ pub trait Store: Send + Sync + 'static {
     /// The number of transactions committed since start; blocks up to `timeout` until it
     /// exceeds `seen` (the replication stream long-polls with this).
     fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64;
+    /// Take the region-wide role `name` if no node holds it: `Some` while this node does. A
+    /// node that dies loses its roles by itself (see [`Lease::held`]).
+    fn try_lease(&self, name: &str) -> Result<Option<Box<dyn Lease>>>;
 }
 
 /// A pool this region holds a replica of, and where to pull it from (region-local state,

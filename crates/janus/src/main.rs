@@ -65,8 +65,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
-        Command::Migrate { store } => store_url::StoreUrl::parse(Some(&store), std::path::Path::new("."))
-            .and_then(|s| store_url::migrate(&s)),
+        Command::Migrate { store } => {
+            store_url::StoreUrl::parse(Some(&store), std::path::Path::new(".")).and_then(|s| store_url::migrate(&s))
+        }
         Command::ConfigCheck { file } => config::check_file(&file),
         Command::Witness { listen } => serve::witness(listen),
         Command::Audit(args) => match audit::run(args) {

@@ -38,7 +38,9 @@ impl StoreUrl {
     /// Open it (migrating its schema, or refusing a newer one).
     pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match self {
-            Self::Sqlite(dir) => Arc::new(SqliteStore::open(dir).with_context(|| format!("opening {}", dir.display()))?),
+            Self::Sqlite(dir) => {
+                Arc::new(SqliteStore::open(dir).with_context(|| format!("opening {}", dir.display()))?)
+            }
             Self::Postgres(url) => Arc::new(PgStore::open(url)?),
         })
     }

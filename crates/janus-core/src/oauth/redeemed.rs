@@ -24,8 +24,7 @@ impl Services {
             return self.record_redeemed(&pool.id, user, id, exp_ms);
         }
         let mut tx = self.store.write(self.now_ms())?;
-        let seen =
-            tx.user(&pool.id, user)?.is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
+        let seen = tx.user(&pool.id, user)?.is_some_and(|u| u.security.redeemed_codes.iter().any(|(c, _)| c == id));
         // A region-local mark (never replicated): single use across this region's nodes.
         if seen || !tx.raise_local_mark(&pool.id, user, &format!("code:{id}"), exp_ms)? {
             return Err(reused());

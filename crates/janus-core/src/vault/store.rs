@@ -43,6 +43,9 @@ impl Store for EncryptedStore {
     fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64 {
         self.inner.wait_commit(seen, timeout)
     }
+    fn try_lease(&self, name: &str) -> Result<Option<Box<dyn janus_store::Lease>>> {
+        self.inner.try_lease(name)
+    }
 }
 
 struct EncRead<'a> {

@@ -15,6 +15,7 @@
 //!   listens, so a replication stream long-polling on any node wakes when any node commits.
 
 mod conn;
+mod lease;
 mod listen;
 mod schema;
 
@@ -41,6 +42,7 @@ pub struct PgStore {
     pool: Arc<Pool>,
     commits: Arc<(Mutex<u64>, Condvar)>,
     _listener: listen::Listener,
+    leases: lease::Leases,
     target: String,
 }
 
@@ -89,7 +91,8 @@ impl PgStore {
         let commits = Arc::new((Mutex::new(0), Condvar::new()));
         let pool = Arc::new(Pool::new(rt, config, size));
         let listener = listen::Listener::start(&pool, commits.clone());
-        Ok(Self { pool, commits, _listener: listener, target })
+        let leases = lease::Leases::new(pool.clone());
+        Ok(Self { pool, commits, _listener: listener, leases, target })
     }
 
     /// Migrate the database at `url` and return (version found, version now), for
@@ -309,6 +312,10 @@ impl Store for PgStore {
 
     fn shutdown(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn try_lease(&self, name: &str) -> Result<Option<Box<dyn crate::Lease>>> {
+        self.leases.try_take(name)
     }
 
     fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64 {

@@ -22,6 +22,7 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     commits: Arc<(Mutex<u64>, Condvar)>,
+    leases: crate::lease::Held,
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
@@ -77,7 +78,13 @@ impl SqliteStore {
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
         schema::migrate(&mut writer)?;
         let commits = Arc::new((Mutex::new(0), Condvar::new()));
-        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), commits })
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            commits,
+            leases: Default::default(),
+        })
     }
 
     /// The database file.
@@ -210,6 +217,10 @@ impl Store for SqliteStore {
         let guard = lock(lock_);
         let (guard, _) = cv.wait_timeout_while(guard, timeout, |n| *n <= seen).unwrap_or_else(|p| p.into_inner());
         *guard
+    }
+
+    fn try_lease(&self, name: &str) -> Result<Option<Box<dyn crate::Lease>>> {
+        Ok(self.leases.take(name).map(|h| Box::new(h) as Box<dyn crate::Lease>))
     }
 
     fn shutdown(&self) -> Result<()> {

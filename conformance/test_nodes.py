@@ -1,0 +1,91 @@
+"""Several stateless nodes of one region on one PostgreSQL database (issue 14): the secondary
+region runs two nodes; exactly one of them pulls each pool, and when that node is killed with
+SIGKILL the other takes the puller lease over within seconds and the replica keeps following,
+with nothing applied twice (the digests agree and the change log has no hole).
+
+The primary is a single node on the embedded store; both west nodes share one database in the
+test PostgreSQL (JANUS_TEST_PG, started by scripts/test). The test runs in the first pass of
+the suite only: it sets its stores itself."""
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from conftest import JANUS_BIN, on_postgres, pg_url, start_janus, stop_janus
+from support import unique
+from test_cross_region import (EAST, ISSUER_URL, SECRET, WEST, Region, activate, boto_clients,
+                               free_port, in_step, replicate, wait_until)
+
+PASSWORD = "Passw0rd!-nodes"
+PULLS = "this node pulls the pool"
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory):
+    if on_postgres():
+        pytest.skip("runs in the first pass (it chooses its stores itself)")
+    if not os.environ.get("JANUS_TEST_PG"):
+        if os.environ.get("JANUS_TEST_REQUIRE_PG") == "1":
+            pytest.fail("JANUS_TEST_PG is not set")
+        pytest.skip("JANUS_TEST_PG is not set (scripts/test starts a PostgreSQL)")
+    root = tmp_path_factory.mktemp("nodes")
+    ports = {"east": free_port(), "west1": free_port(), "west2": free_port()}
+    shared = pg_url(root / "west-db")
+    env = lambda region, peer: {  # noqa: E731
+        "JANUS_REGION": region, "JANUS_PEERS": peer, "JANUS_REPLICATION_SECRET": SECRET,
+        "JANUS_REPLICA_REQUIRES_CMK": "false", "JANUS_ISSUER_URL": ISSUER_URL,
+        "JANUS_LOG": "info,janus_repl=debug"}
+    servers = {
+        "east": start_janus(root / "east", listen=f"127.0.0.1:{ports['east']}",
+                            extra_env=env(EAST, f"{WEST}=http://127.0.0.1:{ports['west1']}")
+                            | {"JANUS_ADVERTISE_URL": f"http://127.0.0.1:{ports['east']}"}),
+    }
+    for node in ("west1", "west2"):
+        servers[node] = start_janus(
+            root / node, listen=f"127.0.0.1:{ports[node]}", store=shared,
+            extra_env=env(WEST, f"{EAST}=http://127.0.0.1:{ports['east']}")
+            | {"JANUS_ADVERTISE_URL": f"http://127.0.0.1:{ports['west1']}"})
+    yield {name: Region(EAST if name == "east" else WEST, s, *boto_clients(s))
+           for name, s in servers.items()}
+    for s in servers.values():
+        if s.process.poll() is None:
+            stop_janus(s, timeout=20)
+
+
+def pullers(nodes: dict) -> list[str]:
+    """The west nodes whose log says they took the pool's puller lease."""
+    return [n for n in ("west1", "west2") if PULLS in nodes[n].server.stderr_path.read_text()]
+
+
+def test_one_node_pulls_and_the_other_takes_over_when_it_is_killed(two_nodes):
+    east, west1, west2 = two_nodes["east"], two_nodes["west1"], two_nodes["west2"]
+    pool = east.admin.create_user_pool(PoolName=unique("nodes"))["UserPool"]["Id"]
+    for i in range(20):
+        east.admin.admin_create_user(UserPoolId=pool, Username=f"before{i}", MessageAction="SUPPRESS")
+    replicate(east, west1, pool)
+    activate(east, west1, pool)
+    in_step(east, west2, pool)  # the other node reads the same database
+    wait_until("one west node to pull", lambda: len(pullers(two_nodes)) == 1)
+    time.sleep(2.5)  # both nodes have tried for the lease by now
+    assert len(pullers(two_nodes)) == 1, "exactly one node pulls"
+    holder = pullers(two_nodes)[0]
+    survivor = "west2" if holder == "west1" else "west1"
+
+    killed_at = time.monotonic()
+    two_nodes[holder].server.process.send_signal(signal.SIGKILL)
+    two_nodes[holder].server.process.wait()
+    wait_until(f"{survivor} to take the puller lease over", lambda: PULLS in
+               two_nodes[survivor].server.stderr_path.read_text(), timeout=10)
+    takeover = time.monotonic() - killed_at
+    assert takeover < 5, f"took over in {takeover:.1f} s"
+
+    for i in range(20):
+        east.admin.admin_create_user(UserPoolId=pool, Username=f"after{i}", MessageAction="SUPPRESS")
+    digest = in_step(east, two_nodes[survivor], pool)
+    assert digest, "the replica follows through the surviving node"
+    users = two_nodes[survivor].admin.list_users(UserPoolId=pool, Limit=60)["Users"]
+    assert len(users) == 40
+    print(f"\npuller takeover after SIGKILL: {takeover:.2f} s")
