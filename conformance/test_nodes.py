@@ -7,14 +7,21 @@ The primary is a single node on the embedded store; both west nodes share one da
 test PostgreSQL (JANUS_TEST_PG, started by scripts/test). The test runs in the first pass of
 the suite only: it sets its stores itself."""
 
+import collections
 import os
-import re
 import signal
+import subprocess
+import threading
+import tempfile
 import time
+from pathlib import Path
 
+import boto3
+import botocore.exceptions
 import pytest
+from botocore.config import Config
 
-from conftest import JANUS_BIN, on_postgres, pg_url, start_janus, stop_janus
+from conftest import REPO, on_postgres, pg_url, start_janus, stop_janus
 from support import unique
 from test_cross_region import (EAST, ISSUER_URL, SECRET, WEST, Region, activate, boto_clients,
                                free_port, in_step, replicate, wait_until)
@@ -89,3 +96,67 @@ def test_one_node_pulls_and_the_other_takes_over_when_it_is_killed(two_nodes):
     users = two_nodes[survivor].admin.list_users(UserPoolId=pool, Limit=60)["Users"]
     assert len(users) == 40
     print(f"\npuller takeover after SIGKILL: {takeover:.2f} s")
+
+
+def test_a_database_restart_under_load_costs_503s_not_errors_and_loses_nothing(tmp_path):
+    """A PostgreSQL of the test's own is restarted while a client creates users: requests
+    made while it is down are answered 503 (botocore retries those), never 500 or a hang;
+    the node reconnects by itself and every acknowledged user is there."""
+    if on_postgres():
+        pytest.skip("runs in the first pass (it chooses its stores itself)")
+    script = REPO / "scripts" / "postgres-for-tests"
+    pg_dir = Path(tempfile.mkdtemp(prefix="janus-pg-"))  # outside pytest's 0700 dirs: postgres runs it
+    admin = subprocess.run([str(script), "start", str(pg_dir)], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    try:
+        subprocess.run(["psql", admin, "-qc", "CREATE DATABASE restarted"], check=True)
+        node = start_janus(tmp_path / "node", store=admin.rsplit("/", 1)[0] + "/restarted")
+        try:
+            admin_client = boto3.client(
+                "cognito-idp", endpoint_url=node.endpoint, region_name=node.region,
+                aws_access_key_id=node.access_key_id, aws_secret_access_key=node.secret_access_key,
+                config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=20))
+            pool = admin_client.create_user_pool(PoolName=unique("restart"))["UserPool"]["Id"]
+            acknowledged, statuses, stop = [], collections.Counter(), threading.Event()
+
+            def load():
+                i = 0
+                while not stop.is_set():
+                    name = f"u{i}"
+                    i += 1
+                    started = time.monotonic()
+                    try:
+                        admin_client.admin_create_user(UserPoolId=pool, Username=name,
+                                                       MessageAction="SUPPRESS")
+                        acknowledged.append(name)
+                        statuses[200] += 1
+                    except botocore.exceptions.ClientError as e:
+                        statuses[e.response["ResponseMetadata"]["HTTPStatusCode"]] += 1
+                    assert time.monotonic() - started < 20, "no request hangs"
+
+            worker = threading.Thread(target=load)
+            worker.start()
+            time.sleep(1.0)
+            before = len(acknowledged)
+            subprocess.run([str(script), "restart", str(pg_dir), "2"], check=True)
+            time.sleep(1.0)
+            wait_until("writes to succeed again", lambda: len(acknowledged) > before + 20, timeout=30)
+            stop.set()
+            worker.join()
+            assert set(statuses) <= {200, 503}, f"only successes and 503s: {dict(statuses)}"
+            assert statuses[503] > 0, f"requests while the database was down got 503: {dict(statuses)}"
+            names = set()
+            token = None
+            while True:
+                page = admin_client.list_users(UserPoolId=pool, Limit=60,
+                                               **({"PaginationToken": token} if token else {}))
+                names |= {u["Username"] for u in page["Users"]}
+                token = page.get("PaginationToken")
+                if not token:
+                    break
+            assert set(acknowledged) <= names, "every acknowledged user survived the restart"
+            print(f"\nduring the restart: {dict(statuses)}")
+        finally:
+            stop_janus(node)
+    finally:
+        subprocess.run([str(script), "stop", str(pg_dir)], check=False)
