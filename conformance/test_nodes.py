@@ -21,7 +21,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from conftest import REPO, on_postgres, pg_url, start_janus, stop_janus
+from conftest import JANUS_BIN, REPO, on_postgres, pg_url, start_janus, stop_janus
 from support import unique
 from test_cross_region import (EAST, ISSUER_URL, SECRET, WEST, Region, activate, boto_clients,
                                free_port, in_step, replicate, wait_until)
@@ -160,3 +160,54 @@ def test_a_database_restart_under_load_costs_503s_not_errors_and_loses_nothing(t
             stop_janus(node)
     finally:
         subprocess.run([str(script), "stop", str(pg_dir)], check=False)
+
+
+def _janus(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JANUS_")}
+    return subprocess.run([str(JANUS_BIN), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_store_copy_moves_a_region_onto_postgres_and_back(tmp_path):
+    """A region on the embedded store is stopped, copied into PostgreSQL with `janus store
+    copy` (verified by digest), and started on it: the same users sign in with the same
+    passwords. Copied back into an empty directory, it verifies again; a non-empty
+    destination is refused."""
+    if on_postgres():
+        pytest.skip("runs in the first pass (it chooses its stores itself)")
+    data = tmp_path / "region"
+    node = start_janus(tmp_path / "sqlite", data_dir=data, store=f"sqlite:{data}")
+    admin, public = boto_clients(node)
+    pool = admin.create_user_pool(PoolName=unique("copy"))["UserPool"]["Id"]
+    client = admin.create_user_pool_client(
+        UserPoolId=pool, ClientName="c",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    for i in range(30):
+        admin.admin_create_user(UserPoolId=pool, Username=f"u{i}", MessageAction="SUPPRESS")
+    admin.admin_set_user_password(UserPoolId=pool, Username="u7", Password=PASSWORD, Permanent=True)
+    admin.create_group(UserPoolId=pool, GroupName="g")
+    admin.admin_add_user_to_group(UserPoolId=pool, Username="u7", GroupName="g")
+    before = admin.list_users(UserPoolId=pool, Limit=60)["Users"]
+    assert stop_janus(node) == 0
+
+    target = pg_url(tmp_path / "copy-db")
+    p = _janus("store", "copy", "--from", f"sqlite:{data}", "--to", target)
+    assert p.returncode == 0, p.stderr
+    assert "verified" in p.stdout and "every pool identical" in p.stderr
+
+    moved = start_janus(tmp_path / "pg", data_dir=data, store=target)
+    try:
+        admin, public = boto_clients(moved)
+        assert admin.list_users(UserPoolId=pool, Limit=60)["Users"] == before
+        r = public.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": "u7", "PASSWORD": PASSWORD})
+        assert r["AuthenticationResult"]["AccessToken"]
+        groups = admin.admin_list_groups_for_user(UserPoolId=pool, Username="u7")["Groups"]
+        assert [g["GroupName"] for g in groups] == ["g"]
+    finally:
+        assert stop_janus(moved) == 0
+
+    back = tmp_path / "back"
+    p = _janus("store", "copy", "--from", target, "--to", f"sqlite:{back}")
+    assert p.returncode == 0, p.stderr
+    p = _janus("store", "copy", "--from", f"sqlite:{back}", "--to", target)
+    assert p.returncode != 0 and "already holds pools" in p.stderr

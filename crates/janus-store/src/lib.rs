@@ -162,6 +162,10 @@ pub trait Write: Read {
         epoch: Epoch,
         entities: &mut dyn Iterator<Item = Result<Entity>>,
     ) -> Result<u64>;
+    /// Add `change` to the pool's retained log as history: its rows are not touched and the
+    /// head does not move (a store copy carries the log over after the snapshot of its head,
+    /// so replicas following the pool can still resume from an older `seq`).
+    fn keep_history(&mut self, change: &Change) -> Result<()>;
     /// Store `entity` as replicated state, without logging a change.
     fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()>;
     /// Empty the pool's change log and set its head to `seq`/`epoch`.

@@ -13,6 +13,7 @@ mod keys_config;
 mod replica_cli;
 mod serve;
 mod srp_client;
+mod store_copy;
 mod store_url;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,9 @@ enum Command {
         #[arg(long, env = "JANUS_STORE_URL")]
         store: String,
     },
+    /// The store itself: copy a stopped region onto another store, verified.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Check a configuration file: unknown keys and bad values are errors.
     ConfigCheck {
         /// The TOML file to check.
@@ -61,10 +65,30 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy every pool (rows as stored, head and retained log) and the region's subscriptions
+    /// from one store into an empty one, then compare both pool by pool. Stop the region first.
+    Copy {
+        /// The source: sqlite:DIR or postgres://user@host/db
+        #[arg(long)]
+        from: String,
+        /// The destination (empty): sqlite:DIR or postgres://user@host/db
+        #[arg(long)]
+        to: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(flags) => config::Config::load(&flags).and_then(serve::run),
+        Command::Store(StoreCommand::Copy { from, to }) => {
+            let here = std::path::Path::new(".");
+            store_url::StoreUrl::parse(Some(&from), here)
+                .and_then(|f| Ok((f, store_url::StoreUrl::parse(Some(&to), here)?)))
+                .and_then(|(f, t)| store_copy::copy(&f, &t))
+        }
         Command::Migrate { store } => {
             store_url::StoreUrl::parse(Some(&store), std::path::Path::new(".")).and_then(|s| store_url::migrate(&s))
         }

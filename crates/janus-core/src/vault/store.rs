@@ -276,6 +276,9 @@ impl Write for EncWrite<'_> {
     fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()> {
         self.inner.restore(pool, entity)
     }
+    fn keep_history(&mut self, change: &janus_types::Change) -> Result<()> {
+        self.inner.keep_history(change)
+    }
     fn reset_log(&mut self, pool: &PoolId, seq: Seq, epoch: Epoch) -> Result<()> {
         self.inner.reset_log(pool, seq, epoch)
     }

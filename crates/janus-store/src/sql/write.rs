@@ -75,6 +75,16 @@ impl<C: SqlWrite> Write for C {
         Ok(n)
     }
 
+    fn keep_history(&mut self, change: &Change) -> Result<()> {
+        self.touch(change.pool.as_str())?;
+        let body = serde_json::to_string(change).map_err(Error::internal)?;
+        self.exec(
+            "INSERT INTO changes (pool, seq, body) VALUES (?1, ?2, ?3)",
+            &[change.pool.as_str().into(), (change.seq.0 as i64).into(), body.as_str().into()],
+        )?;
+        Ok(())
+    }
+
     fn restore(&mut self, pool: &PoolId, entity: &Entity) -> Result<()> {
         self.touch(pool.as_str())?;
         rows::put_entity(self, pool.as_str(), entity)

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The stores side by side (issue 14), one command: bash bench/postgres.sh
+#
+# Three set-ups of one region, measured in the same run, interleaved, REPS times:
+#   sqlite — one node on the embedded store;
+#   pg1    — one node on PostgreSQL (a throw-away cluster from scripts/postgres-for-tests,
+#            fsync on, on this machine's disk);
+#   pg2    — two nodes on that PostgreSQL behind HAProxy (round robin), the deployment of
+#            deploy/; the load goes to HAProxy.
+# Loads (loadgen, CLIENTS concurrent clients): AdminCreateUser/s (CREATES users into a fresh
+# pool), AdminGetUser/s (SECS seconds, random users), USER_PASSWORD_AUTH/s and
+# REFRESH_TOKEN_AUTH/s (SECS seconds, USERS users). The raw argon2id rate of this machine is
+# measured beside them: USER_PASSWORD_AUTH is bounded by it.
+# The summary gives medians and the medians of per-repetition ratios to sqlite; it is printed
+# and written to bench/last-postgres.txt (raw loadgen lines: bench/last-postgres.log).
+#
+# Knobs: JANUS_BIN, REPS=3, CLIENTS=8, CREATES=2000, SECS=5, USERS=64, BENCH_TMP.
+# Needs haproxy and PostgreSQL's server binaries (scripts/setup-test-env installs both).
+set -euo pipefail
+
+REPS=${REPS:-3}
+CLIENTS=${CLIENTS:-8}
+CREATES=${CREATES:-2000}
+SECS=${SECS:-5}
+USERS=${USERS:-64}
+PASSWORD='Bench-Passw0rd!'
+
+source "$(dirname "$0")/lib.sh"
+build_janus
+build_loadgen
+
+WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/janus-pgbench.XXXXXX")
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  "$ROOT/scripts/postgres-for-tests" stop "$WORK/pg" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+say "== starting PostgreSQL"
+PG_ADMIN=$("$ROOT/scripts/postgres-for-tests" start "$WORK/pg")
+PG_BASE=${PG_ADMIN%/*}
+
+# node NAME STORE_ARGS... → starts janus, echoes its URL; pid appended to PIDS
+start_node() {
+  local name=$1 port
+  shift
+  port=$(free_port)
+  "$JANUS_BIN" serve --listen "127.0.0.1:$port" --data-dir "$WORK/$name" "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  PIDS+=("$!")
+  "$LG" wait --url "http://127.0.0.1:$port/health" --timeout 60 >/dev/null
+  echo "http://127.0.0.1:$port"
+}
+
+psql "$PG_ADMIN" -qc "CREATE DATABASE pg1" >/dev/null
+psql "$PG_ADMIN" -qc "CREATE DATABASE pg2" >/dev/null
+declare -A URL
+URL[sqlite]=$(start_node sqlite)
+URL[pg1]=$(start_node pg1 --store "$PG_BASE/pg1")
+A=$(start_node pg2a --store "$PG_BASE/pg2")
+B=$(start_node pg2b --store "$PG_BASE/pg2")
+HPORT=$(free_port)
+cat >"$WORK/haproxy.cfg" <<EOF
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+frontend janus
+    bind 127.0.0.1:$HPORT
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    option httpchk GET /health
+    server a ${A#http://} check inter 1s
+    server b ${B#http://} check inter 1s
+EOF
+haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+PIDS+=("$!")
+URL[pg2]=http://127.0.0.1:$HPORT
+"$LG" wait --url "${URL[pg2]}/health" --timeout 30 >/dev/null
+SETUPS=(sqlite pg1 pg2)
+
+LOG=$BENCH/last-postgres.log
+: >"$LOG"
+RESULTS=$WORK/results.tsv # setup op rep ops_s p50 p99 err
+: >"$RESULTS"
+
+record() { # SETUP OP REP OUTPUT
+  local line
+  printf '%s %s rep=%s %s\n' "$1" "$2" "$3" "$4" >>"$LOG"
+  line=$(grep '^RESULT' <<<"$4")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(field ops_s "$line")" "$(field p50_ms "$line")" \
+    "$(field p99_ms "$line")" "$(field err "$line")" >>"$RESULTS"
+}
+
+measure() { # SETUP REP
+  local s=$1 rep=$2 url=${URL[$1]} pool out pool_s client tokens
+  pool=$("$LG" create-pool --endpoint "$url" --name "bench-$s-$rep")
+  out=$("$LG" run --endpoint "$url" --op create --pool "$pool" --clients "$CLIENTS" --count "$CREATES" --prefix u)
+  record "$s" create "$rep" "$out"
+  out=$("$LG" run --endpoint "$url" --op get --pool "$pool" --clients "$CLIENTS" --duration "$SECS" --warmup 1 --keys "$CREATES" --prefix u)
+  record "$s" get "$rep" "$out"
+  tokens=$WORK/tokens-$s-$rep
+  out=$("$LG" setup-signin --endpoint "$url" --name "signin-$s-$rep" --users "$USERS" --password "$PASSWORD" --tokens-out "$tokens")
+  pool_s=$(field pool "$out")
+  client=$(field client "$out")
+  for op in password refresh; do
+    out=$("$LG" run --endpoint "$url" --op "$op" --clients "$CLIENTS" --duration "$SECS" --warmup 1 \
+      --pool "$pool_s" --client-id "$client" --keys "$USERS" --password "$PASSWORD" --tokens "$tokens")
+    record "$s" "$op" "$rep" "$out"
+  done
+}
+
+ARGON=()
+for rep in $(seq 1 "$REPS"); do
+  # Rotate the order between repetitions, so no set-up always goes first.
+  order=("${SETUPS[@]:$(((rep - 1) % 3))}" "${SETUPS[@]:0:$(((rep - 1) % 3))}")
+  for s in "${order[@]}"; do
+    say "== rep $rep: $s"
+    measure "$s" "$rep"
+  done
+  a=$("$LG" argon2 --threads 2 --duration 3)
+  ARGON+=("$(field hashes_s "$(grep '^ARGON2' <<<"$a")")")
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+value() { awk -F'\t' -v s="$1" -v o="$2" -v r="$3" '$1 == s && $2 == o && $3 == r { print $4 }' "$RESULTS"; }
+ARGON_MED=$(printf '%s\n' "${ARGON[@]}" | median)
+
+{
+  echo "bench/postgres.sh — $JANUS_LABEL; REPS=$REPS CLIENTS=$CLIENTS CREATES=$CREATES SECS=$SECS USERS=$USERS"
+  echo "raw argon2id (2 threads): median $ARGON_MED hashes/s (${ARGON[*]})"
+  printf '%-10s %-8s %12s %10s %10s  %s\n' op setup "median/s" "x sqlite" "p99 ms" "reps"
+  for op in create get password refresh; do
+    for s in "${SETUPS[@]}"; do
+      vals=$(for r in $(seq 1 "$REPS"); do value "$s" "$op" "$r"; done)
+      ratio=$(for r in $(seq 1 "$REPS"); do awk -v a="$(value "$s" "$op" "$r")" -v b="$(value sqlite "$op" "$r")" 'BEGIN { if (b > 0) printf "%.3f\n", a / b }'; done | median)
+      p99=$(awk -F'\t' -v s="$s" -v o="$op" '$1 == s && $2 == o { print $6 }' "$RESULTS" | median)
+      printf '%-10s %-8s %12s %10s %10s  %s\n' "$op" "$s" "$(median <<<"$vals")" "$ratio" "$p99" "$(tr '\n' ' ' <<<"$vals")"
+    done
+  done
+  for s in "${SETUPS[@]}"; do
+    pw=$(for r in $(seq 1 "$REPS"); do value "$s" password "$r"; done | median)
+    awk -v p="$pw" -v a="$ARGON_MED" -v s="$s" 'BEGIN { printf "USER_PASSWORD_AUTH %s: %.0f%% of the raw argon2id rate\n", s, 100 * p / a }'
+  done
+  errs=$(awk -F'\t' '$7 > 0 { print $1, $2, "rep", $3, $7 " errors" }' "$RESULTS")
+  [[ -z $errs ]] && echo "no errors" || echo "$errs"
+} | tee "$BENCH/last-postgres.txt"
