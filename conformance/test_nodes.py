@@ -50,13 +50,18 @@ def two_nodes(tmp_path_factory):
                             extra_env=env(EAST, f"{WEST}=http://127.0.0.1:{ports['west1']}")
                             | {"JANUS_ADVERTISE_URL": f"http://127.0.0.1:{ports['east']}"}),
     }
-    for node in ("west1", "west2"):
+    def west(node: str):
+        # Every node of a region unlocks the one keyring in its database with the same key file.
         servers[node] = start_janus(
             root / node, listen=f"127.0.0.1:{ports[node]}", store=shared,
             extra_env=env(WEST, f"{EAST}=http://127.0.0.1:{ports['east']}")
-            | {"JANUS_ADVERTISE_URL": f"http://127.0.0.1:{ports['west1']}"})
-    yield {name: Region(EAST if name == "east" else WEST, s, *boto_clients(s))
-           for name, s in servers.items()}
+            | {"JANUS_ADVERTISE_URL": f"http://127.0.0.1:{ports['west1']}",
+               "JANUS_KEYRING_KEY_FILE": str(root / "west-keyring.key")})
+        return Region(WEST, servers[node], *boto_clients(servers[node]))
+    nodes = {"east": Region(EAST, servers["east"], *boto_clients(servers["east"])),
+             "west1": west("west1"), "west2": west("west2")}
+    nodes["restart"] = lambda node: nodes.__setitem__(node, west(node))
+    yield nodes
     for s in servers.values():
         if s.process.poll() is None:
             stop_janus(s, timeout=20)
@@ -96,6 +101,7 @@ def test_one_node_pulls_and_the_other_takes_over_when_it_is_killed(two_nodes):
     users = two_nodes[survivor].admin.list_users(UserPoolId=pool, Limit=60)["Users"]
     assert len(users) == 40
     print(f"\npuller takeover after SIGKILL: {takeover:.2f} s")
+    two_nodes["restart"](holder)  # for the tests after this one
 
 
 def test_a_database_restart_under_load_costs_503s_not_errors_and_loses_nothing(tmp_path):
@@ -211,3 +217,32 @@ def test_store_copy_moves_a_region_onto_postgres_and_back(tmp_path):
     assert p.returncode == 0, p.stderr
     p = _janus("store", "copy", "--from", f"sqlite:{back}", "--to", target)
     assert p.returncode != 0 and "already holds pools" in p.stderr
+
+
+def test_a_key_made_or_disabled_through_one_node_holds_on_every_node(two_nodes):
+    """The built-in keyring lives in the region's database: a key created through one node
+    encrypts a pool the other node serves, and disabling it through one node stops sign-in
+    through the other within about a second (each node polls the keyring's version)."""
+    from auth_support import make_app_client, make_user, sign_in
+    from test_keys import PASSWORD as KEY_PASSWORD, cmk_pool, create_key, keys, refusal
+    west1, west2 = two_nodes["west1"], two_nodes["west2"]
+    arn = create_key(west1)
+    pool = cmk_pool(west1, arn)
+    app = make_app_client(west1.admin, pool)
+    user = make_user(west1.admin, pool, password=KEY_PASSWORD)
+    sign_in(west2.public, app["ClientId"], user, KEY_PASSWORD)
+    keys(west1, "disable", arn)
+    def refused(node) -> bool:
+        try:
+            sign_in(node.public, app["ClientId"], user, KEY_PASSWORD)
+            return False
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException", e
+            return True
+    started = time.monotonic()
+    wait_until("the other node to refuse the disabled key", lambda: refused(west2), timeout=10)
+    assert time.monotonic() - started < 3
+    e = refusal(lambda: sign_in(west1.public, app["ClientId"], user, KEY_PASSWORD))
+    assert "disabled" in e.response["Error"]["Message"]
+    keys(west2, "enable", arn)
+    wait_until("sign-in through the first node again", lambda: not refused(west1), timeout=10)

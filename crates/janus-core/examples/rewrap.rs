@@ -20,6 +20,7 @@ fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(10_000);
     let dir = tempfile::tempdir()?;
     let opts = KeyringOptions {
+        backing: None,
         path: dir.path().join("keyring.json"),
         unlock: Unlock::KeyFile(dir.path().join("keyring.key")),
         region: "us-east-1".into(),

@@ -39,6 +39,7 @@ fn services_at(dir: &std::path::Path, store: Arc<dyn Store>, keys: bool, clock: 
         return s;
     }
     let opts = KeyringOptions {
+        backing: None,
         path: dir.join("keyring.json"),
         unlock: Unlock::KeyFile(dir.join("keyring.key")),
         region: "us-east-1".into(),

@@ -38,6 +38,14 @@ pub trait Store: Send + Sync + 'static {
     /// Take the region-wide role `name` if no node holds it: `Some` while this node does. A
     /// node that dies loses its roles by itself (see [`Lease::held`]).
     fn try_lease(&self, name: &str) -> Result<Option<Box<dyn Lease>>>;
+    /// The region document `name` (shared by the region's nodes, never replicated: the
+    /// sealed keyring) and its version.
+    fn region_doc(&self, name: &str) -> Result<Option<(u64, String)>>;
+    /// The version of region document `name` alone (polled).
+    fn region_doc_version(&self, name: &str) -> Result<Option<u64>>;
+    /// Save `body` as `version` of region document `name`, if the stored version is
+    /// `version - 1` (nothing stored, for 1); false when another node saved first.
+    fn put_region_doc(&self, name: &str, version: u64, body: &str) -> Result<bool>;
 }
 
 /// A pool this region holds a replica of, and where to pull it from (region-local state,

@@ -8,6 +8,7 @@ mod config;
 mod credentials;
 mod drill;
 mod hosted_client;
+mod keyring_store;
 mod keys_cli;
 mod keys_config;
 mod replica_cli;

@@ -74,7 +74,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!("key provider none: pools' secrets are stored unencrypted (development and benchmarks only)")
         }
         "aws-kms" => services = services.with_keys(aws_kms(&config)?, key_settings(&config)),
-        _ => services = services.with_keys(keyring(&config)?, key_settings(&config)),
+        _ => {
+            let ring = keyring(&config, &services.store)?;
+            services = services.with_keys(ring, key_settings(&config))
+        }
     }
     let migrating = services.clone();
     let migrated = tokio::task::spawn_blocking(move || migrating.encrypt_legacy_pools()).await??;
@@ -117,10 +120,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The region's keyring, opened (or created with its default key) at start-up.
-fn keyring(config: &Config) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyProvider>> {
+/// The region's keyring, opened (or created with its default key) at start-up: in the
+/// store when the region's nodes share one (PostgreSQL), else in its file.
+fn keyring(
+    config: &Config,
+    store: &Arc<dyn janus_store::Store>,
+) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyProvider>> {
     use janus_crypto::keys::keyring::{Keyring, KeyringOptions};
+    let backing = config.store.is_shared().then(|| {
+        Arc::new(crate::keyring_store::StoreBacking::new(store.clone(), &config.store.describe()))
+            as Arc<dyn janus_crypto::keys::keyring_backing::KeyringBacking>
+    });
     let opts = KeyringOptions {
+        backing,
         path: config.keys.keyring.clone(),
         unlock: config.keys.unlock.clone(),
         region: config.region.clone(),
@@ -129,7 +141,7 @@ fn keyring(config: &Config) -> anyhow::Result<Arc<dyn janus_crypto::keys::KeyPro
     };
     let ring = Keyring::open(opts, Arc::new(OsRandom), Arc::new(SystemClock))
         .map_err(|e| anyhow::anyhow!("opening the keyring: {e}"))?;
-    tracing::info!(keyring = %ring.path().display(), "keyring open");
+    tracing::info!(keyring = %ring.location(), "keyring open");
     Ok(Arc::new(ring))
 }
 

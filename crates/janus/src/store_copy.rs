@@ -7,6 +7,10 @@
 //! pool by pool — a SHA-256 over every entity, the head, the number of retained changes —
 //! and any difference fails the command.
 //!
+//! The built-in keyring goes along, still sealed: from `DIR/keyring.json` into the database
+//! when moving onto PostgreSQL (where the region's nodes share it), and back into the file.
+//! The key file or passphrase that unlocks it stays with the operator.
+//!
 //! Region-local marks (the last TOTP step used on a secondary, codes redeemed there) are not
 //! copied: at worst a code used in the last 90 seconds could be used once more.
 
@@ -70,6 +74,7 @@ pub fn copy(from: &StoreUrl, to: &StoreUrl) -> anyhow::Result<()> {
         tx.set_subscription(&sub.pool, Some(sub))?;
     }
     tx.commit()?;
+    carry_keyring(from, &*src, to, &*dst)?;
     eprint!("verifying … ");
     let (rs, rd) = (src.read()?, dst.read()?);
     for pool in &pools {
@@ -115,4 +120,31 @@ fn copy_pool(src: &dyn Store, dst: &dyn Store, pool: &PoolId) -> anyhow::Result<
         eprintln!();
     }
     Ok(loaded)
+}
+
+/// Move the sealed keyring between its file (next to an embedded store) and a shared store.
+fn carry_keyring(from: &StoreUrl, src: &dyn Store, to: &StoreUrl, dst: &dyn Store) -> anyhow::Result<()> {
+    use crate::keyring_store::DOC;
+    let text = match from {
+        StoreUrl::Sqlite(dir) if dir.join("keyring.json").exists() => {
+            Some(std::fs::read_to_string(dir.join("keyring.json")).context("reading keyring.json")?)
+        }
+        StoreUrl::Sqlite(_) => None,
+        StoreUrl::Postgres(_) => src.region_doc(DOC)?.map(|(_, t)| t),
+    };
+    let Some(text) = text else { return Ok(()) };
+    match to {
+        StoreUrl::Postgres(_) => {
+            ensure!(dst.put_region_doc(DOC, 1, &text)?, "the destination already holds a keyring");
+        }
+        StoreUrl::Sqlite(dir) => {
+            let path = dir.join("keyring.json");
+            ensure!(!path.exists(), "{} exists already", path.display());
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            #[cfg(unix)]
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        }
+    }
+    eprintln!("the sealed keyring went along");
+    Ok(())
 }

@@ -46,6 +46,15 @@ impl Store for EncryptedStore {
     fn try_lease(&self, name: &str) -> Result<Option<Box<dyn janus_store::Lease>>> {
         self.inner.try_lease(name)
     }
+    fn region_doc(&self, name: &str) -> Result<Option<(u64, String)>> {
+        self.inner.region_doc(name)
+    }
+    fn region_doc_version(&self, name: &str) -> Result<Option<u64>> {
+        self.inner.region_doc_version(name)
+    }
+    fn put_region_doc(&self, name: &str, version: u64, body: &str) -> Result<bool> {
+        self.inner.put_region_doc(name, version, body)
+    }
 }
 
 struct EncRead<'a> {

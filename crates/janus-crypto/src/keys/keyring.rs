@@ -1,7 +1,10 @@
-//! The built-in keyring: a region's CMKs in one file (default `<data dir>/keyring.json`),
-//! sealed under a KEK derived from a passphrase or a key file given at start-up (zero setup:
-//! a key file generated next to the keyring). Keys live in memory once opened; every change
-//! re-seals and atomically replaces the file. Each region has a default ("AWS owned") key;
+//! The built-in keyring: a region's CMKs in one sealed text — a file (default
+//! `<data dir>/keyring.json`) or, when the region's nodes share a database, a row of it
+//! ([`KeyringBacking`]) — sealed under a KEK derived from a passphrase or a key file given at
+//! start-up (zero setup: a key file generated next to the keyring). Keys live in memory once
+//! opened; every change re-seals and replaces the stored text (on a shared backing only if
+//! nobody saved in between), and a shared backing is polled so other nodes' changes arrive
+//! within [`REFRESH`]. Each region has a default ("AWS owned") key;
 //! when regions share a replication secret it is derived from that secret, so it is the same
 //! key in every region of the deployment, as AWS's service-owned keys are.
 
@@ -9,12 +12,14 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use janus_types::{Clock, Random};
 
+use super::keyring_backing::{FileBacking, KeyringBacking};
 use super::keyring_file::{self, Kdf, KeyringData};
 use super::material::KeyRecord;
 use super::transport;
@@ -41,8 +46,10 @@ impl std::fmt::Debug for Unlock {
 /// How to open a region's keyring.
 #[derive(Debug, Clone)]
 pub struct KeyringOptions {
-    /// The keyring file.
+    /// The keyring file (unless `backing` says otherwise).
     pub path: PathBuf,
+    /// Where the sealed keyring is kept instead of `path` (the region's shared database).
+    pub backing: Option<Arc<dyn KeyringBacking>>,
     /// Its unlock secret.
     pub unlock: Unlock,
     /// This region.
@@ -53,9 +60,16 @@ pub struct KeyringOptions {
     pub shared_secret: Option<String>,
 }
 
+/// How stale a node's copy of a shared keyring may get.
+pub const REFRESH: Duration = Duration::from_secs(1);
+
 /// The built-in key provider.
 pub struct Keyring {
-    path: PathBuf,
+    backing: Arc<dyn KeyringBacking>,
+    /// The stored version the keys in memory came from.
+    version: AtomicU64,
+    /// When a shared backing's version was last looked at.
+    checked: Mutex<Instant>,
     pub(super) region: String,
     pub(super) account: String,
     kdf: Kdf,
@@ -115,67 +129,138 @@ fn shared_default(secret: &str, account: &str, now_ms: i64) -> KeyRecord {
 }
 
 impl Keyring {
-    /// Open the keyring at `opts.path`, creating it (with the region's default key) if absent.
+    /// Open the keyring (`opts.backing`, else the file at `opts.path`), creating it with the
+    /// region's default key if there is none yet.
     pub fn open(opts: KeyringOptions, rng: Arc<dyn Random>, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
+        let backing = opts.backing.clone().unwrap_or_else(|| Arc::new(FileBacking::new(opts.path.clone())));
         let secret = unlock_secret(&opts.unlock, &*rng)?;
-        let (kdf, kek, mut data) = if opts.path.exists() {
-            let text = std::fs::read_to_string(&opts.path).map_err(|e| {
-                KeyError::new(KeyErrorKind::Unavailable, format!("reading {}: {e}", opts.path.display()))
-            })?;
-            let kdf = keyring_file::kdf_of(&text, &opts.path)?;
-            let kek = kdf.derive(&secret)?;
-            let data = keyring_file::open(&text, &kek, &opts.path)?;
-            (kdf, kek, data)
-        } else {
-            let data = KeyringData {
+        // Twice at most: when another node creates the keyring at the same moment, its save
+        // wins and this one opens what it saved.
+        for _ in 0..2 {
+            let stored = backing.load()?;
+            let (version, kdf, kek, mut data) = match &stored {
+                Some((version, text)) => {
+                    let kdf = keyring_file::kdf_of(text, &backing.describe())?;
+                    let kek = kdf.derive(&secret)?;
+                    (*version, kdf, kek, keyring_file::open(text, &kek, &backing.describe())?)
+                }
+                None => {
+                    let data = KeyringData {
+                        region: opts.region.clone(),
+                        account: opts.account.clone(),
+                        keys: vec![],
+                        transport: None,
+                    };
+                    let kdf = Kdf::generate(&*rng);
+                    let kek = kdf.derive(&secret)?;
+                    (0, kdf, kek, data)
+                }
+            };
+            // A data directory restarted under another region name keeps its keys; their ARNs
+            // follow the region it now runs as.
+            data.region = opts.region.clone();
+            let before = data.clone();
+            ensure_default(&mut data, &opts, &*rng, clock.now_ms());
+            let ring = Self {
+                backing: backing.clone(),
+                version: AtomicU64::new(version),
+                checked: Mutex::new(Instant::now()),
                 region: opts.region.clone(),
                 account: opts.account.clone(),
-                keys: vec![],
-                transport: None,
+                kdf,
+                kek,
+                data: RwLock::new(data),
+                generation: AtomicU64::new(1),
+                rng: rng.clone(),
+                clock: clock.clone(),
             };
-            let kdf = Kdf::generate(&*rng);
-            let kek = kdf.derive(&secret)?;
-            (kdf, kek, data)
-        };
-        // A data directory restarted under another region name keeps its keys; their ARNs
-        // follow the region it now runs as.
-        data.region = opts.region.clone();
-        ensure_default(&mut data, &opts, &*rng, clock.now_ms());
-        let ring = Self {
-            path: opts.path,
-            region: opts.region,
-            account: opts.account,
-            kdf,
-            kek,
-            data: RwLock::new(data),
-            generation: AtomicU64::new(1),
-            rng,
-            clock,
-        };
-        ring.save(&ring.read())?;
-        Ok(ring)
+            if !backing.shared() {
+                ring.save(&ring.read())?;
+                return Ok(ring);
+            }
+            let unchanged = stored.is_some() && keyring_file::same(&before, &ring.read());
+            if unchanged || ring.save(&ring.read())? {
+                return Ok(ring);
+            }
+        }
+        Err(KeyError::new(
+            KeyErrorKind::Unavailable,
+            format!("{} kept changing while it was opened", backing.describe()),
+        ))
     }
 
-    /// The keyring file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the keyring is kept.
+    pub fn location(&self) -> String {
+        self.backing.describe()
     }
 
+    /// The keys in memory, first brought up to date with a shared backing if [`REFRESH`]
+    /// has passed since it was last looked at.
     pub(super) fn read(&self) -> RwLockReadGuard<'_, KeyringData> {
+        self.poll();
         self.data.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn save(&self, data: &KeyringData) -> Result<(), KeyError> {
-        let text = keyring_file::seal(data, &self.kdf, &self.kek, &*self.rng)?;
-        keyring_file::write_atomic(&self.path, &text)
+    /// Look at a shared backing's version if [`REFRESH`] has passed, and load what changed.
+    fn poll(&self) {
+        if !self.backing.shared() {
+            return;
+        }
+        {
+            let mut at = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+            if at.elapsed() < REFRESH {
+                return;
+            }
+            *at = Instant::now();
+        }
+        if let Err(e) = self.refresh() {
+            tracing::warn!(keyring = %self.backing.describe(), error = %e, "could not refresh the keyring");
+        }
     }
 
-    /// Change the keyring in memory and on disk, or neither.
+    /// Load what another node saved, if the stored version is newer than ours.
+    fn refresh(&self) -> Result<(), KeyError> {
+        let stored = self.backing.version()?.unwrap_or(0);
+        if stored <= self.version.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let Some((version, text)) = self.backing.load()? else { return Ok(()) };
+        let mut data = keyring_file::open(&text, &self.kek, &self.backing.describe())?;
+        data.region = self.region.clone();
+        let mut guard = self.data.write().unwrap_or_else(|p| p.into_inner());
+        *guard = data;
+        self.version.store(version, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Seal `data` and store it as the next version; false when another node saved first.
+    fn save(&self, data: &KeyringData) -> Result<bool, KeyError> {
+        let text = keyring_file::seal(data, &self.kdf, &self.kek, &*self.rng)?;
+        let next = self.version.load(Ordering::SeqCst) + 1;
+        let saved = self.backing.save(next, &text)?;
+        if saved {
+            self.version.store(next, Ordering::SeqCst);
+        }
+        Ok(saved)
+    }
+
+    /// Change the keyring in memory and where it is kept, or neither. On a shared backing
+    /// the change applies to the newest stored keys; if another node saves between the two,
+    /// the change is refused (retry it).
     pub(super) fn update<T>(&self, f: impl FnOnce(&mut KeyringData) -> Result<T, KeyError>) -> Result<T, KeyError> {
+        if self.backing.shared() {
+            self.refresh()?;
+        }
         let mut guard = self.data.write().unwrap_or_else(|p| p.into_inner());
         let mut next = guard.clone();
         let out = f(&mut next)?;
-        self.save(&next)?;
+        if !self.save(&next)? {
+            return Err(KeyError::new(
+                KeyErrorKind::Unavailable,
+                "the keyring was changed by another node at the same moment; retry",
+            ));
+        }
         *guard = next;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(out)
@@ -211,7 +296,18 @@ impl Keyring {
     }
 
     pub(super) fn record(&self, key: &str) -> Result<KeyRecord, KeyError> {
-        let data = self.read();
+        {
+            let data = self.read();
+            match self.index(&data, key) {
+                Ok(i) => return Ok(data.keys[i].clone()),
+                Err(e) if !self.backing.shared() || e.kind != KeyErrorKind::NotFound => return Err(e),
+                Err(_) => {}
+            }
+        }
+        // A key another node created a moment ago: look again at once rather than wait for
+        // the next poll.
+        self.refresh()?;
+        let data = self.data.read().unwrap_or_else(|p| p.into_inner());
         Ok(data.keys[self.index(&data, key)?].clone())
     }
 
@@ -328,6 +424,9 @@ impl KeyProvider for Keyring {
     }
 
     fn generation(&self) -> Option<u64> {
+        // The hot path asks only this before reusing a check: a shared keyring's changes on
+        // other nodes must move it, so it polls too.
+        self.poll();
         Some(self.generation.load(Ordering::SeqCst))
     }
 }

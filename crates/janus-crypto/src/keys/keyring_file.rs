@@ -98,28 +98,23 @@ pub(crate) fn seal(data: &KeyringData, kdf: &Kdf, kek: &[u8; 32], rng: &dyn Rand
 }
 
 /// The KDF a sealed keyring names.
-pub(crate) fn kdf_of(text: &str, path: &Path) -> Result<Kdf, KeyError> {
+pub(crate) fn kdf_of(text: &str, place: &str) -> Result<Kdf, KeyError> {
     let s: Sealed = serde_json::from_str(text)
-        .map_err(|e| err(KeyErrorKind::Invalid, format!("{} is not a Janus keyring: {e}", path.display())))?;
+        .map_err(|e| err(KeyErrorKind::Invalid, format!("{} is not a Janus keyring: {e}", place)))?;
     if s.format != FORMAT || s.v != VERSION {
         return Err(err(
             KeyErrorKind::Invalid,
-            format!(
-                "{} is keyring format {} v{}; this binary reads {FORMAT} v{VERSION}",
-                path.display(),
-                s.format,
-                s.v
-            ),
+            format!("{} is keyring format {} v{}; this binary reads {FORMAT} v{VERSION}", place, s.format, s.v),
         ));
     }
     Ok(s.kdf)
 }
 
 /// Open a sealed keyring with `kek`.
-pub(crate) fn open(text: &str, kek: &[u8; 32], path: &Path) -> Result<KeyringData, KeyError> {
+pub(crate) fn open(text: &str, kek: &[u8; 32], place: &str) -> Result<KeyringData, KeyError> {
     let s: Sealed = serde_json::from_str(text)
-        .map_err(|e| err(KeyErrorKind::Invalid, format!("{} is not a Janus keyring: {e}", path.display())))?;
-    let bad = || err(KeyErrorKind::Invalid, format!("{} is malformed", path.display()));
+        .map_err(|e| err(KeyErrorKind::Invalid, format!("{} is not a Janus keyring: {e}", place)))?;
+    let bad = || err(KeyErrorKind::Invalid, format!("{} is malformed", place));
     let nonce = B64.decode(&s.nonce).map_err(|_| bad())?;
     let ct = B64.decode(&s.ciphertext).map_err(|_| bad())?;
     if nonce.len() != 12 {
@@ -132,11 +127,16 @@ pub(crate) fn open(text: &str, kek: &[u8; 32], path: &Path) -> Result<KeyringDat
                 KeyErrorKind::Denied,
                 format!(
                     "{} does not open with the given passphrase or key file (wrong secret, or the file was altered)",
-                    path.display()
+                    place
                 ),
             )
         })?;
-    serde_json::from_slice(&plain).map_err(|e| err(KeyErrorKind::Invalid, format!("{}: {e}", path.display())))
+    serde_json::from_slice(&plain).map_err(|e| err(KeyErrorKind::Invalid, format!("{}: {e}", place)))
+}
+
+/// Whether two keyrings hold the same keys (so reopening need not save).
+pub(crate) fn same(a: &KeyringData, b: &KeyringData) -> bool {
+    serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
 }
 
 /// Replace `path` with `text` atomically, readable by its owner only.

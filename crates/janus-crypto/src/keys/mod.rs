@@ -11,6 +11,7 @@ pub mod arn;
 pub mod aws_kms;
 pub mod keyring;
 mod keyring_admin;
+pub mod keyring_backing;
 mod keyring_file;
 mod material;
 pub mod sigv4;

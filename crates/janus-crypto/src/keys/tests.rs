@@ -11,6 +11,7 @@ use crate::SeededRandom;
 
 fn ring(dir: &std::path::Path, region: &str, seed: u64) -> Keyring {
     let opts = KeyringOptions {
+        backing: None,
         path: dir.join(format!("{region}.keyring.json")),
         unlock: Unlock::KeyFile(dir.join(format!("{region}.key"))),
         region: region.into(),
@@ -33,6 +34,7 @@ fn the_keyring_file_is_sealed_and_reopens() {
     let k = ring(dir.path(), "us-east-1", 2);
     assert_eq!(k.unwrap_data_key(&info.arn, "us-east-1_A", &dk.wrapped).unwrap(), dk.plaintext);
     let opts = KeyringOptions {
+        backing: None,
         path: dir.path().join("us-east-1.keyring.json"),
         unlock: Unlock::Passphrase("wrong".into()),
         region: "us-east-1".into(),
@@ -98,6 +100,7 @@ fn setting_a_replication_secret_later_keeps_the_old_default_key() {
     let dk = k.generate_data_key(&old, "us-east-1_P").unwrap();
     drop(k);
     let opts = |secret: &str| KeyringOptions {
+        backing: None,
         path: dir.path().join("us-east-1.keyring.json"),
         unlock: Unlock::KeyFile(dir.path().join("us-east-1.key")),
         region: "us-east-1".into(),

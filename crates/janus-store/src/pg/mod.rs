@@ -291,23 +291,47 @@ impl SqlWrite for WriteTx<'_> {
     }
 }
 
-impl Store for PgStore {
-    fn read(&self) -> Result<Box<dyn Read + '_>> {
+impl PgStore {
+    fn read_tx(&self) -> Result<ReadTx<'_>> {
         let lease = self.pool.get()?;
-        let tx = Tx::begin(lease, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-        Ok(Box::new(ReadTx(tx)))
+        Ok(ReadTx(Tx::begin(lease, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?))
     }
 
-    fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>> {
+    fn write_tx(&self, now_ms: i64) -> Result<WriteTx<'_>> {
         let lease = self.pool.get()?;
         let tx = Tx::begin(lease, "BEGIN")?;
-        Ok(Box::new(WriteTx {
+        Ok(WriteTx {
             tx,
             now_ms,
             locked: RefCell::new(HashSet::new()),
             logged: Cell::new(false),
             commits: &self.commits,
-        }))
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn read(&self) -> Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self.read_tx()?))
+    }
+
+    fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>> {
+        Ok(Box::new(self.write_tx(now_ms)?))
+    }
+
+    fn region_doc(&self, name: &str) -> Result<Option<(u64, String)>> {
+        crate::sql::docs::get(&self.read_tx()?, name)
+    }
+
+    fn region_doc_version(&self, name: &str) -> Result<Option<u64>> {
+        crate::sql::docs::version(&self.read_tx()?, name)
+    }
+
+    fn put_region_doc(&self, name: &str, version: u64, body: &str) -> Result<bool> {
+        let tx = self.write_tx(0)?;
+        let saved = crate::sql::docs::put(&tx, name, version, body)?;
+        Box::new(tx).finish()?;
+        Ok(saved)
     }
 
     fn shutdown(&self) -> Result<()> {

@@ -12,7 +12,8 @@ use super::conn::{PgConn, Runtime};
 
 /// Each entry migrates from version `i` to `i + 1`. Version 1 is the SQLite schema as of its
 /// version 5, in PostgreSQL's types.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE pools (id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE clients (
     pool TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, body TEXT NOT NULL,
@@ -58,7 +59,12 @@ CREATE TABLE resource_servers (
 CREATE TABLE ui_customizations (
     pool TEXT COLLATE "C" NOT NULL, client TEXT COLLATE "C" NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (pool, client));
-"#];
+"#,
+    // Region documents (the sealed keyring the region's nodes share): never logged.
+    r#"
+CREATE TABLE region_docs (name TEXT COLLATE "C" PRIMARY KEY, version BIGINT NOT NULL, body TEXT NOT NULL);
+"#,
+];
 
 /// The schema version this binary writes.
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -4,6 +4,7 @@
 //! `$N` once per prepared statement. The SQL itself stays in the dialect both engines speak
 //! (`INSERT … ON CONFLICT`, `substr`, `CAST`), so one text means the same thing on both.
 
+pub(crate) mod docs;
 pub(crate) mod queries;
 pub(crate) mod rows;
 pub(crate) mod write;

@@ -199,17 +199,42 @@ impl Drop for WriteTx<'_> {
     }
 }
 
-impl Store for SqliteStore {
-    fn read(&self) -> Result<Box<dyn Read + '_>> {
+impl SqliteStore {
+    fn read_tx(&self) -> Result<ReadTx<'_>> {
         let conn = self.reader()?;
         conn.execute_batch("BEGIN").map_err(db_err)?;
-        Ok(Box::new(ReadTx { store: self, conn: Some(conn) }))
+        Ok(ReadTx { store: self, conn: Some(conn) })
+    }
+
+    fn write_tx(&self, now_ms: i64) -> Result<WriteTx<'_>> {
+        let conn = lock(&self.writer);
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(WriteTx { conn, now_ms, done: false, commits: &self.commits })
+    }
+}
+
+impl Store for SqliteStore {
+    fn read(&self) -> Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self.read_tx()?))
     }
 
     fn write(&self, now_ms: i64) -> Result<Box<dyn Write + '_>> {
-        let conn = lock(&self.writer);
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(Box::new(WriteTx { conn, now_ms, done: false, commits: &self.commits }))
+        Ok(Box::new(self.write_tx(now_ms)?))
+    }
+
+    fn region_doc(&self, name: &str) -> Result<Option<(u64, String)>> {
+        crate::sql::docs::get(&self.read_tx()?, name)
+    }
+
+    fn region_doc_version(&self, name: &str) -> Result<Option<u64>> {
+        crate::sql::docs::version(&self.read_tx()?, name)
+    }
+
+    fn put_region_doc(&self, name: &str, version: u64, body: &str) -> Result<bool> {
+        let tx = self.write_tx(0)?;
+        let saved = crate::sql::docs::put(&tx, name, version, body)?;
+        Box::new(tx).finish()?;
+        Ok(saved)
     }
 
     fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64 {

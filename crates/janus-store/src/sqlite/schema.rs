@@ -61,6 +61,10 @@ CREATE TABLE ui_customizations (
     pool TEXT NOT NULL, client TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (pool, client)) WITHOUT ROWID;
 "#,
+    // Region documents (the sealed keyring, when the region's nodes share it): never logged.
+    r#"
+CREATE TABLE region_docs (name TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
