@@ -246,3 +246,109 @@ def test_a_key_made_or_disabled_through_one_node_holds_on_every_node(two_nodes):
     assert "disabled" in e.response["Error"]["Message"]
     keys(west2, "enable", arn)
     wait_until("sign-in through the first node again", lambda: not refused(west1), timeout=10)
+
+
+def test_kill_9_of_a_primary_node_behind_haproxy_loses_nothing_acknowledged(tmp_path):
+    """Two regions, each two nodes on a database of its own; the primary's nodes behind
+    HAProxy (deploy/postgres/haproxy-region.cfg), and the secondary pulls through it. One
+    primary node is killed with SIGKILL under a sign-in + AdminCreateUser load: only requests
+    in flight at that moment may fail, every acknowledged user is there — in both regions —
+    and the replica keeps following."""
+    if on_postgres():
+        pytest.skip("runs in the first pass (it chooses its stores itself)")
+    if not os.environ.get("JANUS_TEST_PG"):
+        pytest.skip("JANUS_TEST_PG is not set (scripts/test starts a PostgreSQL)")
+    import dataclasses
+    import shutil
+    if shutil.which("haproxy") is None:
+        pytest.fail("haproxy is not installed (scripts/setup-test-env installs it)")
+    port = {n: free_port() for n in ("e1", "e2", "w1", "w2", "front")}
+    front = f"http://127.0.0.1:{port['front']}"
+    dbs = {"east": pg_url(tmp_path / "east-db"), "west": pg_url(tmp_path / "west-db")}
+    servers = {}
+
+    def node(name: str):
+        region, db = (EAST, "east") if name.startswith("e") else (WEST, "west")
+        peer = f"{WEST}=http://127.0.0.1:{port['w1']}" if region == EAST else f"{EAST}={front}"
+        servers[name] = start_janus(tmp_path / name, listen=f"127.0.0.1:{port[name]}", store=dbs[db], extra_env={
+            "JANUS_REGION": region, "JANUS_PEERS": peer, "JANUS_REPLICATION_SECRET": SECRET,
+            "JANUS_REPLICA_REQUIRES_CMK": "false", "JANUS_ISSUER_URL": ISSUER_URL,
+            "JANUS_ADVERTISE_URL": front if region == EAST else f"http://127.0.0.1:{port['w1']}",
+            "JANUS_KEYRING_KEY_FILE": str(tmp_path / f"{db}.key")})
+    haproxy = None
+    try:
+        for name in ("e1", "e2", "w1", "w2"):
+            node(name)
+        env = dict(os.environ, JANUS_FRONT_BIND=f"127.0.0.1:{port['front']}", JANUS_CHECK_INTER="200ms",
+                   JANUS_NODE_A=f"127.0.0.1:{port['e1']}", JANUS_NODE_B=f"127.0.0.1:{port['e2']}")
+        haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(REPO / "deploy/postgres/haproxy-region.cfg")],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        via = dataclasses.replace(servers["e1"], endpoint=front)
+        east = Region(EAST, via, *boto_clients(via))
+        west = Region(WEST, servers["w1"], *boto_clients(servers["w1"]))
+        wait_until("HAProxy to answer", lambda: east.admin.list_user_pools(MaxResults=1) is not None)
+        pool = east.admin.create_user_pool(PoolName=unique("ha"))["UserPool"]["Id"]
+        client = east.admin.create_user_pool_client(
+            UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",
+                                                                "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+        east.admin.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
+        east.admin.admin_set_user_password(UserPoolId=pool, Username="alice", Password=PASSWORD, Permanent=True)
+        replicate(east, west, pool)
+        activate(east, west, pool)
+
+        acknowledged, failures, stop = [], [], threading.Event()
+
+        def writer(t: int):
+            i = 0
+            while not stop.is_set():
+                name = f"w{t}-{i}"
+                i += 1
+                try:
+                    east.admin.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
+                    acknowledged.append(name)
+                except Exception as e:  # noqa: BLE001 — counted, judged below
+                    failures.append((time.monotonic(), f"create: {e}"))
+
+        def signer():
+            while not stop.is_set():
+                try:
+                    r = east.public.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                                  AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD})
+                    assert r["AuthenticationResult"]["AccessToken"]
+                except Exception as e:  # noqa: BLE001
+                    failures.append((time.monotonic(), f"sign-in: {e}"))
+
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(2)]
+        threads += [threading.Thread(target=signer) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        killed_at = time.monotonic()
+        servers["e1"].process.send_signal(signal.SIGKILL)
+        servers["e1"].process.wait()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join()
+        late = [f for at, f in failures if at > killed_at + 1.5]
+        assert len(failures) <= len(threads) and not late, f"only in-flight requests fail: {failures}"
+        assert len(acknowledged) > 20
+        in_step(east, west, pool)
+        for region in (east, west):
+            names, token = set(), None
+            while True:
+                page = region.admin.list_users(UserPoolId=pool, Limit=60,
+                                               **({"PaginationToken": token} if token else {}))
+                names |= {u["Username"] for u in page["Users"]}
+                token = page.get("PaginationToken")
+                if not token:
+                    break
+            assert set(acknowledged) <= names, f"every acknowledged user is in {region.name}"
+        print(f"\n{len(acknowledged)} users acknowledged, {len(failures)} failed at the kill: {failures}")
+    finally:
+        if haproxy:
+            haproxy.terminate()
+            haproxy.wait(timeout=10)
+        for s in servers.values():
+            if s.process.poll() is None:
+                stop_janus(s, timeout=20)
