@@ -4,51 +4,31 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use janus_core::auth::{Initiate, Outcome};
-use janus_core::outbox::{Message, Outbox};
 use janus_core::pools::CreatePool;
 use janus_core::signup::{CodeInput, SignUp};
 use janus_core::users::create::CreateUser;
-use janus_core::{Parts, Services};
-use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
-use janus_store::SqliteStore;
-use janus_types::{ClientId, ManualClock, PoolId, RegionName};
+use janus_testkit::{backends, Backend};
+use janus_types::{ClientId, PoolId};
 
-#[derive(Default)]
-struct Captured(Mutex<Vec<Message>>);
-impl Outbox for Captured {
-    fn send(&self, m: &Message) -> janus_types::Result<()> {
-        self.0.lock().unwrap().push(m.clone());
-        Ok(())
+/// The test world with a pool whose app client allows password sign-in and refresh.
+struct World {
+    kit: janus_testkit::World,
+    pool: PoolId,
+    client: ClientId,
+}
+
+impl std::ops::Deref for World {
+    type Target = janus_testkit::World;
+    fn deref(&self) -> &Self::Target {
+        &self.kit
     }
 }
 
-struct World {
-    s: Services,
-    clock: Arc<ManualClock>,
-    outbox: Arc<Captured>,
-    pool: PoolId,
-    client: ClientId,
-    _dir: tempfile::TempDir,
-}
-
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::at(1_800_000_000_000));
-    let outbox = Arc::new(Captured::default());
-    let s = Services::new(Parts {
-        store: Arc::new(SqliteStore::open(dir.path()).unwrap()),
-        clock: clock.clone(),
-        rng: Arc::new(SeededRandom::new(5)),
-        hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
-        region: RegionName::parse("us-east-1").unwrap(),
-        account: "000000000000".into(),
-        outbox: outbox.clone(),
-        issuer_base: "http://127.0.0.1:9229".into(),
-        rsa_bits: janus_core::RSA_BITS, // ring signs only with 2048-bit keys and up
-    });
+fn world(backend: Backend) -> World {
+    let kit = janus_testkit::World::new(backend);
+    let s = &kit.s;
     let pool = s
         .create_pool(
             serde_json::from_value::<CreatePool>(json!({"PoolName": "p", "AutoVerifiedAttributes": ["email"]}))
@@ -58,7 +38,7 @@ fn world() -> World {
     let mut cfg = Map::new();
     cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
     let client = s.create_client(&pool.id, "c".into(), false, None, cfg).unwrap();
-    World { s, clock, outbox, pool: pool.id, client: client.id, _dir: dir }
+    World { kit, pool: pool.id, client: client.id }
 }
 
 impl World {
@@ -90,86 +70,95 @@ impl World {
     }
 
     fn last_code(&self) -> String {
-        let body = self.outbox.0.lock().unwrap().last().unwrap().body.clone();
+        let body = self.outbox.last().unwrap().body;
         body.rsplit(' ').next().unwrap().to_owned()
     }
 }
 
 #[test]
 fn lockout_triggers_after_five_failures_and_expires() {
-    let w = world();
-    w.user("alice", "Right-Passw0rd!");
-    for _ in 0..5 {
-        assert_eq!(w.sign_in("alice", "wrong").unwrap_err(), "NotAuthorizedException: Incorrect username or password.");
-    }
-    let locked = w.sign_in("alice", "Right-Passw0rd!").unwrap_err();
-    assert_eq!(locked, "NotAuthorizedException: Password attempts exceeded", "locked even with the right password");
-    w.clock.advance(1_001);
-    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok(), "the 1 s lock expired");
-    // The count was cleared by the success: five more failures are needed to lock again.
-    for _ in 0..4 {
+    for backend in backends() {
+        let w = world(backend);
+        w.user("alice", "Right-Passw0rd!");
+        for _ in 0..5 {
+            assert_eq!(
+                w.sign_in("alice", "wrong").unwrap_err(),
+                "NotAuthorizedException: Incorrect username or password."
+            );
+        }
+        let locked = w.sign_in("alice", "Right-Passw0rd!").unwrap_err();
+        assert_eq!(locked, "NotAuthorizedException: Password attempts exceeded", "locked even with the right password");
+        w.clock.advance(1_001);
+        assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok(), "the 1 s lock expired");
+        // The count was cleared by the success: five more failures are needed to lock again.
+        for _ in 0..4 {
+            w.sign_in("alice", "wrong").unwrap_err();
+        }
+        assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
+        // A growing lock: the 6th counted failure locks for 2 s, the 7th for 4 s. Attempts made
+        // while locked are refused without being checked, so they do not count.
+        for _ in 0..5 {
+            w.sign_in("alice", "wrong").unwrap_err();
+        }
+        w.clock.advance(1_001);
         w.sign_in("alice", "wrong").unwrap_err();
-    }
-    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
-    // A growing lock: the 6th counted failure locks for 2 s, the 7th for 4 s. Attempts made
-    // while locked are refused without being checked, so they do not count.
-    for _ in 0..5 {
+        assert!(w.sign_in("alice", "wrong").unwrap_err().contains("Password attempts exceeded"));
+        w.clock.advance(2_001);
         w.sign_in("alice", "wrong").unwrap_err();
+        w.clock.advance(3_000);
+        assert!(w.sign_in("alice", "Right-Passw0rd!").unwrap_err().contains("Password attempts exceeded"));
+        w.clock.advance(1_001);
+        assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
     }
-    w.clock.advance(1_001);
-    w.sign_in("alice", "wrong").unwrap_err();
-    assert!(w.sign_in("alice", "wrong").unwrap_err().contains("Password attempts exceeded"));
-    w.clock.advance(2_001);
-    w.sign_in("alice", "wrong").unwrap_err();
-    w.clock.advance(3_000);
-    assert!(w.sign_in("alice", "Right-Passw0rd!").unwrap_err().contains("Password attempts exceeded"));
-    w.clock.advance(1_001);
-    assert!(w.sign_in("alice", "Right-Passw0rd!").is_ok());
 }
 
 #[test]
 fn codes_expire_are_single_use_and_limited() {
-    let w = world();
-    let signup = |name: &str| {
-        w.s.sign_up(SignUp {
-            client_id: w.client.clone(),
-            secret_hash: None,
-            username: name.into(),
-            password: Some("Right-Passw0rd!".into()),
-            user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": format!("{name}@example.com")}]))
+    for backend in backends() {
+        let w = world(backend);
+        let signup = |name: &str| {
+            w.s.sign_up(SignUp {
+                client_id: w.client.clone(),
+                secret_hash: None,
+                username: name.into(),
+                password: Some("Right-Passw0rd!".into()),
+                user_attributes: serde_json::from_value(
+                    json!([{"Name": "email", "Value": format!("{name}@example.com")}]),
+                )
                 .unwrap(),
-        })
-        .unwrap()
-    };
-    let confirm = |name: &str, code: &str| {
-        w.s.confirm_sign_up(CodeInput {
-            client_id: w.client.clone(),
-            secret_hash: None,
-            username: name.into(),
-            confirmation_code: Some(code.into()),
-            password: None,
-        })
-        .map_err(|e| e.code())
-    };
-    let done = signup("bob");
-    assert_eq!(done.delivery.unwrap().destination, "b***@e***");
-    let code = w.last_code();
-    w.clock.advance(24 * 3600 * 1000 + 1);
-    assert_eq!(confirm("bob", &code), Err("ExpiredCodeException"));
+            })
+            .unwrap()
+        };
+        let confirm = |name: &str, code: &str| {
+            w.s.confirm_sign_up(CodeInput {
+                client_id: w.client.clone(),
+                secret_hash: None,
+                username: name.into(),
+                confirmation_code: Some(code.into()),
+                password: None,
+            })
+            .map_err(|e| e.code())
+        };
+        let done = signup("bob");
+        assert_eq!(done.delivery.unwrap().destination, "b***@e***");
+        let code = w.last_code();
+        w.clock.advance(24 * 3600 * 1000 + 1);
+        assert_eq!(confirm("bob", &code), Err("ExpiredCodeException"));
 
-    signup("carol");
-    let code = w.last_code();
-    for _ in 0..5 {
-        assert_eq!(confirm("carol", "000000x"), Err("CodeMismatchException"));
+        signup("carol");
+        let code = w.last_code();
+        for _ in 0..5 {
+            assert_eq!(confirm("carol", "000000x"), Err("CodeMismatchException"));
+        }
+        assert_eq!(confirm("carol", &code), Err("LimitExceededException"), "five wrong guesses use the code up");
+
+        signup("dave");
+        let code = w.last_code();
+        assert_eq!(confirm("dave", &code), Ok(()));
+        assert_eq!(confirm("dave", &code), Err("NotAuthorizedException"), "confirmed once");
+        let u = w.s.admin_get_user(&w.pool, "dave").unwrap();
+        assert_eq!(u.attributes.get("email_verified").map(String::as_str), Some("true"));
     }
-    assert_eq!(confirm("carol", &code), Err("LimitExceededException"), "five wrong guesses use the code up");
-
-    signup("dave");
-    let code = w.last_code();
-    assert_eq!(confirm("dave", &code), Ok(()));
-    assert_eq!(confirm("dave", &code), Err("NotAuthorizedException"), "confirmed once");
-    let u = w.s.admin_get_user(&w.pool, "dave").unwrap();
-    assert_eq!(u.attributes.get("email_verified").map(String::as_str), Some("true"));
 }
 
 /// Issue 13: each resend used to bring five fresh guesses, so a six-digit code fell to
@@ -177,69 +166,73 @@ fn codes_expire_are_single_use_and_limited() {
 /// most five codes and five guesses in any window, whatever they interleave.
 #[test]
 fn resends_do_not_buy_guesses_in_any_window() {
-    use janus_core::codes::{MAX_SENDS, MAX_WRONG, WINDOW_MS};
-    let w = world();
-    let input = |code: Option<&str>| CodeInput {
-        client_id: w.client.clone(),
-        secret_hash: None,
-        username: "gina".into(),
-        confirmation_code: code.map(str::to_owned),
-        password: None,
-    };
-    w.s.sign_up(SignUp {
-        client_id: w.client.clone(),
-        secret_hash: None,
-        username: "gina".into(),
-        password: Some("Right-Passw0rd!".into()),
-        user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": "gina@example.com"}])).unwrap(),
-    })
-    .unwrap();
-    let mut sent_in_window = 1; // SignUp sent the first code
-    let mut wrong_in_window = 0;
-    let mut window_start = janus_types::Clock::now_ms(&*w.clock);
-    for step in 0..4_000 {
-        // Every 3 s: a resend, then two guesses (a whole window holds 1,200 such rounds).
-        w.clock.advance(3_000);
-        if janus_types::Clock::now_ms(&*w.clock) >= window_start + WINDOW_MS {
-            (sent_in_window, wrong_in_window, window_start) = (0, 0, janus_types::Clock::now_ms(&*w.clock));
-        }
-        match w.s.resend_confirmation_code(input(None)) {
-            Ok(_) => sent_in_window += 1,
-            Err(e) => assert_eq!(e.code(), "LimitExceededException", "step {step}"),
-        }
-        for _ in 0..2 {
-            match w.s.confirm_sign_up(input(Some("000000x"))).map_err(|e| e.code()) {
-                Err("CodeMismatchException") => wrong_in_window += 1,
-                Err("LimitExceededException") => {}
-                other => panic!("step {step}: {other:?}"),
+    for backend in backends() {
+        use janus_core::codes::{MAX_SENDS, MAX_WRONG, WINDOW_MS};
+        let w = world(backend);
+        let input = |code: Option<&str>| CodeInput {
+            client_id: w.client.clone(),
+            secret_hash: None,
+            username: "gina".into(),
+            confirmation_code: code.map(str::to_owned),
+            password: None,
+        };
+        w.s.sign_up(SignUp {
+            client_id: w.client.clone(),
+            secret_hash: None,
+            username: "gina".into(),
+            password: Some("Right-Passw0rd!".into()),
+            user_attributes: serde_json::from_value(json!([{"Name": "email", "Value": "gina@example.com"}])).unwrap(),
+        })
+        .unwrap();
+        let mut sent_in_window = 1; // SignUp sent the first code
+        let mut wrong_in_window = 0;
+        let mut window_start = janus_types::Clock::now_ms(&*w.clock);
+        for step in 0..4_000 {
+            // Every 3 s: a resend, then two guesses (a whole window holds 1,200 such rounds).
+            w.clock.advance(3_000);
+            if janus_types::Clock::now_ms(&*w.clock) >= window_start + WINDOW_MS {
+                (sent_in_window, wrong_in_window, window_start) = (0, 0, janus_types::Clock::now_ms(&*w.clock));
             }
+            match w.s.resend_confirmation_code(input(None)) {
+                Ok(_) => sent_in_window += 1,
+                Err(e) => assert_eq!(e.code(), "LimitExceededException", "step {step}"),
+            }
+            for _ in 0..2 {
+                match w.s.confirm_sign_up(input(Some("000000x"))).map_err(|e| e.code()) {
+                    Err("CodeMismatchException") => wrong_in_window += 1,
+                    Err("LimitExceededException") => {}
+                    other => panic!("step {step}: {other:?}"),
+                }
+            }
+            assert!(sent_in_window <= MAX_SENDS + 1, "step {step}: {sent_in_window} codes in one window");
+            assert!(wrong_in_window <= MAX_WRONG, "step {step}: {wrong_in_window} guesses in one window");
         }
-        assert!(sent_in_window <= MAX_SENDS + 1, "step {step}: {sent_in_window} codes in one window");
-        assert!(wrong_in_window <= MAX_WRONG, "step {step}: {wrong_in_window} guesses in one window");
+        // The real code still works once a window allows guesses again.
+        w.clock.advance(WINDOW_MS);
+        w.s.resend_confirmation_code(input(None)).unwrap();
+        let code = w.last_code();
+        assert!(w.s.confirm_sign_up(input(Some(&code))).is_ok());
     }
-    // The real code still works once a window allows guesses again.
-    w.clock.advance(WINDOW_MS);
-    w.s.resend_confirmation_code(input(None)).unwrap();
-    let code = w.last_code();
-    assert!(w.s.confirm_sign_up(input(Some(&code))).is_ok());
 }
 
 #[test]
 fn temporary_passwords_expire() {
-    let w = world();
-    w.s.admin_create_user(CreateUser {
-        user_pool_id: w.pool.clone(),
-        username: "erin".into(),
-        user_attributes: vec![],
-        temporary_password: Some("Temp-Passw0rd!".into()),
-        force_alias_creation: false,
-        message_action: Some("SUPPRESS".into()),
-        desired_delivery_mediums: vec![],
-    })
-    .unwrap();
-    assert!(matches!(w.sign_in("erin", "Temp-Passw0rd!"), Ok(Outcome::Challenge { .. })));
-    w.clock.advance(7 * 86_400_000 + 1);
-    assert!(w.sign_in("erin", "Temp-Passw0rd!").unwrap_err().contains("Temporary password has expired"));
+    for backend in backends() {
+        let w = world(backend);
+        w.s.admin_create_user(CreateUser {
+            user_pool_id: w.pool.clone(),
+            username: "erin".into(),
+            user_attributes: vec![],
+            temporary_password: Some("Temp-Passw0rd!".into()),
+            force_alias_creation: false,
+            message_action: Some("SUPPRESS".into()),
+            desired_delivery_mediums: vec![],
+        })
+        .unwrap();
+        assert!(matches!(w.sign_in("erin", "Temp-Passw0rd!"), Ok(Outcome::Challenge { .. })));
+        w.clock.advance(7 * 86_400_000 + 1);
+        assert!(w.sign_in("erin", "Temp-Passw0rd!").unwrap_err().contains("Temporary password has expired"));
+    }
 }
 
 fn tokens(o: Outcome) -> janus_core::auth::Tokens {
@@ -251,28 +244,30 @@ fn tokens(o: Outcome) -> janus_core::auth::Tokens {
 
 #[test]
 fn refresh_tokens_expire_and_sign_out_revokes_only_earlier_tokens() {
-    let w = world();
-    w.user("frank", "Right-Passw0rd!");
-    let t = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
-    let refresh = t.refresh.clone().unwrap();
-    let ctx = w.s.auth_ctx(&w.client, None, false).unwrap();
-    let again = w.s.refresh(&ctx, &refresh, Some(None), false).unwrap();
-    assert!(again.refresh.is_none(), "no new refresh token without rotation");
-    let claims: Value = {
-        use base64::Engine;
-        let p = again.id.split('.').nth(1).unwrap();
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
-    };
-    assert_eq!(claims["auth_time"], json!(1_800_000_000), "auth_time survives refresh");
+    for backend in backends() {
+        let w = world(backend);
+        w.user("frank", "Right-Passw0rd!");
+        let t = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
+        let refresh = t.refresh.clone().unwrap();
+        let ctx = w.s.auth_ctx(&w.client, None, false).unwrap();
+        let again = w.s.refresh(&ctx, &refresh, Some(None), false).unwrap();
+        assert!(again.refresh.is_none(), "no new refresh token without rotation");
+        let claims: Value = {
+            use base64::Engine;
+            let p = again.id.split('.').nth(1).unwrap();
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+        };
+        assert_eq!(claims["auth_time"], json!(1_800_000_000), "auth_time survives refresh");
 
-    w.clock.advance(1); // time moves between issue and sign-out (tokens carry ms)
-    w.s.global_sign_out(&t.access).unwrap();
-    assert!(w.s.get_user(&t.access).is_err(), "access token revoked");
-    assert!(w.s.refresh(&ctx, &refresh, Some(None), false).is_err(), "refresh token revoked");
-    let fresh = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
-    assert!(w.s.get_user(&fresh.access).is_ok(), "a sign-in right after sign-out works");
+        w.clock.advance(1); // time moves between issue and sign-out (tokens carry ms)
+        w.s.global_sign_out(&t.access).unwrap();
+        assert!(w.s.get_user(&t.access).is_err(), "access token revoked");
+        assert!(w.s.refresh(&ctx, &refresh, Some(None), false).is_err(), "refresh token revoked");
+        let fresh = tokens(w.sign_in("frank", "Right-Passw0rd!").unwrap());
+        assert!(w.s.get_user(&fresh.access).is_ok(), "a sign-in right after sign-out works");
 
-    w.clock.advance(30 * 86_400_000 + 2000);
-    let e = w.s.refresh(&ctx, fresh.refresh.as_ref().unwrap(), Some(None), false).unwrap_err();
-    assert_eq!(e.to_string(), "Refresh Token has expired");
+        w.clock.advance(30 * 86_400_000 + 2000);
+        let e = w.s.refresh(&ctx, fresh.refresh.as_ref().unwrap(), Some(None), false).unwrap_err();
+        assert_eq!(e.to_string(), "Refresh Token has expired");
+    }
 }

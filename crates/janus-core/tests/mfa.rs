@@ -4,53 +4,25 @@
 
 use serde_json::{json, Map};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use janus_core::auth::{Initiate, Outcome, Respond};
 use janus_core::mfa::{FactorSetting, Preferences, SetPoolMfa};
-use janus_core::outbox::{Message, Outbox};
 use janus_core::pools::CreatePool;
 use janus_core::security::{SecurityEvent, Upstream, Verdict};
 use janus_core::users::create::CreateUser;
-use janus_core::{Parts, Services};
-use janus_crypto::{totp, HashParams, PasswordHasher, SeededRandom};
-use janus_store::SqliteStore;
-use janus_types::{ClientId, ManualClock, PoolId, RegionName};
+use janus_core::Services;
+use janus_crypto::totp;
+use janus_testkit::{backends, Backend, WorldBuilder};
+use janus_types::{ClientId, ManualClock, PoolId};
 
 const PASSWORD: &str = "Right-Passw0rd!";
 const T0: i64 = 1_800_000_000_000;
 
-#[derive(Default)]
-struct Captured(Mutex<Vec<Message>>);
-impl Outbox for Captured {
-    fn send(&self, m: &Message) -> janus_types::Result<()> {
-        self.0.lock().unwrap().push(m.clone());
-        Ok(())
-    }
-}
+type Region = janus_testkit::World;
 
-struct Region {
-    s: Services,
-    clock: Arc<ManualClock>,
-    outbox: Arc<Captured>,
-    _dir: tempfile::TempDir,
-}
-
-fn region(name: &str, clock: Arc<ManualClock>) -> Region {
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = Arc::new(Captured::default());
-    let s = Services::new(Parts {
-        store: Arc::new(SqliteStore::open(dir.path()).unwrap()),
-        clock: clock.clone(),
-        rng: Arc::new(SeededRandom::new(7)),
-        hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
-        region: RegionName::parse(name).unwrap(),
-        account: "000000000000".into(),
-        outbox: outbox.clone(),
-        issuer_base: "http://127.0.0.1:9229".into(),
-        rsa_bits: janus_core::RSA_BITS,
-    });
-    Region { s, clock, outbox, _dir: dir }
+fn region(backend: Backend, name: &'static str, clock: Arc<ManualClock>) -> Region {
+    WorldBuilder::new(backend).region(name).seed(7).clock(clock).build()
 }
 
 struct World {
@@ -59,8 +31,8 @@ struct World {
     client: ClientId,
 }
 
-fn world(mode: &str, factors: serde_json::Value) -> World {
-    let r = region("us-east-1", Arc::new(ManualClock::at(T0)));
+fn world(backend: Backend, mode: &str, factors: serde_json::Value) -> World {
+    let r = region(backend, "us-east-1", Arc::new(ManualClock::at(T0)));
     let pool = r.s.create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p"})).unwrap()).unwrap();
     let mut set = factors;
     set["UserPoolId"] = json!(pool.id);
@@ -188,159 +160,170 @@ use janus_types::Clock;
 
 #[test]
 fn totp_sign_in_accepts_a_code_once_and_tolerates_one_step() {
-    let w = world("OPTIONAL", totp_only());
-    w.user("alice", json!([]));
-    let secret = w.enrol("alice");
-    let u = w.r.s.admin_get_user(&w.pool, "alice").unwrap();
-    assert!(!u.mfa.software_token.as_ref().unwrap().sealed.contains(&totp::base32_encode(&secret)));
+    for backend in backends() {
+        let w = world(backend, "OPTIONAL", totp_only());
+        w.user("alice", json!([]));
+        let secret = w.enrol("alice");
+        let u = w.r.s.admin_get_user(&w.pool, "alice").unwrap();
+        assert!(!u.mfa.software_token.as_ref().unwrap().sealed.contains(&totp::base32_encode(&secret)));
 
-    let (name, session, params) = challenge(w.sign_in("alice").unwrap());
-    assert_eq!(name, "SOFTWARE_TOKEN_MFA");
-    assert_eq!(params["USER_ID_FOR_SRP"], "alice");
-    let code = w.code(&secret);
-    tokens(
-        w.respond("SOFTWARE_TOKEN_MFA", &session, &[("USERNAME", "alice"), ("SOFTWARE_TOKEN_MFA_CODE", &code)])
-            .unwrap(),
-    );
+        let (name, session, params) = challenge(w.sign_in("alice").unwrap());
+        assert_eq!(name, "SOFTWARE_TOKEN_MFA");
+        assert_eq!(params["USER_ID_FOR_SRP"], "alice");
+        let code = w.code(&secret);
+        tokens(
+            w.respond("SOFTWARE_TOKEN_MFA", &session, &[("USERNAME", "alice"), ("SOFTWARE_TOKEN_MFA_CODE", &code)])
+                .unwrap(),
+        );
 
-    // The same code again, in a new sign-in: refused as used.
-    let (_, session, _) = challenge(w.sign_in("alice").unwrap());
-    let again = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &code)]).unwrap_err();
-    assert_eq!(again, "ExpiredCodeException: Your software token has already been used once.");
+        // The same code again, in a new sign-in: refused as used.
+        let (_, session, _) = challenge(w.sign_in("alice").unwrap());
+        let again = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &code)]).unwrap_err();
+        assert_eq!(again, "ExpiredCodeException: Your software token has already been used once.");
 
-    // A minute later, the previous step's code (a slow phone) is accepted: it is after the used one.
-    w.r.clock.advance(2 * totp::STEP_MS);
-    let now = totp::step_of(w.r.clock.now_ms());
-    tokens(
-        w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now - 1))])
-            .unwrap(),
-    );
-    // The next step's code (a fast phone) is accepted too ...
-    let (_, session, _) = challenge(w.sign_in("alice").unwrap());
-    tokens(
-        w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now + 1))])
-            .unwrap(),
-    );
-    // ... after which the current step's code is older than the last used: refused.
-    let (_, session, _) = challenge(w.sign_in("alice").unwrap());
-    let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now))]);
-    assert!(e.unwrap_err().starts_with("ExpiredCodeException"));
-    // Two steps away is outside the window.
-    w.r.clock.advance(3 * totp::STEP_MS);
-    let (_, session, _) = challenge(w.sign_in("alice").unwrap());
-    let far = totp::code_at(&secret, totp::step_of(w.r.clock.now_ms()) + 2);
-    let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &far)]).unwrap_err();
-    assert!(e.starts_with("CodeMismatchException"), "{e}");
+        // A minute later, the previous step's code (a slow phone) is accepted: it is after the used one.
+        w.r.clock.advance(2 * totp::STEP_MS);
+        let now = totp::step_of(w.r.clock.now_ms());
+        tokens(
+            w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now - 1))])
+                .unwrap(),
+        );
+        // The next step's code (a fast phone) is accepted too ...
+        let (_, session, _) = challenge(w.sign_in("alice").unwrap());
+        tokens(
+            w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now + 1))])
+                .unwrap(),
+        );
+        // ... after which the current step's code is older than the last used: refused.
+        let (_, session, _) = challenge(w.sign_in("alice").unwrap());
+        let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &totp::code_at(&secret, now))]);
+        assert!(e.unwrap_err().starts_with("ExpiredCodeException"));
+        // Two steps away is outside the window.
+        w.r.clock.advance(3 * totp::STEP_MS);
+        let (_, session, _) = challenge(w.sign_in("alice").unwrap());
+        let far = totp::code_at(&secret, totp::step_of(w.r.clock.now_ms()) + 2);
+        let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &far)]).unwrap_err();
+        assert!(e.starts_with("CodeMismatchException"), "{e}");
+    }
 }
 
 #[test]
 fn wrong_codes_count_toward_the_lockout_and_a_password_does_not_reset_it() {
-    let w = world("ON", totp_only());
-    w.user("bob", json!([]));
-    let secret = w.enrol("bob");
-    for round in 0..5 {
-        // A fresh password sign-in each time: the count must still grow.
-        let (_, session, _) = challenge(w.sign_in("bob").unwrap());
-        let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", "000000")]);
-        if w.code(&secret) != "000000" {
-            assert!(e.unwrap_err().starts_with("CodeMismatchException"), "round {round}");
+    for backend in backends() {
+        let w = world(backend, "ON", totp_only());
+        w.user("bob", json!([]));
+        let secret = w.enrol("bob");
+        for round in 0..5 {
+            // A fresh password sign-in each time: the count must still grow.
+            let (_, session, _) = challenge(w.sign_in("bob").unwrap());
+            let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", "000000")]);
+            if w.code(&secret) != "000000" {
+                assert!(e.unwrap_err().starts_with("CodeMismatchException"), "round {round}");
+            }
         }
+        assert_eq!(w.r.s.admin_get_user(&w.pool, "bob").unwrap().security.failed_sign_ins, 5);
+        assert_eq!(w.sign_in("bob").unwrap_err(), "NotAuthorizedException: Password attempts exceeded");
+        w.r.clock.advance(1_001);
+        let (_, session, _) = challenge(w.sign_in("bob").unwrap());
+        tokens(w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap());
+        assert_eq!(w.r.s.admin_get_user(&w.pool, "bob").unwrap().security.failed_sign_ins, 0, "cleared by success");
     }
-    assert_eq!(w.r.s.admin_get_user(&w.pool, "bob").unwrap().security.failed_sign_ins, 5);
-    assert_eq!(w.sign_in("bob").unwrap_err(), "NotAuthorizedException: Password attempts exceeded");
-    w.r.clock.advance(1_001);
-    let (_, session, _) = challenge(w.sign_in("bob").unwrap());
-    tokens(w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap());
-    assert_eq!(w.r.s.admin_get_user(&w.pool, "bob").unwrap().security.failed_sign_ins, 0, "cleared by success");
 }
 
 #[test]
 fn sessions_expire_after_three_minutes_or_the_clients_validity() {
-    let w = world("ON", totp_only());
-    w.user("carol", json!([]));
-    let secret = w.enrol("carol");
-    let (_, session, _) = challenge(w.sign_in("carol").unwrap());
-    w.r.clock.advance(3 * 60_000 + 1);
-    let e = w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap_err();
-    assert_eq!(e, "NotAuthorizedException: Invalid session for the user, session is expired.");
-    // A tampered session is refused, and one sealed for another challenge too.
-    let (_, session, _) = challenge(w.sign_in("carol").unwrap());
-    let mut bad = session.clone().into_bytes();
-    let last = bad.len() - 2;
-    bad[last] = if bad[last] == b'A' { b'B' } else { b'A' };
-    let bad = String::from_utf8(bad).unwrap();
-    let e = w.respond("SOFTWARE_TOKEN_MFA", &bad, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap_err();
-    assert_eq!(e, "NotAuthorizedException: Invalid session for the user.");
-    let e = w.respond("SMS_MFA", &session, &[("SMS_MFA_CODE", "123456")]).unwrap_err();
-    assert_eq!(e, "NotAuthorizedException: Invalid session for the user.");
+    for backend in backends() {
+        let w = world(backend, "ON", totp_only());
+        w.user("carol", json!([]));
+        let secret = w.enrol("carol");
+        let (_, session, _) = challenge(w.sign_in("carol").unwrap());
+        w.r.clock.advance(3 * 60_000 + 1);
+        let e =
+            w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap_err();
+        assert_eq!(e, "NotAuthorizedException: Invalid session for the user, session is expired.");
+        // A tampered session is refused, and one sealed for another challenge too.
+        let (_, session, _) = challenge(w.sign_in("carol").unwrap());
+        let mut bad = session.clone().into_bytes();
+        let last = bad.len() - 2;
+        bad[last] = if bad[last] == b'A' { b'B' } else { b'A' };
+        let bad = String::from_utf8(bad).unwrap();
+        let e = w.respond("SOFTWARE_TOKEN_MFA", &bad, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap_err();
+        assert_eq!(e, "NotAuthorizedException: Invalid session for the user.");
+        let e = w.respond("SMS_MFA", &session, &[("SMS_MFA_CODE", "123456")]).unwrap_err();
+        assert_eq!(e, "NotAuthorizedException: Invalid session for the user.");
 
-    // AuthSessionValidity (minutes) lengthens it.
-    let mut cfg = Map::new();
-    cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH"]));
-    cfg.insert("AuthSessionValidity".into(), json!(10));
-    let long = w.r.s.create_client(&w.pool, "long".into(), false, None, cfg).unwrap();
-    let params = BTreeMap::from([("USERNAME".into(), "carol".into()), ("PASSWORD".into(), PASSWORD.into())]);
-    let initiate = Initiate {
-        auth_flow: "USER_PASSWORD_AUTH".into(),
-        auth_parameters: params,
-        client_id: long.id.clone(),
-        user_pool_id: None,
-    };
-    let (_, session, _) = challenge(w.r.s.initiate_auth(initiate, false).unwrap());
-    w.r.clock.advance(9 * 60_000);
-    let respond = Respond {
-        challenge_name: "SOFTWARE_TOKEN_MFA".into(),
-        session: Some(session),
-        challenge_responses: BTreeMap::from([("SOFTWARE_TOKEN_MFA_CODE".into(), w.code(&secret))]),
-        client_id: long.id.clone(),
-        user_pool_id: None,
-    };
-    tokens(w.r.s.respond_to_challenge(respond, false).unwrap());
+        // AuthSessionValidity (minutes) lengthens it.
+        let mut cfg = Map::new();
+        cfg.insert("ExplicitAuthFlows".into(), json!(["ALLOW_USER_PASSWORD_AUTH"]));
+        cfg.insert("AuthSessionValidity".into(), json!(10));
+        let long = w.r.s.create_client(&w.pool, "long".into(), false, None, cfg).unwrap();
+        let params = BTreeMap::from([("USERNAME".into(), "carol".into()), ("PASSWORD".into(), PASSWORD.into())]);
+        let initiate = Initiate {
+            auth_flow: "USER_PASSWORD_AUTH".into(),
+            auth_parameters: params,
+            client_id: long.id.clone(),
+            user_pool_id: None,
+        };
+        let (_, session, _) = challenge(w.r.s.initiate_auth(initiate, false).unwrap());
+        w.r.clock.advance(9 * 60_000);
+        let respond = Respond {
+            challenge_name: "SOFTWARE_TOKEN_MFA".into(),
+            session: Some(session),
+            challenge_responses: BTreeMap::from([("SOFTWARE_TOKEN_MFA_CODE".into(), w.code(&secret))]),
+            client_id: long.id.clone(),
+            user_pool_id: None,
+        };
+        tokens(w.r.s.respond_to_challenge(respond, false).unwrap());
+    }
 }
 
 #[test]
 fn email_codes_and_the_choice_between_factors() {
-    let both = json!({
-        "SoftwareTokenMfaConfiguration": {"Enabled": true},
-        "EmailMfaConfiguration": {"Message": "Sign in with {####}", "Subject": "Code"},
-    });
-    let w = world("OPTIONAL", both);
-    w.user("dave", json!([{"Name": "email", "Value": "dave@example.com"}]));
-    let secret = w.enrol("dave");
-    let on =
-        Preferences { email: Some(FactorSetting { enabled: Some(true), preferred_mfa: None }), ..Default::default() };
-    w.r.s.admin_set_mfa_preference(&w.pool, "dave", &on).unwrap();
-    let u = w.r.s.admin_get_user(&w.pool, "dave").unwrap();
-    assert_eq!(u.mfa.enabled.len(), 2);
+    for backend in backends() {
+        let both = json!({
+            "SoftwareTokenMfaConfiguration": {"Enabled": true},
+            "EmailMfaConfiguration": {"Message": "Sign in with {####}", "Subject": "Code"},
+        });
+        let w = world(backend, "OPTIONAL", both);
+        w.user("dave", json!([{"Name": "email", "Value": "dave@example.com"}]));
+        let secret = w.enrol("dave");
+        let on = Preferences {
+            email: Some(FactorSetting { enabled: Some(true), preferred_mfa: None }),
+            ..Default::default()
+        };
+        w.r.s.admin_set_mfa_preference(&w.pool, "dave", &on).unwrap();
+        let u = w.r.s.admin_get_user(&w.pool, "dave").unwrap();
+        assert_eq!(u.mfa.enabled.len(), 2);
 
-    let (name, session, params) = challenge(w.sign_in("dave").unwrap());
-    assert_eq!(name, "SELECT_MFA_TYPE");
-    assert_eq!(params["MFAS_CAN_CHOOSE"], r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]"#);
-    let e = w.respond("SELECT_MFA_TYPE", &session, &[("ANSWER", "SMS_MFA")]).unwrap_err();
-    assert!(e.starts_with("InvalidParameterException"), "{e}");
-    let (name, session, params) =
-        challenge(w.respond("SELECT_MFA_TYPE", &session, &[("ANSWER", "EMAIL_OTP")]).unwrap());
-    assert_eq!(name, "EMAIL_OTP");
-    assert_eq!(params["CODE_DELIVERY_DESTINATION"], "d***@e***");
-    let sent = w.r.outbox.0.lock().unwrap().last().cloned().unwrap();
-    assert_eq!((sent.kind.as_str(), sent.subject.as_deref()), ("mfa", Some("Code")));
-    let code = sent.body.rsplit(' ').next().unwrap().to_owned();
-    assert!(sent.body.starts_with("Sign in with "));
-    let wrong = w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", "x")]).unwrap_err();
-    assert!(wrong.starts_with("CodeMismatchException"), "{wrong}");
-    tokens(w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", &code)]).unwrap());
-    let replay = w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", &code)]).unwrap_err();
-    assert_eq!(replay, "NotAuthorizedException: Invalid session for the user.");
+        let (name, session, params) = challenge(w.sign_in("dave").unwrap());
+        assert_eq!(name, "SELECT_MFA_TYPE");
+        assert_eq!(params["MFAS_CAN_CHOOSE"], r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]"#);
+        let e = w.respond("SELECT_MFA_TYPE", &session, &[("ANSWER", "SMS_MFA")]).unwrap_err();
+        assert!(e.starts_with("InvalidParameterException"), "{e}");
+        let (name, session, params) =
+            challenge(w.respond("SELECT_MFA_TYPE", &session, &[("ANSWER", "EMAIL_OTP")]).unwrap());
+        assert_eq!(name, "EMAIL_OTP");
+        assert_eq!(params["CODE_DELIVERY_DESTINATION"], "d***@e***");
+        let sent = w.r.outbox.last().unwrap();
+        assert_eq!((sent.kind.as_str(), sent.subject.as_deref()), ("mfa", Some("Code")));
+        let code = sent.body.rsplit(' ').next().unwrap().to_owned();
+        assert!(sent.body.starts_with("Sign in with "));
+        let wrong = w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", "x")]).unwrap_err();
+        assert!(wrong.starts_with("CodeMismatchException"), "{wrong}");
+        tokens(w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", &code)]).unwrap());
+        let replay = w.respond("EMAIL_OTP", &session, &[("EMAIL_OTP_CODE", &code)]).unwrap_err();
+        assert_eq!(replay, "NotAuthorizedException: Invalid session for the user.");
 
-    // Preferring the token skips the choice.
-    let prefer = Preferences {
-        software_token: Some(FactorSetting { enabled: Some(true), preferred_mfa: Some(true) }),
-        ..Default::default()
-    };
-    w.r.s.admin_set_mfa_preference(&w.pool, "dave", &prefer).unwrap();
-    let (name, session, _) = challenge(w.sign_in("dave").unwrap());
-    assert_eq!(name, "SOFTWARE_TOKEN_MFA");
-    tokens(w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap());
+        // Preferring the token skips the choice.
+        let prefer = Preferences {
+            software_token: Some(FactorSetting { enabled: Some(true), preferred_mfa: Some(true) }),
+            ..Default::default()
+        };
+        w.r.s.admin_set_mfa_preference(&w.pool, "dave", &prefer).unwrap();
+        let (name, session, _) = challenge(w.sign_in("dave").unwrap());
+        assert_eq!(name, "SOFTWARE_TOKEN_MFA");
+        tokens(w.respond("SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))]).unwrap());
+    }
 }
 
 /// A secondary region of the world's pool (a copy of the primary's store as of now), linked
@@ -360,7 +343,7 @@ impl Upstream for Link {
 }
 
 fn secondary(w: &World) -> (Region, Arc<Link>) {
-    let sec = region("us-west-2", w.r.clock.clone());
+    let sec = region(w.r.store.backend, "us-west-2", w.r.clock.clone());
     let r = w.r.s.store.read().unwrap();
     let (seq, epoch) = r.log_head(&w.pool).unwrap();
     let entities = r.entities(&w.pool).unwrap();
@@ -374,36 +357,54 @@ fn secondary(w: &World) -> (Region, Arc<Link>) {
 
 #[test]
 fn a_code_is_used_once_across_regions_and_once_per_region_when_they_cannot_talk() {
-    let w = world("ON", totp_only());
-    w.user("erin", json!([]));
-    let secret = w.enrol("erin");
-    let (sec, link) = secondary(&w);
-    let answer = |s: &Services| {
-        let (name, session, _) = challenge(w.sign_in_on(s, "erin").unwrap());
-        assert_eq!(name, "SOFTWARE_TOKEN_MFA");
-        w.respond_on(s, "SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))])
-    };
-    // Used on the primary, refused on the secondary (before replication brings the mark: the
-    // primary answers the secondary's question).
-    tokens(answer(&w.r.s).unwrap());
-    assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
-    // Used on the secondary, refused on the primary.
-    w.r.clock.advance(totp::STEP_MS);
-    tokens(answer(&sec.s).unwrap());
-    assert!(answer(&w.r.s).unwrap_err().starts_with("ExpiredCodeException"));
-    assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
-    // A wrong code on the secondary counts at the primary.
-    let (_, session, _) = challenge(w.sign_in_on(&sec.s, "erin").unwrap());
-    let wrong = if w.code(&secret) == "111111" { "222222" } else { "111111" };
-    w.respond_on(&sec.s, "SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", wrong)]).unwrap_err();
-    assert_eq!(w.r.s.admin_get_user(&w.pool, "erin").unwrap().security.failed_sign_ins, 1);
+    for backend in backends() {
+        let w = world(backend, "ON", totp_only());
+        w.user("erin", json!([]));
+        let secret = w.enrol("erin");
+        let (sec, link) = secondary(&w);
+        let answer = |s: &Services| {
+            let (name, session, _) = challenge(w.sign_in_on(s, "erin").unwrap());
+            assert_eq!(name, "SOFTWARE_TOKEN_MFA");
+            w.respond_on(s, "SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", &w.code(&secret))])
+        };
+        // Used on the primary, refused on the secondary (before replication brings the mark: the
+        // primary answers the secondary's question).
+        tokens(answer(&w.r.s).unwrap());
+        assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
+        // Used on the secondary, refused on the primary.
+        w.r.clock.advance(totp::STEP_MS);
+        tokens(answer(&sec.s).unwrap());
+        assert!(answer(&w.r.s).unwrap_err().starts_with("ExpiredCodeException"));
+        assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
+        // A wrong code on the secondary counts at the primary.
+        let (_, session, _) = challenge(w.sign_in_on(&sec.s, "erin").unwrap());
+        let wrong = if w.code(&secret) == "111111" { "222222" } else { "111111" };
+        w.respond_on(&sec.s, "SOFTWARE_TOKEN_MFA", &session, &[("SOFTWARE_TOKEN_MFA_CODE", wrong)]).unwrap_err();
+        assert_eq!(w.r.s.admin_get_user(&w.pool, "erin").unwrap().security.failed_sign_ins, 1);
 
-    // The link is cut: the secondary still accepts a code only once by itself ...
-    link.up.store(false, std::sync::atomic::Ordering::SeqCst);
-    w.r.clock.advance(totp::STEP_MS);
-    tokens(answer(&sec.s).unwrap());
-    assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
-    // ... and the primary, not told, accepts it once too: the documented price of a partition.
-    tokens(answer(&w.r.s).unwrap());
-    assert!(answer(&w.r.s).unwrap_err().starts_with("ExpiredCodeException"));
+        // The link is cut: the secondary still accepts a code only once by itself ...
+        link.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        w.r.clock.advance(totp::STEP_MS);
+        tokens(answer(&sec.s).unwrap());
+        assert!(answer(&sec.s).unwrap_err().starts_with("ExpiredCodeException"));
+        // ... and the primary, not told, accepts it once too: the documented price of a partition.
+        tokens(answer(&w.r.s).unwrap());
+        assert!(answer(&w.r.s).unwrap_err().starts_with("ExpiredCodeException"));
+    }
+}
+
+#[test]
+fn a_totp_code_used_through_one_node_is_refused_through_another() {
+    for backend in backends() {
+        let w = world(backend, "OPTIONAL", totp_only());
+        w.user("alice", json!([]));
+        let secret = w.enrol("alice");
+        let (a, b) = (w.r.node(1), w.r.node(2));
+        let code = w.code(&secret);
+        let (_, on_a, _) = challenge(w.sign_in_on(&a, "alice").unwrap());
+        let (_, on_b, _) = challenge(w.sign_in_on(&b, "alice").unwrap());
+        tokens(w.respond_on(&a, "SOFTWARE_TOKEN_MFA", &on_a, &[("SOFTWARE_TOKEN_MFA_CODE", &code)]).unwrap());
+        let again = w.respond_on(&b, "SOFTWARE_TOKEN_MFA", &on_b, &[("SOFTWARE_TOKEN_MFA_CODE", &code)]).unwrap_err();
+        assert_eq!(again, "ExpiredCodeException: Your software token has already been used once.", "{backend:?}");
+    }
 }
