@@ -10,21 +10,12 @@ use janus_core::oauth::authorize::AuthorizeParams;
 use janus_core::oauth::code::s256;
 use janus_core::oauth::grants::TokenRequest;
 use janus_core::oauth::OAuthError;
-use janus_core::outbox::{Message, Outbox};
 use janus_core::pools::CreatePool;
 use janus_core::resource_servers::{ResourceServerInput, ScopeInput};
 use janus_core::users::create::CreateUser;
-use janus_core::{Parts, Services};
-use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
-use janus_store::SqliteStore;
-use janus_types::{Client, ManualClock, Pool, RegionName};
-
-struct NoOutbox;
-impl Outbox for NoOutbox {
-    fn send(&self, _: &Message) -> janus_types::Result<()> {
-        Ok(())
-    }
-}
+use janus_core::Services;
+use janus_testkit::{backends, Backend, WorldBuilder};
+use janus_types::{Client, ManualClock, Pool};
 
 const CB: &str = "https://app.example.com/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -34,23 +25,12 @@ struct World {
     clock: Arc<ManualClock>,
     pool: Pool,
     web: Client,
-    _dir: tempfile::TempDir,
+    _kit: janus_testkit::World,
 }
 
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::at(1_800_000_000_000));
-    let s = Services::new(Parts {
-        store: Arc::new(SqliteStore::open(dir.path()).unwrap()),
-        clock: clock.clone(),
-        rng: Arc::new(SeededRandom::new(7)),
-        hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
-        region: RegionName::parse("us-east-1").unwrap(),
-        account: "000000000000".into(),
-        outbox: Arc::new(NoOutbox),
-        issuer_base: "http://127.0.0.1:9229".into(),
-        rsa_bits: janus_core::RSA_BITS,
-    });
+fn world(backend: Backend) -> World {
+    let kit = WorldBuilder::new(backend).seed(7).build();
+    let (s, clock) = (kit.s.clone(), kit.clock.clone());
     let pool = s.create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p"})).unwrap()).unwrap();
     let cfg: Map<String, serde_json::Value> = serde_json::from_value(json!({
         "AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": ["code"],
@@ -69,7 +49,7 @@ fn world() -> World {
     })
     .unwrap();
     s.admin_set_password(&pool.id, "ada", "Perm-Passw0rd!", true).unwrap();
-    World { s, clock, pool, web, _dir: dir }
+    World { s, clock, pool, web, _kit: kit }
 }
 
 impl World {
@@ -108,101 +88,113 @@ impl World {
 
 #[test]
 fn a_code_is_single_use() {
-    let w = world();
-    let code = w.code();
-    let issued = w.redeem(&code, Some(VERIFIER)).unwrap();
-    assert!(issued.id.is_some() && issued.refresh.is_some());
-    assert!(matches!(w.redeem(&code, Some(VERIFIER)), Err(OAuthError::InvalidGrant(_))));
+    for backend in backends() {
+        let w = world(backend);
+        let code = w.code();
+        let issued = w.redeem(&code, Some(VERIFIER)).unwrap();
+        assert!(issued.id.is_some() && issued.refresh.is_some());
+        assert!(matches!(w.redeem(&code, Some(VERIFIER)), Err(OAuthError::InvalidGrant(_))));
+    }
 }
 
 #[test]
 fn a_code_expires_after_five_minutes() {
-    let w = world();
-    let code = w.code();
-    w.clock.advance(5 * 60 * 1000 + 1);
-    assert!(matches!(w.redeem(&code, Some(VERIFIER)), Err(OAuthError::InvalidGrant(m)) if m.contains("expired")));
+    for backend in backends() {
+        let w = world(backend);
+        let code = w.code();
+        w.clock.advance(5 * 60 * 1000 + 1);
+        assert!(matches!(w.redeem(&code, Some(VERIFIER)), Err(OAuthError::InvalidGrant(m)) if m.contains("expired")));
+    }
 }
 
 #[test]
 fn pkce_is_enforced() {
-    let w = world();
-    let code = w.code();
-    assert!(matches!(w.redeem(&code, None), Err(OAuthError::InvalidGrant(_))));
-    assert!(matches!(w.redeem(&code, Some(&VERIFIER.replace('d', "e"))), Err(OAuthError::InvalidGrant(_))));
-    assert!(w.redeem(&code, Some(VERIFIER)).is_ok(), "failed checks do not use the code up");
+    for backend in backends() {
+        let w = world(backend);
+        let code = w.code();
+        assert!(matches!(w.redeem(&code, None), Err(OAuthError::InvalidGrant(_))));
+        assert!(matches!(w.redeem(&code, Some(&VERIFIER.replace('d', "e"))), Err(OAuthError::InvalidGrant(_))));
+        assert!(w.redeem(&code, Some(VERIFIER)).is_ok(), "failed checks do not use the code up");
+    }
 }
 
 #[test]
 fn a_refresh_keeps_the_granted_scopes() {
-    let w = world();
-    let issued = w.redeem(&w.code(), Some(VERIFIER)).unwrap();
-    let again =
-        w.s.token(
-            &w.pool,
-            &TokenRequest {
-                grant_type: Some("refresh_token".into()),
-                client_id: Some(w.web.id.to_string()),
-                refresh_token: issued.refresh.clone(),
-                ..Default::default()
-            },
+    for backend in backends() {
+        let w = world(backend);
+        let issued = w.redeem(&w.code(), Some(VERIFIER)).unwrap();
+        let again =
+            w.s.token(
+                &w.pool,
+                &TokenRequest {
+                    grant_type: Some("refresh_token".into()),
+                    client_id: Some(w.web.id.to_string()),
+                    refresh_token: issued.refresh.clone(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let claims = janus_crypto::jwt::verify(
+            &again.access,
+            &w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap().public,
         )
         .unwrap();
-    let claims = janus_crypto::jwt::verify(
-        &again.access,
-        &w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap().public,
-    )
-    .unwrap();
-    assert_eq!(claims["scope"], "openid");
+        assert_eq!(claims["scope"], "openid");
+    }
 }
 
 #[test]
 fn a_sealed_request_expires() {
-    let w = world();
-    let p = AuthorizeParams {
-        response_type: Some("code".into()),
-        client_id: Some(w.web.id.to_string()),
-        redirect_uri: Some(CB.into()),
-        code_challenge: Some(s256(VERIFIER)),
-        code_challenge_method: Some("S256".into()),
-        ..Default::default()
-    };
-    let req = w.s.authorize(&w.pool, &p).map_err(|_| "refused").unwrap();
-    let keys = w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap();
-    let sealed = w.s.seal_request(&keys, &req).unwrap();
-    assert_eq!(w.s.open_request(&keys, &w.pool.id, &sealed), Some(req));
-    w.clock.advance(31 * 60 * 1000);
-    assert_eq!(w.s.open_request(&keys, &w.pool.id, &sealed), None);
+    for backend in backends() {
+        let w = world(backend);
+        let p = AuthorizeParams {
+            response_type: Some("code".into()),
+            client_id: Some(w.web.id.to_string()),
+            redirect_uri: Some(CB.into()),
+            code_challenge: Some(s256(VERIFIER)),
+            code_challenge_method: Some("S256".into()),
+            ..Default::default()
+        };
+        let req = w.s.authorize(&w.pool, &p).map_err(|_| "refused").unwrap();
+        let keys = w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap();
+        let sealed = w.s.seal_request(&keys, &req).unwrap();
+        assert_eq!(w.s.open_request(&keys, &w.pool.id, &sealed), Some(req));
+        w.clock.advance(31 * 60 * 1000);
+        assert_eq!(w.s.open_request(&keys, &w.pool.id, &sealed), None);
+    }
 }
 
 #[test]
 fn client_credentials_carry_resource_server_scopes_only() {
-    let w = world();
-    w.s.create_resource_server(ResourceServerInput {
-        user_pool_id: w.pool.id.clone(),
-        identifier: "api".into(),
-        name: "api".into(),
-        scopes: vec![ScopeInput { scope_name: "read".into(), scope_description: "r".into() }],
-    })
-    .unwrap();
-    let cfg: Map<String, serde_json::Value> = serde_json::from_value(json!({
-        "AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": ["client_credentials"],
-        "AllowedOAuthScopes": ["api/read", "openid"],
-    }))
-    .unwrap();
-    let m2m = w.s.create_client(&w.pool.id, "m2m".into(), true, None, cfg).unwrap();
-    let req = |scope: Option<&str>| TokenRequest {
-        grant_type: Some("client_credentials".into()),
-        client_id: Some(m2m.id.to_string()),
-        client_secret: m2m.secret.clone(),
-        scope: scope.map(str::to_owned),
-        ..Default::default()
-    };
-    assert!(w.s.token(&w.pool, &req(Some("api/read"))).unwrap().id.is_none());
-    assert!(matches!(w.s.token(&w.pool, &req(Some("openid"))), Err(OAuthError::InvalidScope(_))));
-    let all = w.s.token(&w.pool, &req(None)).unwrap();
-    let keys = w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap();
-    assert_eq!(janus_crypto::jwt::verify(&all.access, &keys.public).unwrap()["scope"], "api/read");
-    let mut wrong = req(Some("api/read"));
-    wrong.client_secret = Some("nope".into());
-    assert!(matches!(w.s.token(&w.pool, &wrong), Err(OAuthError::InvalidClient(_))));
+    for backend in backends() {
+        let w = world(backend);
+        w.s.create_resource_server(ResourceServerInput {
+            user_pool_id: w.pool.id.clone(),
+            identifier: "api".into(),
+            name: "api".into(),
+            scopes: vec![ScopeInput { scope_name: "read".into(), scope_description: "r".into() }],
+        })
+        .unwrap();
+        let cfg: Map<String, serde_json::Value> = serde_json::from_value(json!({
+            "AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": ["api/read", "openid"],
+        }))
+        .unwrap();
+        let m2m = w.s.create_client(&w.pool.id, "m2m".into(), true, None, cfg).unwrap();
+        let req = |scope: Option<&str>| TokenRequest {
+            grant_type: Some("client_credentials".into()),
+            client_id: Some(m2m.id.to_string()),
+            client_secret: m2m.secret.clone(),
+            scope: scope.map(str::to_owned),
+            ..Default::default()
+        };
+        assert!(w.s.token(&w.pool, &req(Some("api/read"))).unwrap().id.is_none());
+        assert!(matches!(w.s.token(&w.pool, &req(Some("openid"))), Err(OAuthError::InvalidScope(_))));
+        let all = w.s.token(&w.pool, &req(None)).unwrap();
+        let keys = w.s.pool_keys(&*w.s.store.read().unwrap(), &w.pool.id).unwrap();
+        assert_eq!(janus_crypto::jwt::verify(&all.access, &keys.public).unwrap()["scope"], "api/read");
+        let mut wrong = req(Some("api/read"));
+        wrong.client_secret = Some("nope".into());
+        assert!(matches!(w.s.token(&w.pool, &wrong), Err(OAuthError::InvalidClient(_))));
+    }
 }
