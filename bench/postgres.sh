@@ -56,20 +56,21 @@ start_node() {
   local name=$1 port
   shift
   port=$(free_port)
-  "$JANUS_BIN" serve --listen "127.0.0.1:$port" --data-dir "$WORK/$name" "$@" \
+  # One keyring unlock secret for every node of the region (the keyring is in its database).
+  JANUS_KEYRING_KEY_FILE=$WORK/keyring.key "$JANUS_BIN" serve --listen "127.0.0.1:$port" --data-dir "$WORK/$name" "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PIDS+=("$!")
-  "$LG" wait --url "http://127.0.0.1:$port/health" --timeout 60 >/dev/null
+  "$LG" wait --url "http://127.0.0.1:$port/health" --timeout 60 >/dev/null || { say "node $name did not start:"; tail -3 "$WORK/$name.err" >&2; exit 1; }
   echo "http://127.0.0.1:$port"
 }
 
 psql "$PG_ADMIN" -qc "CREATE DATABASE pg1" >/dev/null
 psql "$PG_ADMIN" -qc "CREATE DATABASE pg2" >/dev/null
 declare -A URL
-URL[sqlite]=$(start_node sqlite)
-URL[pg1]=$(start_node pg1 --store "$PG_BASE/pg1")
-A=$(start_node pg2a --store "$PG_BASE/pg2")
-B=$(start_node pg2b --store "$PG_BASE/pg2")
+URL[sqlite]=$(start_node sqlite) || exit 1
+URL[pg1]=$(start_node pg1 --store "$PG_BASE/pg1") || exit 1
+A=$(start_node pg2a --store "$PG_BASE/pg2") || exit 1
+B=$(start_node pg2b --store "$PG_BASE/pg2") || exit 1
 HPORT=$(free_port)
 cat >"$WORK/haproxy.cfg" <<EOF
 global

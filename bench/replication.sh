@@ -26,7 +26,9 @@
 # interleaved), WARMUP_SECS=3, LAG_CLIENTS=32, DELAY_MS=35, SYNC_RATE=200 (empty: skip),
 # COPY_SIZES="100000 300000" (empty: skip), CLONE_TO=1000000 (empty: skip; see section 3),
 # CLONE_TIMEOUT=300, LOAD_CLIENTS=64, PORT_BASE=19340 (uses it and the next 3 ports),
-# BENCH_TMP (where data dirs go; default $TMPDIR or /tmp). Everything it starts it stops (by pid), and it deletes its
+# BENCH_TMP (where data dirs go; default $TMPDIR or /tmp), STORE=postgres (each region on a
+# database of its own in a throw-away PostgreSQL, scripts/postgres-for-tests; default: the
+# embedded store). Everything it starts it stops (by pid), and it deletes its
 # data dirs and any namespace it made on exit. The summary goes to stdout and to
 # bench/last-replication.txt; raw lines to bench/last-replication.log.
 set -euo pipefail
@@ -64,6 +66,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n "$NETNS" ]]; then ip netns del "$NETNS" 2>/dev/null || true; fi
+  [[ -z "${PG_ADMIN:-}" ]] || "$ROOT/scripts/postgres-for-tests" stop "$WORK/pg" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -91,9 +94,24 @@ wait_health() { # URL
   done
   say "no answer from $1/health"; exit 1
 }
+# With STORE=postgres: a database per data directory (created on first use), as --store.
+PG_ADMIN=
+if [[ "${STORE:-}" == postgres ]]; then
+  chmod 755 "$WORK" # the server runs as postgres and lives in $WORK/pg
+  PG_ADMIN=$("$ROOT/scripts/postgres-for-tests" start "$WORK/pg")
+fi
+store_args() { # DATA_DIR
+  [[ -n $PG_ADMIN ]] || return 0
+  local db
+  db=j$(printf '%s' "$1" | sha256sum | cut -c1-12)
+  psql "$PG_ADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+    psql "$PG_ADMIN" -qc "CREATE DATABASE $db" >/dev/null
+  echo "--store ${PG_ADMIN%/*}/$db"
+}
 APID= BPID=
 start_b() { # DATA_DIR [PEER_URL_OF_A]
-  "$JANUS_BIN" serve --region us-west-2 --listen "127.0.0.1:$PB" --data-dir "$1" \
+  # shellcheck disable=SC2046
+  "$JANUS_BIN" serve --region us-west-2 --listen "127.0.0.1:$PB" --data-dir "$1" $(store_args "$1") \
     --peer "us-east-1=${2:-$AURL}" >>"$WORK/b.log" 2>&1 &
   BPID=$!
   PIDS+=("$BPID")
@@ -102,7 +120,8 @@ start_b() { # DATA_DIR [PEER_URL_OF_A]
 start_a() { # DATA_DIR [PEER_URL_OF_B ADVERTISE_URL]
   local extra=()
   [[ -n "${3:-}" ]] && extra=(--advertise-url "$3")
-  "$JANUS_BIN" serve --region us-east-1 --listen "127.0.0.1:$PA" --data-dir "$1" \
+  # shellcheck disable=SC2046
+  "$JANUS_BIN" serve --region us-east-1 --listen "127.0.0.1:$PA" --data-dir "$1" $(store_args "$1") \
     --peer "us-west-2=${2:-$BURL}" "${extra[@]}" >>"$WORK/a.log" 2>&1 &
   APID=$!
   PIDS+=("$APID")
@@ -323,7 +342,7 @@ fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 T_END=$(date +%s)
 {
-  echo "Janus: $JANUS_LABEL"
+  echo "Janus: $JANUS_LABEL; store: ${STORE:-sqlite (embedded)}"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(uname -sr); data dirs on $(df -T "$WORK" | awk 'NR==2 { print $2 }')"
   echo "Load average (1/5/15 min) at start: $LOAD_START, at end: $LOAD_END; measuring took $((T_END - T_START)) s"
   echo "Settings: RATES=\"$RATES\" LAG_SECS=$LAG_SECS LAG_REPS=$LAG_REPS WARMUP_SECS=$WARMUP_SECS LAG_CLIENTS=$LAG_CLIENTS DELAY_MS=$DELAY_MS SYNC_RATE=$SYNC_RATE COPY_SIZES=\"$COPY_SIZES\" CLONE_TO=$CLONE_TO LOAD_CLIENTS=$LOAD_CLIENTS"

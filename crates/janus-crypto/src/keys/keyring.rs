@@ -142,7 +142,14 @@ impl Keyring {
                 Some((version, text)) => {
                     let kdf = keyring_file::kdf_of(text, &backing.describe())?;
                     let kek = kdf.derive(&secret)?;
-                    (*version, kdf, kek, keyring_file::open(text, &kek, &backing.describe())?)
+                    let data = keyring_file::open(text, &kek, &backing.describe()).map_err(|e| {
+                        if backing.shared() && e.kind == KeyErrorKind::Denied {
+                            KeyError::new(e.kind, format!("{e}; every node of a region unlocks the one keyring in its database, so give each the same key file (JANUS_KEYRING_KEY_FILE) or passphrase"))
+                        } else {
+                            e
+                        }
+                    })?;
+                    (*version, kdf, kek, data)
                 }
                 None => {
                     let data = KeyringData {
