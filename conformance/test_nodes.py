@@ -286,7 +286,12 @@ def test_kill_9_of_a_primary_node_behind_haproxy_loses_nothing_acknowledged(tmp_
         via = dataclasses.replace(servers["e1"], endpoint=front)
         east = Region(EAST, via, *boto_clients(via))
         west = Region(WEST, servers["w1"], *boto_clients(servers["w1"]))
-        wait_until("HAProxy to answer", lambda: east.admin.list_user_pools(MaxResults=1) is not None)
+        def answers() -> bool:
+            try:
+                return east.admin.list_user_pools(MaxResults=1) is not None
+            except botocore.exceptions.EndpointConnectionError:
+                return False
+        wait_until("HAProxy to answer", answers)
         pool = east.admin.create_user_pool(PoolName=unique("ha"))["UserPool"]["Id"]
         client = east.admin.create_user_pool_client(
             UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",

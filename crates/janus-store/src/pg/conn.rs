@@ -140,10 +140,64 @@ fn dollar(sql: &str) -> String {
     out
 }
 
-/// One connection and its prepared statements.
+/// A parameter owned by a statement whose sending is deferred.
+enum Owned {
+    Text(String),
+    Int(i64),
+    OptText(Option<String>),
+}
+
+impl Owned {
+    fn of(a: &Arg<'_>) -> Self {
+        match a {
+            Arg::Text(s) => Owned::Text((*s).to_owned()),
+            Arg::Int(n) => Owned::Int(*n),
+            Arg::OptText(s) => Owned::OptText(s.map(str::to_owned)),
+        }
+    }
+
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            Owned::Text(s) => Arg::Text(s),
+            Owned::Int(n) => Arg::Int(*n),
+            Owned::OptText(s) => Arg::OptText(s.as_deref()),
+        }
+    }
+}
+
+/// A statement whose answer nobody waits for: it is sent with the next statement that does
+/// need an answer, in one pipeline (one round trip for all of them), and its error, if any,
+/// is that statement's error.
+enum Deferred {
+    Simple(String),
+    Exec(Statement, Vec<Owned>),
+}
+
+/// One connection, its prepared statements and what is waiting to be sent.
 pub(crate) struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    deferred: Vec<Deferred>,
+}
+
+/// Send every deferred statement, in order, and wait for all their answers.
+async fn run_deferred(client: &Client, deferred: &[Deferred]) -> std::result::Result<(), tokio_postgres::Error> {
+    let sends = deferred.iter().map(|d| async move {
+        match d {
+            Deferred::Simple(sql) => client.batch_execute(sql).await,
+            Deferred::Exec(stmt, owned) => {
+                let args: Vec<Arg<'_>> = owned.iter().map(Owned::arg).collect();
+                let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                client.execute(stmt, &params).await.map(drop)
+            }
+        }
+    });
+    // join_all polls every future once before waiting on any, so every request is on the
+    // wire, in order, before the first answer is awaited.
+    for r in futures_util::future::join_all(sends).await {
+        r?;
+    }
+    Ok(())
 }
 
 impl PgConn {
@@ -159,18 +213,59 @@ impl PgConn {
     pub(crate) fn exec(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         let stmt = self.statement(rt, sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        rt.block_on(self.client.execute(&stmt, &params)).map_err(pg_err)
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = &self.client;
+        let (before, this) =
+            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.execute(&stmt, &params)));
+        before.map_err(pg_err)?;
+        this.map_err(pg_err)
     }
 
     pub(crate) fn query(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<Vec<tokio_postgres::Row>> {
         let stmt = self.statement(rt, sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        rt.block_on(self.client.query(&stmt, &params)).map_err(pg_err)
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = &self.client;
+        let (before, this) =
+            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.query(&stmt, &params)));
+        before.map_err(pg_err)?;
+        this.map_err(pg_err)
     }
 
-    /// Statements without parameters, as one simple query (`BEGIN`, `COMMIT`, DDL).
+    /// Statements without parameters, as one simple query (`BEGIN`, `COMMIT`, DDL), after
+    /// whatever was deferred.
     pub(crate) fn batch(&mut self, rt: &Runtime, sql: &str) -> Result<()> {
-        rt.block_on(self.client.batch_execute(sql)).map_err(pg_err)
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = &self.client;
+        let (before, this) =
+            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.batch_execute(sql)));
+        before.map_err(pg_err)?;
+        this.map_err(pg_err)
+    }
+
+    /// Send `sql` (no parameters) with the next statement that waits for an answer.
+    pub(crate) fn defer_simple(&mut self, sql: &str) {
+        self.deferred.push(Deferred::Simple(sql.to_owned()));
+    }
+
+    /// Send a statement with the next one that waits for an answer (its row count is not
+    /// wanted).
+    pub(crate) fn defer_exec(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        let stmt = self.statement(rt, sql)?;
+        self.deferred.push(Deferred::Exec(stmt, args.iter().map(Owned::of).collect()));
+        Ok(())
+    }
+
+    /// End a transaction with `sql`. One that never sent anything (its `BEGIN` still
+    /// waiting) ends without a round trip: a commit of nothing, or a rollback of what was
+    /// never sent.
+    pub(crate) fn end(&mut self, rt: &Runtime, sql: &str) -> Result<()> {
+        let unsent = matches!(self.deferred.first(), Some(Deferred::Simple(s)) if s.starts_with("BEGIN"));
+        if unsent && (self.deferred.len() == 1 || sql == "ROLLBACK") {
+            self.deferred.clear();
+            return Ok(());
+        }
+        self.batch(rt, sql)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -188,7 +283,7 @@ pub(crate) fn connect(rt: &Runtime, config: &Config) -> Result<PgConn> {
             tracing::debug!(error = %e, "PostgreSQL connection ended");
         }
     });
-    let mut conn = PgConn { client, statements: HashMap::new() };
+    let mut conn = PgConn { client, statements: HashMap::new(), deferred: Vec::new() };
     conn.batch(
         rt,
         "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'; \

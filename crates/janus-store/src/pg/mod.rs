@@ -119,10 +119,17 @@ struct Tx<'a> {
 }
 
 impl<'a> Tx<'a> {
-    fn begin(lease: Lease<'a>, sql: &str) -> Result<Self> {
-        let tx = Self { lease: RefCell::new(lease), open: Cell::new(true) };
-        tx.batch(sql)?;
-        Ok(tx)
+    /// Begin with `sql`, sent with the transaction's first statement (no round trip of
+    /// its own).
+    fn begin(mut lease: Lease<'a>, sql: &str) -> Result<Self> {
+        lease.parts().1.defer_simple(sql);
+        Ok(Self { lease: RefCell::new(lease), open: Cell::new(true) })
+    }
+
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        let mut lease = self.lease.borrow_mut();
+        let (rt, c) = lease.parts();
+        c.defer_exec(rt, sql, args)
     }
 
     fn batch(&self, sql: &str) -> Result<()> {
@@ -147,7 +154,11 @@ impl<'a> Tx<'a> {
     /// failed is not reused.
     fn end(&self, sql: &str) -> Result<()> {
         self.open.set(false);
-        let r = self.batch(sql);
+        let r = {
+            let mut lease = self.lease.borrow_mut();
+            let (rt, c) = lease.parts();
+            c.end(rt, sql)
+        };
         if r.is_err() {
             self.lease.borrow_mut().discard();
         }
@@ -169,6 +180,10 @@ const STREAM_BATCH: usize = 500;
 impl Sql for Tx<'_> {
     fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         Tx::exec(self, sql, args)
+    }
+
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        Tx::defer(self, sql, args)
     }
 
     fn query(&self, sql: &str, args: &[Arg<'_>], f: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()> {
@@ -251,6 +266,10 @@ impl Sql for WriteTx<'_> {
         Sql::exec(&self.tx, sql, args)
     }
 
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        Sql::defer(&self.tx, sql, args)
+    }
+
     fn query(&self, sql: &str, args: &[Arg<'_>], f: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()> {
         Sql::query(&self.tx, sql, args, f)
     }
@@ -263,8 +282,10 @@ impl Sql for WriteTx<'_> {
         if self.locked.borrow().contains(pool) {
             return Ok(());
         }
+        // Deferred: PostgreSQL runs the pipeline in order, so every later statement of the
+        // transaction runs after the lock is granted.
         let key = pool_lock_key(pool);
-        Tx::query(&self.tx, "SELECT pg_advisory_xact_lock(?1)", &[key.into()])?;
+        Tx::defer(&self.tx, "SELECT pg_advisory_xact_lock(?1)", &[key.into()])?;
         self.locked.borrow_mut().insert(pool.to_owned());
         Ok(())
     }
@@ -281,7 +302,7 @@ impl SqlWrite for WriteTx<'_> {
 
     fn finish(self: Box<Self>) -> Result<()> {
         if self.logged.get() {
-            self.tx.batch(&format!("NOTIFY {}", listen::CHANNEL))?;
+            self.tx.lease.borrow_mut().parts().1.defer_simple(&format!("NOTIFY {}", listen::CHANNEL));
         }
         self.tx.end("COMMIT")?;
         let (n, cv) = self.commits;

@@ -48,6 +48,12 @@ pub(crate) trait Row {
 pub(crate) trait Sql {
     /// Run a statement that returns no rows; the number of rows it changed.
     fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64>;
+    /// Run a statement whose row count nobody needs; a backend may send it later, with the
+    /// next statement that waits for an answer (PostgreSQL pipelines them: one round trip).
+    /// An error it meets may then surface from that statement.
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        self.exec(sql, args).map(drop)
+    }
     /// Run a query and hand each row to `f`.
     fn query(&self, sql: &str, args: &[Arg<'_>], f: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()>;
     /// Like [`Sql::query`], but for results of any size: a backend that would otherwise hold

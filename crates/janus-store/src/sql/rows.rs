@@ -192,9 +192,9 @@ pub fn set_head(conn: &(impl Sql + ?Sized), pool: &str, seq: i64, epoch: i64) ->
     )
 }
 
+/// Row writes need no answer: deferred, so a backend can pipeline them.
 fn exec(conn: &(impl Sql + ?Sized), sql: &str, args: &[Arg<'_>]) -> Result<()> {
-    conn.exec(sql, args)?;
-    Ok(())
+    conn.defer(sql, args)
 }
 
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
