@@ -7,40 +7,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use janus_core::groups::GroupInput;
-use janus_core::outbox::{Message, Outbox};
 use janus_core::pools::CreatePool;
-use janus_core::{Parts, Services};
-use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
 use janus_repl::retention::Retention;
 use janus_repl::wire::{self, Status};
 use janus_repl::{Peers, Replicator};
-use janus_store::SqliteStore;
-use janus_types::{GroupName, ManualClock, PoolId, RegionName, Seq};
-
-struct Quiet;
-impl Outbox for Quiet {
-    fn send(&self, _: &Message) -> janus_types::Result<()> {
-        Ok(())
-    }
-}
+use janus_testkit::{backends, Backend, WorldBuilder};
+use janus_types::{GroupName, ManualClock, PoolId, Seq};
 
 const MINUTE: i64 = 60_000;
 
-fn region(dir: &std::path::Path, clock: Arc<ManualClock>) -> Arc<Replicator> {
-    let services = Services::new(Parts {
-        store: Arc::new(SqliteStore::open(dir).unwrap()),
-        clock,
-        rng: Arc::new(SeededRandom::new(7)),
-        hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
-        region: RegionName::parse("us-east-1").unwrap(),
-        account: "000000000000".into(),
-        outbox: Arc::new(Quiet),
-        issuer_base: "http://retention".into(),
-        rsa_bits: 1024,
-    });
-    let peers =
-        Peers { advertise: "http://127.0.0.1:1".into(), urls: Default::default(), secret: None, spool: dir.to_owned() };
-    Replicator::new(services, peers)
+/// A region's replicator on a test world (kept alive beside it).
+fn region(backend: Backend, clock: Arc<ManualClock>) -> (Arc<Replicator>, janus_testkit::World) {
+    let kit = WorldBuilder::new(backend).seed(7).rsa_bits(1024).clock(clock).build();
+    let peers = Peers {
+        advertise: "http://127.0.0.1:1".into(),
+        urls: Default::default(),
+        secret: None,
+        spool: kit.store.dir().to_owned(),
+    };
+    (Replicator::new(kit.s.clone(), peers), kit)
 }
 
 /// One group per minute, `n` of them: one change each.
@@ -64,9 +49,14 @@ fn first_kept(r: &Replicator, pool: &PoolId) -> Seq {
 
 #[test]
 fn old_changes_beyond_the_newest_go_and_what_a_replica_needs_stays() {
-    let dir = tempfile::tempdir().unwrap();
+    for backend in backends() {
+        old_changes_go_on(backend);
+    }
+}
+
+fn old_changes_go_on(backend: Backend) {
     let clock = Arc::new(ManualClock::at(1_700_000_000_000));
-    let r = region(dir.path(), clock.clone());
+    let (r, _kit) = region(backend, clock.clone());
     let pool =
         r.services.create_pool(serde_json::from_value::<CreatePool>(json!({"PoolName": "p"})).unwrap()).unwrap().id;
     groups(&r, &clock, &pool, 0, 100);
