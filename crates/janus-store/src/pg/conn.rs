@@ -268,6 +268,16 @@ impl PgConn {
         self.batch(rt, sql)
     }
 
+    /// Whether the transaction in progress has sent nothing yet (its `BEGIN` still waits).
+    pub(crate) fn nothing_sent(&self) -> bool {
+        matches!(self.deferred.as_slice(), [Deferred::Simple(s)] if s.starts_with("BEGIN"))
+    }
+
+    /// Forget what was deferred (a transaction that never sent anything).
+    pub(crate) fn clear_deferred(&mut self) {
+        self.deferred.clear();
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
     }

@@ -229,10 +229,21 @@ impl Sql for ReadTx<'_> {
     }
 }
 
+/// A read ends without a round trip of its own: its `COMMIT` (of nothing: it wrote nothing)
+/// is sent with the connection's next statement. A connection left idle meanwhile holds an
+/// old snapshot until then, at most `idle_in_transaction_session_timeout` (60 s), after which
+/// the server closes it and the pool opens another.
 impl Drop for ReadTx<'_> {
     fn drop(&mut self) {
         if self.0.open.get() {
-            let _ = self.0.end("COMMIT");
+            self.0.open.set(false);
+            let mut lease = self.0.lease.borrow_mut();
+            let c = lease.parts().1;
+            if c.nothing_sent() {
+                c.clear_deferred();
+            } else {
+                c.defer_simple("COMMIT");
+            }
         }
     }
 }
