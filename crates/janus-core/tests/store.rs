@@ -220,6 +220,16 @@ fn a_commit_on_one_node_wakes_a_long_poll_on_another() {
     for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
         let w = world(backend);
         let pool = pool(&w.s);
+        // A pool with a replica: a pool without one has no stream to wake, and its writes
+        // skip the notification (the node knows from its settings cache).
+        let mut placed = w.s.store.read().unwrap().pool(&pool).unwrap().unwrap();
+        placed.replication.replicas.push(janus_types::Replica {
+            region: janus_types::RegionName::parse("eu-west-1").unwrap(),
+            status: janus_types::ReplicaStatus::Active,
+        });
+        let mut tx = w.s.store.write(0).unwrap();
+        tx.put(&pool, janus_types::Entity::Pool(placed)).unwrap();
+        tx.commit().unwrap();
         let other = w.node(1);
         // Let the node's listener connect (connecting bumps the counter too).
         let mut seen = other.store.wait_commit(0, Duration::from_millis(1));

@@ -1,20 +1,27 @@
-//! Connections to PostgreSQL: a small runtime of the store's own that drives the async
-//! driver (tokio-postgres), and a bounded pool of connections, each with its prepared
-//! statements. The store traits are synchronous and are called from blocking threads, so a
-//! call here blocks its thread on the runtime until PostgreSQL answers.
+//! Connections to PostgreSQL through the async driver (tokio-postgres), and a bounded pool
+//! of them, each with its prepared statements. The store traits are synchronous and are
+//! called from blocking threads, so a call here blocks its thread until PostgreSQL answers.
 //!
-//! The runtime lives on a thread of its own and is dropped there, never inside somebody
-//! else's async context (where dropping a runtime panics).
+//! A pooled connection's socket is polled by the very thread that waits for the answer (a
+//! small single-threaded runtime per connection): a round trip then costs the calls on the
+//! socket and nothing else, where a connection task on another thread would add two wake-ups
+//! between threads to each one. The connections that must notice by themselves that the
+//! server dropped them (the lease connection) are driven by a task on the store's own
+//! runtime instead, which lives on a thread of its own and is dropped there, never inside
+//! somebody else's async context (where dropping a runtime panics).
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use bytes::BytesMut;
+use tokio_postgres::tls::NoTlsStream;
 use tokio_postgres::types::{IsNull, ToSql, Type};
-use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::{Client, Config, Connection, NoTls, Socket, Statement};
 
 use janus_types::{Error, Result};
 
@@ -51,17 +58,20 @@ impl Runtime {
     /// inline, as the embedded store lets it) is moved out of the executor first, instead of
     /// the runtime panicking.
     pub(crate) fn block_on<F: Future>(&self, f: F) -> F::Output {
-        use tokio::runtime::{Handle, RuntimeFlavor};
-        match Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| self.handle.block_on(f))
-            }
-            _ => self.handle.block_on(f),
-        }
+        outside_executor(|| self.handle.block_on(f))
     }
 
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
         &self.handle
+    }
+}
+
+/// Run `f`, which blocks, off the async executor when called from one of its worker threads.
+fn outside_executor<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -171,13 +181,62 @@ impl Owned {
 enum Deferred {
     Simple(String),
     Exec(Statement, Vec<Owned>),
+    /// A query whose rows are kept in the slot once they arrive.
+    Query(Statement, Vec<Owned>, Slot),
 }
+
+/// Where a deferred query's rows land.
+pub(crate) type Slot = std::sync::Arc<Mutex<Option<Vec<tokio_postgres::Row>>>>;
 
 /// One connection, its prepared statements and what is waiting to be sent.
 pub(crate) struct PgConn {
     client: Client,
+    driver: Driver,
     statements: HashMap<String, Statement>,
     deferred: Vec<Deferred>,
+}
+
+type Io = Connection<Socket, NoTlsStream>;
+
+/// Who polls a connection's socket.
+enum Driver {
+    /// A task on the store's runtime.
+    Background,
+    /// The thread that waits for an answer, on the connection's own runtime; `io` is `None`
+    /// once the connection has ended (dropping it fails every request still waiting).
+    Inline { rt: tokio::runtime::Runtime, io: Option<Pin<Box<Io>>> },
+}
+
+/// Run `f` (a request on the connection) to its end, the socket polled as `driver` says.
+fn drive<F: Future>(driver: &mut Driver, shared: &Runtime, f: F) -> F::Output {
+    match driver {
+        Driver::Background => shared.block_on(f),
+        Driver::Inline { rt, io } => outside_executor(|| rt.block_on(with_io(io, f))),
+    }
+}
+
+/// `f`, with the connection's socket polled while it waits. The request goes into the
+/// connection's queue when `f` is first polled; polling the connection then writes it, and
+/// reads and hands out the answers.
+async fn with_io<F: Future>(io: &mut Option<Pin<Box<Io>>>, f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| loop {
+        if let Poll::Ready(out) = f.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        let Some(conn) = io.as_mut() else { return Poll::Pending };
+        match conn.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(ended) => {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, "PostgreSQL connection ended");
+                }
+                // Dropped, it fails the requests still waiting: `f` ends with that error.
+                *io = None;
+            }
+        }
+    })
+    .await
 }
 
 /// Send every deferred statement, in order, and wait for all their answers.
@@ -189,6 +248,13 @@ async fn run_deferred(client: &Client, deferred: &[Deferred]) -> std::result::Re
                 let args: Vec<Arg<'_>> = owned.iter().map(Owned::arg).collect();
                 let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
                 client.execute(stmt, &params).await.map(drop)
+            }
+            Deferred::Query(stmt, owned, slot) => {
+                let args: Vec<Arg<'_>> = owned.iter().map(Owned::arg).collect();
+                let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                let rows = client.query(stmt, &params).await?;
+                *lock(slot) = Some(rows);
+                Ok(())
             }
         }
     });
@@ -205,7 +271,7 @@ impl PgConn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = rt.block_on(self.client.prepare(&dollar(sql))).map_err(pg_err)?;
+        let s = drive(&mut self.driver, rt, self.client.prepare(&dollar(sql))).map_err(pg_err)?;
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
@@ -215,8 +281,11 @@ impl PgConn {
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let deferred = std::mem::take(&mut self.deferred);
         let client = &self.client;
-        let (before, this) =
-            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.execute(&stmt, &params)));
+        let (before, this) = drive(
+            &mut self.driver,
+            rt,
+            futures_util::future::join(run_deferred(client, &deferred), client.execute(&stmt, &params)),
+        );
         before.map_err(pg_err)?;
         this.map_err(pg_err)
     }
@@ -226,8 +295,11 @@ impl PgConn {
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let deferred = std::mem::take(&mut self.deferred);
         let client = &self.client;
-        let (before, this) =
-            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.query(&stmt, &params)));
+        let (before, this) = drive(
+            &mut self.driver,
+            rt,
+            futures_util::future::join(run_deferred(client, &deferred), client.query(&stmt, &params)),
+        );
         before.map_err(pg_err)?;
         this.map_err(pg_err)
     }
@@ -237,8 +309,11 @@ impl PgConn {
     pub(crate) fn batch(&mut self, rt: &Runtime, sql: &str) -> Result<()> {
         let deferred = std::mem::take(&mut self.deferred);
         let client = &self.client;
-        let (before, this) =
-            rt.block_on(futures_util::future::join(run_deferred(client, &deferred), client.batch_execute(sql)));
+        let (before, this) = drive(
+            &mut self.driver,
+            rt,
+            futures_util::future::join(run_deferred(client, &deferred), client.batch_execute(sql)),
+        );
         before.map_err(pg_err)?;
         this.map_err(pg_err)
     }
@@ -256,6 +331,15 @@ impl PgConn {
         Ok(())
     }
 
+    /// Send a query with the next statement that waits for an answer; its rows are in the
+    /// returned slot once that statement has its answer.
+    pub(crate) fn defer_query(&mut self, rt: &Runtime, sql: &str, args: &[Arg<'_>]) -> Result<Slot> {
+        let stmt = self.statement(rt, sql)?;
+        let slot = Slot::default();
+        self.deferred.push(Deferred::Query(stmt, args.iter().map(Owned::of).collect(), slot.clone()));
+        Ok(slot)
+    }
+
     /// End a transaction with `sql`. One that never sent anything (its `BEGIN` still
     /// waiting) ends without a round trip: a commit of nothing, or a rollback of what was
     /// never sent.
@@ -271,6 +355,59 @@ impl PgConn {
     /// Whether the transaction in progress has sent nothing yet (its `BEGIN` still waits).
     pub(crate) fn nothing_sent(&self) -> bool {
         matches!(self.deferred.as_slice(), [Deferred::Simple(s)] if s.starts_with("BEGIN"))
+    }
+
+    /// Put `sql` (no parameters, after whatever was deferred) on the wire now, without
+    /// waiting for its answer: the end of a read, whose `COMMIT` of nothing cannot fail in a
+    /// way anybody acts on. tokio-postgres sends a request when its future is first polled
+    /// and drops the answers of a request whose future is gone, so one poll here is enough,
+    /// and the connection's next request is answered after this one, in order. (Left for
+    /// the next statement instead, the `COMMIT` would leave an idle connection inside its
+    /// transaction, holding back the server's cleanup of dead row versions — every update
+    /// of a hot row then walks a longer chain.)
+    pub(crate) fn send_and_forget(&mut self, sql: &str) {
+        self.deferred.push(Deferred::Simple(sql.to_owned()));
+        let deferred = std::mem::take(&mut self.deferred);
+        let mut send = std::pin::pin!(run_deferred(&self.client, &deferred));
+        match &mut self.driver {
+            Driver::Background => {
+                let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
+                let _ = send.as_mut().poll(&mut cx);
+            }
+            Driver::Inline { rt, io } => outside_executor(|| {
+                rt.block_on(std::future::poll_fn(|cx| {
+                    let _ = send.as_mut().poll(cx);
+                    if let Some(conn) = io.as_mut() {
+                        if conn.as_mut().poll(cx).is_ready() {
+                            *io = None;
+                        }
+                    }
+                    Poll::Ready(())
+                }))
+            }),
+        }
+    }
+
+    /// Notice, without waiting, whether the server has closed this idle connection (it
+    /// restarted, or ended the session): read what has arrived on the socket meanwhile.
+    pub(crate) fn check_idle(&mut self) {
+        let Driver::Inline { rt, io } = &mut self.driver else { return };
+        if io.is_none() {
+            return;
+        }
+        outside_executor(|| {
+            rt.block_on(async {
+                // A yield lets the runtime look at the socket (a poll with no wait) first.
+                tokio::task::yield_now().await;
+                std::future::poll_fn(|cx| {
+                    if io.as_mut().is_some_and(|conn| conn.as_mut().poll(cx).is_ready()) {
+                        *io = None;
+                    }
+                    Poll::Ready(())
+                })
+                .await
+            })
+        });
     }
 
     /// Forget what was deferred (a transaction that never sent anything).
@@ -293,7 +430,19 @@ pub(crate) fn connect(rt: &Runtime, config: &Config) -> Result<PgConn> {
             tracing::debug!(error = %e, "PostgreSQL connection ended");
         }
     });
-    let mut conn = PgConn { client, statements: HashMap::new(), deferred: Vec::new() };
+    set_up(rt, PgConn { client, driver: Driver::Background, statements: HashMap::new(), deferred: Vec::new() })
+}
+
+/// Open one connection whose socket the calling threads poll themselves (see the module
+/// header), on a runtime of its own.
+pub(crate) fn connect_inline(shared: &Runtime, config: &Config) -> Result<PgConn> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::internal)?;
+    let (client, io) = outside_executor(|| rt.block_on(config.connect(NoTls))).map_err(pg_err)?;
+    let driver = Driver::Inline { rt, io: Some(Box::pin(io)) };
+    set_up(shared, PgConn { client, driver, statements: HashMap::new(), deferred: Vec::new() })
+}
+
+fn set_up(rt: &Runtime, mut conn: PgConn) -> Result<PgConn> {
     conn.batch(
         rt,
         "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'; \
@@ -306,7 +455,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What a connection is wanted for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    Read,
+    Write,
+}
+
 /// At most `max` connections; a caller waits up to `wait` for one to come free.
+///
+/// Writers may hold only part of them. A write transaction waits on its pool's lock while
+/// holding its connection, and the holder of that lock may need a read on the side (the
+/// keyring's check for a newer version, a lookup in another transaction): were every
+/// connection taken by writers queued behind the holder, that read would wait for a
+/// connection that only the holder's commit can free. Reads never wait for a lock, so with
+/// connections kept for them the holder always gets its read, and the queue moves.
 pub(crate) struct Pool {
     pub(crate) rt: Runtime,
     config: Config,
@@ -319,37 +482,51 @@ pub(crate) struct Pool {
 struct PoolState {
     idle: Vec<PgConn>,
     open: usize,
+    writers: usize,
 }
 
 impl Pool {
     pub(crate) fn new(rt: Runtime, config: Config, max: usize) -> Self {
-        let state = Mutex::new(PoolState { idle: Vec::new(), open: 0 });
-        Self { rt, config, max: max.max(1), wait: Duration::from_secs(15), state, freed: Condvar::new() }
+        let state = Mutex::new(PoolState { idle: Vec::new(), open: 0, writers: 0 });
+        Self { rt, config, max: max.max(2), wait: Duration::from_secs(15), state, freed: Condvar::new() }
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
+    /// Connections writers may hold at once: half, so that reads always find one.
+    fn max_writers(&self) -> usize {
+        self.max / 2
+    }
+
     /// A connection: an idle one that is still open, else a new one while under `max`.
-    pub(crate) fn get(&self) -> Result<Lease<'_>> {
+    pub(crate) fn get(&self, usage: Use) -> Result<Lease<'_>> {
         let deadline = std::time::Instant::now() + self.wait;
+        let writer = usage == Use::Write;
         let mut state = lock(&self.state);
         loop {
-            while let Some(c) = state.idle.pop() {
+            let turn = !writer || state.writers < self.max_writers();
+            while let Some(mut c) = if turn { state.idle.pop() } else { None } {
+                c.check_idle();
                 if !c.is_closed() {
-                    return Ok(Lease { pool: self, conn: Some(c), broken: false });
+                    state.writers += usize::from(writer);
+                    return Ok(Lease { pool: self, conn: Some(c), broken: false, writer });
                 }
                 state.open -= 1;
             }
-            if state.open < self.max {
+            if turn && state.open < self.max {
                 state.open += 1;
+                state.writers += usize::from(writer);
                 drop(state);
-                return match connect(&self.rt, &self.config) {
-                    Ok(c) => Ok(Lease { pool: self, conn: Some(c), broken: false }),
+                return match connect_inline(&self.rt, &self.config) {
+                    Ok(c) => Ok(Lease { pool: self, conn: Some(c), broken: false, writer }),
                     Err(e) => {
-                        lock(&self.state).open -= 1;
-                        self.freed.notify_one();
+                        let mut state = lock(&self.state);
+                        state.open -= 1;
+                        state.writers -= usize::from(writer);
+                        drop(state);
+                        self.freed.notify_all();
                         Err(e)
                     }
                 };
@@ -368,6 +545,7 @@ pub(crate) struct Lease<'a> {
     pool: &'a Pool,
     conn: Option<PgConn>,
     broken: bool,
+    writer: bool,
 }
 
 impl Lease<'_> {
@@ -387,12 +565,15 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         let Some(c) = self.conn.take() else { return };
         let mut state = lock(&self.pool.state);
+        state.writers -= usize::from(self.writer);
         if self.broken || c.is_closed() {
             state.open -= 1;
         } else {
             state.idle.push(c);
         }
         drop(state);
-        self.pool.freed.notify_one();
+        // All: a writer woken while writers are at their share would wait again, and the
+        // reader behind it would not have been told.
+        self.pool.freed.notify_all();
     }
 }

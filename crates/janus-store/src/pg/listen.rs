@@ -3,7 +3,9 @@
 //! connection that listens and bumps its commit counter, so [`crate::Store::wait_commit`] —
 //! the replication long-poll — wakes on any node's commit. When the listening connection is
 //! lost the counter is bumped as well (waiters re-check rather than miss a commit), and it
-//! reconnects every second until the database answers again.
+//! reconnects every second until the database answers again. A notification that names a
+//! pool (`pool:<id>`, sent by a transaction that changed its settings) makes the node forget
+//! that pool in its settings cache, which is on only while this connection listens.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -11,9 +13,13 @@ use std::time::Duration;
 use tokio_postgres::{AsyncMessage, Config, NoTls};
 
 use super::conn::Pool;
+use crate::sql::cache::PoolCache;
 
 /// The notification channel.
 pub(crate) const CHANNEL: &str = "janus_commits";
+
+/// How a notification's payload names a pool whose settings changed.
+pub(crate) const POOL_PAYLOAD: &str = "pool:";
 
 type Commits = Arc<(Mutex<u64>, Condvar)>;
 
@@ -27,9 +33,9 @@ fn bump(commits: &Commits) {
 pub(crate) struct Listener(tokio::task::JoinHandle<()>);
 
 impl Listener {
-    pub(crate) fn start(pool: &Pool, commits: Commits) -> Self {
+    pub(crate) fn start(pool: &Pool, commits: Commits, pools: Arc<PoolCache>) -> Self {
         let config = pool.config().clone();
-        Self(pool.rt.handle().spawn(run(config, commits)))
+        Self(pool.rt.handle().spawn(run(config, commits, pools)))
     }
 }
 
@@ -39,15 +45,21 @@ impl Drop for Listener {
     }
 }
 
-async fn run(config: Config, commits: Commits) {
+async fn run(config: Config, commits: Commits, pools: Arc<PoolCache>) {
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
                 let woken = commits.clone();
+                let cache = pools.clone();
                 let messages = tokio::spawn(async move {
                     while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
                         match m {
-                            Ok(AsyncMessage::Notification(_)) => bump(&woken),
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if let Some(pool) = n.payload().strip_prefix(POOL_PAYLOAD) {
+                                    cache.forget(pool);
+                                }
+                                bump(&woken);
+                            }
                             Ok(_) => {}
                             Err(e) => {
                                 tracing::debug!(error = %e, "commit listener connection ended");
@@ -58,8 +70,10 @@ async fn run(config: Config, commits: Commits) {
                 });
                 match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
                     Ok(()) => {
+                        pools.set_live(true);
                         bump(&commits);
                         let _ = messages.await;
+                        pools.set_live(false);
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "LISTEN failed");

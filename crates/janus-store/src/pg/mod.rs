@@ -11,8 +11,15 @@
 //!   nodes. It is what keeps read-modify-write (lockout counters, single-use codes, refresh
 //!   rotation) exact with writers on several nodes, and the change log gap-free (see
 //!   [`crate::sql::write`]).
-//! - A transaction that appended to a change log sends `NOTIFY janus_commits`; every node
-//!   listens, so a replication stream long-polling on any node wakes when any node commits.
+//! - A transaction that appended to the change log of a pool with replicas sends
+//!   `NOTIFY janus_commits`; every node listens, so a replication stream long-polling on any
+//!   node wakes when any node commits. A pool known (from the settings cache) to have no
+//!   replica has no stream to wake, and its writes skip the notification: it costs every
+//!   commit a database-wide lock and a wake-up of every listener (a sixth of a write's cost).
+//!   A stream that misses a wake-up (a replica added a moment ago) still re-reads the log
+//!   within its poll interval.
+//!   One that changed a pool's settings says which pool (payload `pool:<id>`), and every
+//!   node forgets that pool in its settings cache ([`crate::sql::cache`]).
 
 mod conn;
 mod lease;
@@ -20,7 +27,7 @@ mod listen;
 mod schema;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::Context;
@@ -28,6 +35,7 @@ use tokio_postgres::Config;
 
 use janus_types::Result;
 
+use crate::sql::cache::PoolCache;
 use crate::sql::{Arg, Row, Sql, SqlWrite};
 use crate::{Read, Store, Write};
 use conn::{Lease, Pool};
@@ -41,6 +49,7 @@ const DEFAULT_POOL_SIZE: usize = 16;
 pub struct PgStore {
     pool: Arc<Pool>,
     commits: Arc<(Mutex<u64>, Condvar)>,
+    pools: Arc<PoolCache>,
     _listener: listen::Listener,
     leases: lease::Leases,
     target: String,
@@ -90,9 +99,10 @@ impl PgStore {
         drop(first);
         let commits = Arc::new((Mutex::new(0), Condvar::new()));
         let pool = Arc::new(Pool::new(rt, config, size));
-        let listener = listen::Listener::start(&pool, commits.clone());
+        let pools = Arc::new(PoolCache::default());
+        let listener = listen::Listener::start(&pool, commits.clone(), pools.clone());
         let leases = lease::Leases::new(pool.clone());
-        Ok(Self { pool, commits, _listener: listener, leases, target })
+        Ok(Self { pool, commits, pools, _listener: listener, leases, target })
     }
 
     /// Migrate the database at `url` and return (version found, version now), for
@@ -130,6 +140,12 @@ impl<'a> Tx<'a> {
         let mut lease = self.lease.borrow_mut();
         let (rt, c) = lease.parts();
         c.defer_exec(rt, sql, args)
+    }
+
+    fn defer_query(&self, sql: &str, args: &[Arg<'_>]) -> Result<conn::Slot> {
+        let mut lease = self.lease.borrow_mut();
+        let (rt, c) = lease.parts();
+        c.defer_query(rt, sql, args)
     }
 
     fn batch(&self, sql: &str) -> Result<()> {
@@ -212,8 +228,8 @@ impl Sql for Tx<'_> {
     }
 }
 
-/// A read: one consistent snapshot.
-struct ReadTx<'a>(Tx<'a>);
+/// A read: one consistent snapshot, and the pool cache's generation recorded before it.
+struct ReadTx<'a>(Tx<'a>, Option<(&'a PoolCache, u64)>);
 
 impl Sql for ReadTx<'_> {
     fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
@@ -227,12 +243,15 @@ impl Sql for ReadTx<'_> {
     fn stream(&self, sql: &str, args: &[Arg<'_>], f: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()> {
         Sql::stream(&self.0, sql, args, f)
     }
+
+    fn pool_cache(&self) -> Option<(&PoolCache, u64)> {
+        self.1
+    }
 }
 
-/// A read ends without a round trip of its own: its `COMMIT` (of nothing: it wrote nothing)
-/// is sent with the connection's next statement. A connection left idle meanwhile holds an
-/// old snapshot until then, at most `idle_in_transaction_session_timeout` (60 s), after which
-/// the server closes it and the pool opens another.
+/// A read ends without waiting for a round trip: its `COMMIT` (of nothing: it wrote nothing)
+/// is sent at once and its answer is not awaited (see [`conn::PgConn::send_and_forget`]), so
+/// the snapshot is released right away and the connection is free for its next statement.
 impl Drop for ReadTx<'_> {
     fn drop(&mut self) {
         if self.0.open.get() {
@@ -242,7 +261,7 @@ impl Drop for ReadTx<'_> {
             if c.nothing_sent() {
                 c.clear_deferred();
             } else {
-                c.defer_simple("COMMIT");
+                c.send_and_forget("COMMIT");
             }
         }
     }
@@ -253,8 +272,20 @@ struct WriteTx<'a> {
     tx: Tx<'a>,
     now_ms: i64,
     locked: RefCell<HashSet<String>>,
+    /// Whether the transaction appended to the log of a pool that may have replicas.
     logged: Cell<bool>,
     commits: &'a (Mutex<u64>, Condvar),
+    pools: &'a PoolCache,
+    pools_written: RefCell<Vec<String>>,
+    heads: RefCell<HashMap<String, Head>>,
+}
+
+/// What a write transaction knows of a pool's log head.
+enum Head {
+    /// Asked for along with the pool's lock; the answer lands in the slot.
+    Asked(conn::Slot),
+    /// Read, or written by the transaction: `(seq, epoch)`.
+    Known(i64, i64),
 }
 
 /// The advisory lock key of a pool: FNV-1a of its id, in a namespace of its own. Two pools
@@ -293,12 +324,44 @@ impl Sql for WriteTx<'_> {
         if self.locked.borrow().contains(pool) {
             return Ok(());
         }
+        self.locked.borrow_mut().insert(pool.to_owned());
         // Deferred: PostgreSQL runs the pipeline in order, so every later statement of the
         // transaction runs after the lock is granted.
         let key = pool_lock_key(pool);
         Tx::defer(&self.tx, "SELECT pg_advisory_xact_lock(?1)", &[key.into()])?;
-        self.locked.borrow_mut().insert(pool.to_owned());
+        // The log head with the lock, in the same pipeline: a write that appends then needs
+        // no round trip of its own for it while it holds the lock.
+        let head = Tx::defer_query(&self.tx, crate::sql::LOG_HEAD, &[pool.into()])?;
+        self.heads.borrow_mut().insert(pool.to_owned(), Head::Asked(head));
         Ok(())
+    }
+
+    fn known_head(&self, pool: &str) -> Option<(i64, i64)> {
+        let mut heads = self.heads.borrow_mut();
+        let head = heads.get_mut(pool)?;
+        if let Head::Asked(slot) = head {
+            let rows = slot.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+            let known = match rows.first() {
+                Some(r) => (r.try_get(0).ok()?, r.try_get(1).ok()?),
+                None => (0, 0),
+            };
+            *head = Head::Known(known.0, known.1);
+        }
+        match head {
+            Head::Known(seq, epoch) => Some((*seq, *epoch)),
+            Head::Asked(_) => None,
+        }
+    }
+
+    fn head_written(&self, pool: &str, seq: i64, epoch: i64) {
+        self.heads.borrow_mut().insert(pool.to_owned(), Head::Known(seq, epoch));
+    }
+
+    fn pool_written(&self, pool: &str) {
+        let mut written = self.pools_written.borrow_mut();
+        if !written.iter().any(|p| p == pool) {
+            written.push(pool.to_owned());
+        }
     }
 }
 
@@ -307,15 +370,26 @@ impl SqlWrite for WriteTx<'_> {
         self.now_ms
     }
 
-    fn logged(&self) {
-        self.logged.set(true);
+    fn logged(&self, pool: &str) {
+        let unreplicated = self.pools.peek(pool, |p| p.replication.replicas.is_empty()).unwrap_or(false);
+        if !unreplicated {
+            self.logged.set(true);
+        }
     }
 
     fn finish(self: Box<Self>) -> Result<()> {
         if self.logged.get() {
             self.tx.lease.borrow_mut().parts().1.defer_simple(&format!("NOTIFY {}", listen::CHANNEL));
         }
+        let written = self.pools_written.take();
+        for pool in &written {
+            let payload = format!("{}{pool}", listen::POOL_PAYLOAD);
+            Tx::defer(&self.tx, "SELECT pg_notify(?1, ?2)", &[listen::CHANNEL.into(), payload.as_str().into()])?;
+        }
         self.tx.end("COMMIT")?;
+        for pool in &written {
+            self.pools.forget(pool);
+        }
         let (n, cv) = self.commits;
         *n.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         cv.notify_all();
@@ -325,12 +399,14 @@ impl SqlWrite for WriteTx<'_> {
 
 impl PgStore {
     fn read_tx(&self) -> Result<ReadTx<'_>> {
-        let lease = self.pool.get()?;
-        Ok(ReadTx(Tx::begin(lease, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?))
+        // The generation first: the snapshot is taken later, with the first statement.
+        let cache = self.pools.generation().map(|g| (&*self.pools, g));
+        let lease = self.pool.get(conn::Use::Read)?;
+        Ok(ReadTx(Tx::begin(lease, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?, cache))
     }
 
     fn write_tx(&self, now_ms: i64) -> Result<WriteTx<'_>> {
-        let lease = self.pool.get()?;
+        let lease = self.pool.get(conn::Use::Write)?;
         let tx = Tx::begin(lease, "BEGIN")?;
         Ok(WriteTx {
             tx,
@@ -338,6 +414,9 @@ impl PgStore {
             locked: RefCell::new(HashSet::new()),
             logged: Cell::new(false),
             commits: &self.commits,
+            pools: &self.pools,
+            pools_written: RefCell::new(Vec::new()),
+            heads: RefCell::new(HashMap::new()),
         })
     }
 }

@@ -4,12 +4,16 @@
 //! `$N` once per prepared statement. The SQL itself stays in the dialect both engines speak
 //! (`INSERT … ON CONFLICT`, `substr`, `CAST`), so one text means the same thing on both.
 
+pub(crate) mod cache;
 pub(crate) mod docs;
 pub(crate) mod queries;
 pub(crate) mod rows;
 pub(crate) mod write;
 
 use janus_types::Result;
+
+/// A pool's change-log head, `(seq, epoch)`; no row is `(0, 0)`.
+pub(crate) const LOG_HEAD: &str = "SELECT seq, epoch FROM log_head WHERE pool = ?1";
 
 /// A statement parameter.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +72,21 @@ pub(crate) trait Sql {
     fn touch(&self, _pool: &str) -> Result<()> {
         Ok(())
     }
+    /// The node's pool settings cache and the generation this transaction recorded when it
+    /// began, for a read transaction of a backend that has one ([`cache`]).
+    fn pool_cache(&self) -> Option<(&cache::PoolCache, u64)> {
+        None
+    }
+    /// Called when a statement of this transaction wrote or deleted `pool`'s settings row.
+    fn pool_written(&self, _pool: &str) {}
+    /// `pool`'s change-log head `(seq, epoch)` as this transaction already knows it, if it
+    /// does: read along with the pool's lock, or written by the transaction itself (a
+    /// backend that pipelines saves a round trip inside the pool's lock with it).
+    fn known_head(&self, _pool: &str) -> Option<(i64, i64)> {
+        None
+    }
+    /// Called when a statement of this transaction set `pool`'s change-log head.
+    fn head_written(&self, _pool: &str, _seq: i64, _epoch: i64) {}
 }
 
 /// A write transaction of a SQL backend: what the shared [`crate::Write`] logic needs beyond
@@ -75,9 +94,9 @@ pub(crate) trait Sql {
 pub(crate) trait SqlWrite: Sql {
     /// The time changes are stamped with.
     fn now_ms(&self) -> i64;
-    /// Note that the transaction appended to a change log (PostgreSQL tells other nodes at
-    /// commit, so their replication streams wake).
-    fn logged(&self) {}
+    /// Note that the transaction appended to `pool`'s change log (PostgreSQL tells other
+    /// nodes at commit, so their replication streams wake).
+    fn logged(&self, _pool: &str) {}
     /// Commit.
     fn finish(self: Box<Self>) -> Result<()>;
 }

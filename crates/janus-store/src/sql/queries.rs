@@ -96,7 +96,15 @@ fn after_key(after: Option<&str>) -> &str {
 
 impl<C: Sql> Read for C {
     fn pool(&self, id: &PoolId) -> Result<Option<Pool>> {
-        self.one("SELECT body FROM pools WHERE id = ?1", &[self.p(id)?.into()])
+        let cache = self.pool_cache();
+        if let Some(hit) = cache.and_then(|(c, _)| c.get(id.as_str())) {
+            return Ok(Some(hit));
+        }
+        let found: Option<Pool> = self.one("SELECT body FROM pools WHERE id = ?1", &[self.p(id)?.into()])?;
+        if let (Some((c, generation)), Some(p)) = (cache, &found) {
+            c.put(generation, id.as_str(), p);
+        }
+        Ok(found)
     }
 
     fn pools(&self, after: Option<&PoolId>, limit: usize) -> Result<Vec<Pool>> {
@@ -217,11 +225,18 @@ impl<C: Sql> Read for C {
     }
 
     fn log_head(&self, pool: &PoolId) -> Result<(Seq, Epoch)> {
-        let mut head = (0, 0);
-        self.query("SELECT seq, epoch FROM log_head WHERE pool = ?1", &[self.p(pool)?.into()], &mut |r| {
-            head = (r.int(0)?, r.int(1)?);
-            Ok(())
-        })?;
+        let p = self.p(pool)?;
+        let head = match self.known_head(p) {
+            Some(known) => known,
+            None => {
+                let mut head = (0, 0);
+                self.query(super::LOG_HEAD, &[p.into()], &mut |r| {
+                    head = (r.int(0)?, r.int(1)?);
+                    Ok(())
+                })?;
+                head
+            }
+        };
         Ok((Seq(head.0 as u64), Epoch(head.1 as u64)))
     }
 

@@ -24,11 +24,14 @@ pub fn apply(conn: &(impl Sql + ?Sized), change: &Change) -> Result<()> {
 /// Store one entity's rows (insert or replace).
 pub fn put_entity(conn: &(impl Sql + ?Sized), pool: &str, entity: &Entity) -> Result<()> {
     match entity {
-        Entity::Pool(p) => exec(
-            conn,
-            "INSERT INTO pools (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            &[pool.into(), to_json(p)?.as_str().into()],
-        ),
+        Entity::Pool(p) => {
+            conn.pool_written(pool);
+            exec(
+                conn,
+                "INSERT INTO pools (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                &[pool.into(), to_json(p)?.as_str().into()],
+            )
+        }
         Entity::Client(c) => exec(
             conn,
             "INSERT INTO clients (pool, id, body) VALUES (?1, ?2, ?3) \
@@ -113,6 +116,7 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
 
 /// Remove every data row of a pool (its log and head stay).
 pub fn delete_pool_rows(conn: &(impl Sql + ?Sized), pool: &str) -> Result<()> {
+    conn.pool_written(pool);
     exec(conn, "DELETE FROM pools WHERE id = ?1", &[pool.into()])?;
     for table in [
         "clients",
@@ -189,7 +193,9 @@ pub fn set_head(conn: &(impl Sql + ?Sized), pool: &str, seq: i64, epoch: i64) ->
         "INSERT INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3) \
          ON CONFLICT (pool) DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch",
         &[pool.into(), seq.into(), epoch.into()],
-    )
+    )?;
+    conn.head_written(pool, seq, epoch);
+    Ok(())
 }
 
 /// Row writes need no answer: deferred, so a backend can pipeline them.

@@ -25,7 +25,7 @@ fn log<C: SqlWrite + Read>(tx: &C, pool: &PoolId, key: EntityKey, state: Option<
     };
     rows::apply(tx, &change)?;
     rows::append(tx, &change)?;
-    tx.logged();
+    tx.logged(pool.as_str());
     Ok(change.seq)
 }
 
@@ -53,7 +53,7 @@ impl<C: SqlWrite> Write for C {
         }
         rows::apply(self, change)?;
         rows::append(self, change)?;
-        self.logged();
+        self.logged(change.pool.as_str());
         Ok(true)
     }
 
@@ -95,7 +95,7 @@ impl<C: SqlWrite> Write for C {
         self.touch(p)?;
         self.exec("DELETE FROM changes WHERE pool = ?1", &[p.into()])?;
         rows::set_head(self, p, seq.0 as i64, epoch.0 as i64)?;
-        self.logged();
+        self.logged(p);
         Ok(())
     }
 
@@ -108,7 +108,7 @@ impl<C: SqlWrite> Write for C {
         let (seq, epoch) = self.log_head(pool)?;
         let next = Epoch(epoch.0.max(1) + 1);
         rows::set_head(self, pool.as_str(), seq.0 as i64, next.0 as i64)?;
-        self.logged();
+        self.logged(pool.as_str());
         Ok(next)
     }
 
