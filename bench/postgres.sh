@@ -8,7 +8,7 @@
 #   pg2    — two nodes on that PostgreSQL behind HAProxy (round robin), the deployment of
 #            deploy/; the load goes to HAProxy.
 # Loads (loadgen, CLIENTS concurrent clients): AdminCreateUser/s (CREATES users into a fresh
-# pool), AdminGetUser/s (SECS seconds, random users), USER_PASSWORD_AUTH/s and
+# pool; "create4": the same spread over 4 fresh pools at once), AdminGetUser/s (SECS seconds, random users), USER_PASSWORD_AUTH/s and
 # REFRESH_TOKEN_AUTH/s (SECS seconds, USERS users). The raw argon2id rate of this machine is
 # measured beside them: USER_PASSWORD_AUTH is bounded by it.
 # The summary gives medians and the medians of per-repetition ratios to sqlite; it is printed
@@ -109,11 +109,28 @@ record() { # SETUP OP REP OUTPUT
     "$(field p99_ms "$line")" "$(field err "$line")" >>"$RESULTS"
 }
 
+# AdminCreateUser spread over 4 fresh pools, CLIENTS/4 clients and CREATES/4 users each, at
+# once: PostgreSQL serializes the writes of one pool (its lock), SQLite every write of the
+# node. Prints one RESULT line: the rates summed, the worst p50/p99, the errors summed.
+create_in_four_pools() { # SETUP REP URL
+  local i pool pids=() per=$((CLIENTS / 4 > 0 ? CLIENTS / 4 : 1))
+  for i in 1 2 3 4; do
+    pool=$("$LG" create-pool --endpoint "$3" --name "bench4-$1-$2-$i")
+    "$LG" run --endpoint "$3" --op create --pool "$pool" --clients "$per" --count $((CREATES / 4)) --prefix w >"$WORK/c4-$i" &
+    pids+=("$!")
+  done
+  wait "${pids[@]}"
+  grep -h '^RESULT' "$WORK"/c4-? | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    ops += v["ops_s"]; err += v["err"]; if (v["p50_ms"] > p50) p50 = v["p50_ms"]; if (v["p99_ms"] > p99) p99 = v["p99_ms"] }
+    END { printf "RESULT op=create4 ops_s=%.1f p50_ms=%s p99_ms=%s err=%d\n", ops, p50, p99, err }'
+}
+
 measure() { # SETUP REP
   local s=$1 rep=$2 url=${URL[$1]} pool out pool_s client tokens
   pool=$("$LG" create-pool --endpoint "$url" --name "bench-$s-$rep")
   out=$("$LG" run --endpoint "$url" --op create --pool "$pool" --clients "$CLIENTS" --count "$CREATES" --prefix u)
   record "$s" create "$rep" "$out"
+  record "$s" create4 "$rep" "$(create_in_four_pools "$s" "$rep" "$url")"
   out=$("$LG" run --endpoint "$url" --op get --pool "$pool" --clients "$CLIENTS" --duration "$SECS" --warmup 1 --keys "$CREATES" --prefix u)
   record "$s" get "$rep" "$out"
   tokens=$WORK/tokens-$s-$rep
@@ -147,7 +164,7 @@ ARGON_MED=$(printf '%s\n' "${ARGON[@]}" | median)
   echo "bench/postgres.sh — $JANUS_LABEL; REPS=$REPS CLIENTS=$CLIENTS CREATES=$CREATES SECS=$SECS USERS=$USERS"
   echo "raw argon2id (2 threads): median $ARGON_MED hashes/s (${ARGON[*]})"
   printf '%-10s %-8s %12s %10s %10s  %s\n' op setup "median/s" "x sqlite" "p99 ms" "reps"
-  for op in create get password refresh; do
+  for op in create create4 get password refresh; do
     for s in "${SETUPS[@]}"; do
       vals=$(for r in $(seq 1 "$REPS"); do value "$s" "$op" "$r"; done)
       ratio=$(for r in $(seq 1 "$REPS"); do awk -v a="$(value "$s" "$op" "$r")" -v b="$(value sqlite "$op" "$r")" 'BEGIN { if (b > 0) printf "%.3f\n", a / b }'; done | median)

@@ -73,7 +73,7 @@ class JanusServer:
 
 def _wait_for_listening(stdout_path: Path, proc: subprocess.Popen, stderr_path: Path) -> str:
     deadline = time.monotonic() + START_TIMEOUT
-    pattern = re.compile(r"janus listening on (http://[0-9.]+:[0-9]+)")
+    pattern = re.compile(r"janus listening on (https?://[0-9.]+:[0-9]+)")
     while time.monotonic() < deadline:
         m = pattern.search(stdout_path.read_text(errors="replace"))
         if m:
@@ -121,13 +121,14 @@ def store_dump(data_dir: Path) -> bytes:
 
 def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True,
                 extra_env: dict | None = None, listen: str = "127.0.0.1:0",
-                store: str | None = None) -> JanusServer:
+                store: str | None = None, args: tuple[str, ...] = ()) -> JanusServer:
     """Start a janus process logging under `root`; returns once /health answers 200.
     With `admin_env`, the fixed administrator credentials are given through the environment;
     otherwise janus uses (or generates) <data-dir>/admin-credentials.json. `listen` is passed
     as --listen (which overrides JANUS_LISTEN): a fixed address lets two regions name each
     other before either starts. `extra_env` may set JANUS_REGION (the server's region).
-    `store` is passed as --store (several nodes of a region on one database)."""
+    `store` is passed as --store (several nodes of a region on one database); `args` are
+    further flags for `janus serve`."""
     root.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or root / "data"
     n = len(list(root.glob("stdout*.log")))
@@ -144,7 +145,7 @@ def start_janus(root: Path, data_dir: Path | None = None, admin_env: bool = True
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
             [str(JANUS_BIN), "serve", "--listen", listen, "--data-dir", str(data_dir),
-             *(["--store", store] if store else _store_args(data_dir))],
+             *(["--store", store] if store else _store_args(data_dir)), *args],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,

@@ -173,6 +173,49 @@ def _janus(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(JANUS_BIN), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+def test_the_store_is_named_by_the_environment_or_the_config_file(tmp_path):
+    """`JANUS_STORE_URL` and `[store] url` name the store as `--store` does: a pool made
+    through a node started with the variable (and `?janus_pool_size=2`) is there for a node
+    started with the file, and neither wrote an embedded store in its data directory. The
+    variable outranks the file."""
+    if on_postgres():
+        pytest.skip("runs in the first pass (it chooses its stores itself)")
+    if not os.environ.get("JANUS_TEST_PG"):
+        if os.environ.get("JANUS_TEST_REQUIRE_PG") == "1":
+            pytest.fail("JANUS_TEST_PG is not set")
+        pytest.skip("JANUS_TEST_PG is not set (scripts/test starts a PostgreSQL)")
+    db = pg_url(tmp_path / "db")
+    data = tmp_path / "data"
+    node = start_janus(tmp_path / "env", data_dir=data, extra_env={"JANUS_STORE_URL": f"{db}?janus_pool_size=2"})
+    admin, _ = boto_clients(node)
+    pool = admin.create_user_pool(PoolName=unique("env"))["UserPool"]["Id"]
+    for i in range(10):
+        admin.admin_create_user(UserPoolId=pool, Username=f"u{i}", MessageAction="SUPPRESS")
+    assert stop_janus(node) == 0
+
+    config = tmp_path / "janus.toml"
+    config.write_text(f'[store]\nurl = "{db}"\n')
+    node = start_janus(tmp_path / "file", data_dir=data, args=("--config", str(config)))
+    try:
+        admin, _ = boto_clients(node)
+        assert len(admin.list_users(UserPoolId=pool)["Users"]) == 10
+    finally:
+        assert stop_janus(node) == 0
+    assert not (data / "janus.db").exists(), "nothing went to an embedded store"
+
+    elsewhere = tmp_path / "elsewhere"
+    node = start_janus(tmp_path / "both", data_dir=data, args=("--config", str(config)),
+                       extra_env={"JANUS_STORE_URL": f"sqlite:{elsewhere}"})
+    try:
+        admin, _ = boto_clients(node)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            admin.describe_user_pool(UserPoolId=pool)
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    finally:
+        assert stop_janus(node) == 0
+    assert (elsewhere / "janus.db").exists()
+
+
 def test_store_copy_moves_a_region_onto_postgres_and_back(tmp_path):
     """A region on the embedded store is stopped, copied into PostgreSQL with `janus store
     copy` (verified by digest), and started on it: the same users sign in with the same

@@ -312,3 +312,64 @@ fn a_role_is_held_by_one_node_and_taken_over_when_its_holder_goes() {
         }
     }
 }
+
+#[test]
+fn a_lock_holders_side_read_finds_a_connection_though_writers_queue_behind_its_lock() {
+    // With `?janus_pool_size=2`, writers queued on the pool's lock must not hold every
+    // connection: the holder's own read beside its write (a keyring or settings look-up)
+    // would then wait for one until lock_timeout (15 s) failed the queued writers.
+    for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        let url = format!("{}?janus_pool_size=2", w.store.url().unwrap());
+        let store: Arc<dyn janus_store::Store> = Arc::new(janus_store::PgStore::open(&url).unwrap());
+        let started = std::time::Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, pool) = (store.clone(), pool.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..5 {
+                        let tx = store.write(0).unwrap();
+                        tx.log_head(&pool).unwrap(); // holds the pool's lock from here
+                        std::thread::sleep(Duration::from_millis(20)); // the others queue
+                        assert!(store.read().unwrap().pool(&pool).unwrap().is_some());
+                        tx.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "no wait for a connection held by a queued writer: {took:?}");
+    }
+}
+
+#[test]
+fn a_pool_changed_through_one_node_is_seen_by_another_before_its_cached_copy_expires() {
+    // Nodes keep a pool's settings for at most 2 s; a commit that changes a pool tells every
+    // node to forget it at once (PostgreSQL: NOTIFY), well inside that bound.
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        let (a, b) = (w.node(1), w.node(2));
+        // Node a's listener is up once it reports commits; only then does it cache.
+        std::thread::sleep(Duration::from_millis(200));
+        let min_length = |s: &Services| s.describe_pool(&pool).unwrap().pool.config.password_policy.minimum_length;
+        assert_eq!(min_length(&a), 8);
+        let started = std::time::Instant::now();
+        b.update_pool(
+            serde_json::from_value(json!({
+                "UserPoolId": pool.as_str(),
+                "Policies": {"PasswordPolicy": {"MinimumLength": 12}},
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        while min_length(&a) != 12 {
+            assert!(started.elapsed() < Duration::from_secs(1), "{backend:?}: node a still has the old settings");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
