@@ -20,6 +20,7 @@ mod replication;
 pub mod server;
 pub mod sigv4;
 mod telemetry;
+pub mod tls;
 mod witness;
 
 use axum::routing::{get, post};

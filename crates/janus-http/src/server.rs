@@ -2,7 +2,8 @@
 //! finishes its request head is dropped, not kept forever), a bound on connections open at
 //! once and on each connection's read buffer (`crate::limits`), and a graceful shutdown that
 //! stops accepting, lets in-flight requests finish, and gives up on the stragglers after a
-//! grace period so SIGTERM always ends the process.
+//! grace period so SIGTERM always ends the process. With [`Tls`], every connection is TLS
+//! first (a handshake not finished within [`HANDSHAKE_TIMEOUT`] is dropped).
 
 use axum::Router;
 use hyper::server::conn::http1;
@@ -10,8 +11,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::tls::{Tls, HANDSHAKE_TIMEOUT};
 
 /// How long a client may take to send a request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,6 +27,7 @@ pub const READ_BUFFER: usize = 64 * 1024;
 /// At most `max_connections` are open at once: one more is closed as soon as it is accepted.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<Arc<Tls>>,
     app: Router,
     max_connections: usize,
     shutdown: impl Future<Output = ()>,
@@ -50,13 +55,11 @@ pub async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-                let conn = graceful.watch(conn);
+                let acceptor = tls.as_ref().map(|t| t.acceptor());
+                let connection = connection(stream, acceptor, builder.clone(), app.clone(), graceful.watcher());
                 tokio::spawn(async move {
                     let _slot = slot;
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
+                    connection.await;
                 });
             }
             () = &mut shutdown => break,
@@ -68,5 +71,27 @@ pub async fn serve(
         () = tokio::time::sleep(grace) => {
             tracing::warn!(grace_s = grace.as_secs(), "connections still open after the grace period; closing them");
         }
+    }
+}
+
+/// One connection, TLS first when `acceptor` is given, until it ends or shutdown drains it.
+async fn connection(
+    stream: TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    builder: http1::Builder,
+    app: Router,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let service = TowerToHyperService::new(app);
+    let ended = match acceptor {
+        None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
+        Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => watcher.watch(builder.serve_connection(TokioIo::new(tls), service)).await,
+            Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
+            Err(_) => return tracing::debug!("TLS handshake not finished in time"),
+        },
+    };
+    if let Err(e) = ended {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }

@@ -48,6 +48,13 @@ pub struct Flags {
     /// [default: the keyring's path with extension .key, generated on first start]
     #[arg(long)]
     pub keyring_key_file: Option<PathBuf>,
+    /// Serve https with this PEM certificate chain (with --tls-key; SIGHUP reloads both)
+    /// [env: JANUS_TLS_CERT]
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert [env: JANUS_TLS_KEY]
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The settings a TOML file may hold (all optional; missing ones keep their defaults).
@@ -73,6 +80,14 @@ struct FileConfig {
     quotas: Option<QuotasConfig>,
     metrics: Option<MetricsConfig>,
     store: Option<StoreConfig>,
+    tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct TlsConfig {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -157,6 +172,7 @@ const KNOWN_KEYS: &[&str] = &[
     "quotas",
     "metrics",
     "store",
+    "tls",
 ];
 
 /// The resolved configuration.
@@ -193,6 +209,23 @@ pub struct Config {
     pub quotas: janus_core::quotas::Quotas,
     /// The bearer token `/metrics` requires (`[metrics] token` / `JANUS_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// The certificate chain and key files when serving https.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// `--tls-cert` and `--tls-key` (or their variables, or `[tls]`): both or neither.
+fn tls(flags: &Flags, file: TlsConfig) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+    let path = |flag: &Option<PathBuf>, var: &str, file: Option<PathBuf>| {
+        flag.clone().or_else(|| env(var).map(PathBuf::from)).or(file)
+    };
+    let cert = path(&flags.tls_cert, "JANUS_TLS_CERT", file.cert);
+    let key = path(&flags.tls_key, "JANUS_TLS_KEY", file.key);
+    match (cert, key) {
+        (Some(c), Some(k)) => Ok(Some((c, k))),
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!("--tls-cert needs --tls-key (the certificate's private key)"),
+        (None, Some(_)) => bail!("--tls-key needs --tls-cert (the certificate chain it belongs to)"),
+    }
 }
 
 /// A whole number from `var`, else from the file.
@@ -388,7 +421,9 @@ impl Config {
         let metrics_token = env("JANUS_METRICS_TOKEN").or(file.metrics.and_then(|m| m.token));
         let keys =
             crate::keys_config::resolve(file.keys, flags.keyring.clone(), flags.keyring_key_file.clone(), &data_dir)?;
+        let tls = tls(flags, file.tls.unwrap_or_default())?;
         Ok(Self {
+            tls,
             keys,
             listen,
             data_dir,

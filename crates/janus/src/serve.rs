@@ -53,10 +53,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.store.is_shared() {
         tracing::info!(store = %config.store.describe(), "store open");
     }
+    let tls = match &config.tls {
+        Some((cert, key)) => {
+            Some(Arc::new(janus_http::tls::Tls::load(cert, key).context("loading the TLS certificate")?))
+        }
+        None => None,
+    };
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let endpoint = format!("http://{addr}");
+    let endpoint = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
     let admin = credentials::resolve(&config.data_dir, &config.region, &endpoint)?;
     let mut services = Services::new(Parts {
         store,
@@ -114,7 +120,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown_signal().await;
         stopping.stop();
     };
-    janus_http::server::serve(listener, app, config.limits.max_connections, shutdown, SHUTDOWN_GRACE).await;
+    if let Some(tls) = &tls {
+        reload_on_sighup(tls.clone());
+    }
+    janus_http::server::serve(listener, tls, app, config.limits.max_connections, shutdown, SHUTDOWN_GRACE).await;
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())
@@ -210,6 +219,7 @@ pub fn witness(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         println!("janus witness listening on http://{}", listener.local_addr()?);
         janus_http::server::serve(
             listener,
+            None,
             janus_http::witness_router(secret),
             janus_http::limits::Limits::default().max_connections,
             shutdown_signal(),
@@ -218,6 +228,22 @@ pub fn witness(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         .await;
         Ok(())
     })
+}
+
+/// SIGHUP reads the TLS certificate and key again (a renewed certificate, without a restart).
+fn reload_on_sighup(tls: Arc<janus_http::tls::Tls>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("TLS certificate reloaded"),
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "TLS certificate not reloaded; serving the one before")
+                }
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
