@@ -493,7 +493,7 @@ def test_the_secondary_refuses_writes(regions, rp):
 
 def test_update_user_pool_in_the_secondary_sets_only_its_own_regional_settings(regions):
     """UpdateUserPool in a secondary may change only regional settings (message senders,
-    triggers, tags); global settings it is sent must equal the primary's. Each region then
+    tags); global settings it is sent must equal the primary's. Each region then
     sees its own senders and tags, and a later update in the primary leaves the secondary's
     alone (they are recorded per region in the pool and replicate)."""
     east, west = regions.east, regions.west
@@ -510,23 +510,24 @@ def test_update_user_pool_in_the_secondary_sets_only_its_own_regional_settings(r
     assert "Policies" in str(refused.value)
     west_sender = {"EmailSendingAccount": "DEVELOPER", "From": "west@example.com",
                    "SourceArn": f"arn:aws:ses:{WEST}:{regions.east.server.account_id}:identity/west@example.com"}
-    west_triggers = {"PreSignUp": f"arn:aws:lambda:{WEST}:{regions.east.server.account_id}:function:pre"}
+    west_sms = {"SnsCallerArn": f"arn:aws:iam::{regions.east.server.account_id}:role/west-sms",
+                "ExternalId": "west", "SnsRegion": WEST}
     # The primary's global settings may be sent back unchanged.
     west.admin.update_user_pool(UserPoolId=pool, Policies=before["Policies"],
-                                EmailConfiguration=west_sender, LambdaConfig=west_triggers,
+                                EmailConfiguration=west_sender, SmsConfiguration=west_sms,
                                 UserPoolTags={"region": "west"})
 
     def west_view():
         d = west.admin.describe_user_pool(UserPoolId=pool)["UserPool"]
         return d if d.get("EmailConfiguration") == west_sender else None
     seen = wait_until("the secondary's own settings to come back from the primary", west_view)
-    assert seen["LambdaConfig"] == west_triggers
+    assert seen["SmsConfiguration"] == west_sms
     assert seen["UserPoolTags"] == {"region": "west"}
     assert seen["Policies"]["PasswordPolicy"]["MinimumLength"] == 10, "global settings unchanged"
     on_east = east.admin.describe_user_pool(UserPoolId=pool)["UserPool"]
     assert on_east["EmailConfiguration"] == before["EmailConfiguration"]
     assert on_east["UserPoolTags"] == {"region": "east"}
-    assert on_east.get("LambdaConfig", {}) == {}
+    assert "SmsConfiguration" not in on_east
 
     # An update in the primary changes the primary's senders, not the secondary's.
     east_sender = {"EmailSendingAccount": "DEVELOPER", "From": "east@example.com",

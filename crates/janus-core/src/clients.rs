@@ -48,6 +48,7 @@ impl Services {
         request: Map<String, Value>,
     ) -> Result<Client> {
         crate::oauth::client::check_redirect_urls(&request)?;
+        crate::unsupported::check_client(&request)?;
         let now = self.now_ms();
         let secret = match secret {
             Some(s) => Some(s),
@@ -87,6 +88,7 @@ impl Services {
         request: Map<String, Value>,
     ) -> Result<Client> {
         crate::oauth::client::check_redirect_urls(&request)?;
+        crate::unsupported::check_client(&request)?;
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         pool_of(&*tx, pool_id)?;

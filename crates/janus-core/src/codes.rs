@@ -151,14 +151,15 @@ impl Services {
 
     /// Send `code` to the destination `d` of `user`.
     pub fn send_code(&self, pool: &Pool, user: &User, d: &Delivery, what: &str, code: &str) -> Result<()> {
+        let text = crate::messages::code(pool, d.medium, what, code);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
             username: user.username.clone(),
             medium: d.medium.into(),
             destination: user.attributes.get(d.attribute).cloned(),
             kind: "code".into(),
-            subject: None,
-            body: format!("Your {what} code is {code}"),
+            subject: text.subject,
+            body: text.body,
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod key_admin;
 pub mod key_migration;
 pub mod keys;
 pub mod me;
+pub mod messages;
 pub mod mfa;
 pub mod oauth;
 pub mod outbox;
@@ -33,6 +34,7 @@ pub mod security;
 pub mod signing_rotation;
 pub mod signup;
 pub mod tags;
+pub mod unsupported;
 pub mod users;
 pub mod vault;
 

@@ -129,7 +129,15 @@ fn default_other() -> Map<String, Value> {
 
 /// Apply the mutable settings onto `config`, resetting what is omitted (see module docs).
 fn apply_settings(config: &mut PoolConfig, s: &MutableSettings, creating: bool) -> Result<()> {
+    crate::unsupported::check_pool(s)?;
     config.password_policy = password_policy(s.policies.as_ref());
+    // The legacy UnusedAccountValidityDays sets the temporary password's validity when the
+    // password policy does not, as on Cognito.
+    let policy_days = s.policies.as_ref().and_then(|p| p.password_policy.as_ref()?.temporary_password_validity_days);
+    let legacy_days = s.admin_create_user_config.as_ref().and_then(|c| c.unused_account_validity_days);
+    if let (None, Some(days)) = (policy_days, legacy_days) {
+        config.password_policy.temporary_password_validity_days = days;
+    }
     let mut other = default_other();
     if let Some(p) = &s.policies {
         if !p.other.is_empty() {
@@ -139,6 +147,7 @@ fn apply_settings(config: &mut PoolConfig, s: &MutableSettings, creating: bool) 
     for (k, v) in &s.other {
         other.insert(k.clone(), v.clone());
     }
+    crate::messages::sync_legacy(&mut other);
     config.other = other;
     config.auto_verified_attributes = s.auto_verified_attributes.clone().unwrap_or_default();
     for a in &config.auto_verified_attributes {

@@ -2,8 +2,15 @@
 //! ConfirmForgotPassword sets a new password with it. AdminResetUserPassword sends the same
 //! code. Setting the password clears a lockout and leaves the user CONFIRMED. With
 //! PreventUserExistenceErrors both answer alike for every name (`crate::existence`).
+//!
+//! Where the code goes follows the pool's `AccountRecoverySetting`: its mechanisms in priority
+//! order (`verified_email`, `verified_phone_number`), the first the user has; `admin_only`
+//! refuses ForgotPassword altogether (an administrator still resets). Without a setting,
+//! Cognito's legacy order applies: a verified phone, else a verified email.
 
 use std::time::Instant;
+
+use serde_json::Value;
 
 use janus_types::{Error, Pool, Result, User, UserStatus};
 
@@ -19,12 +26,40 @@ fn no_destination() -> Error {
     Error::invalid("Cannot reset password for the user as there is no registered/verified email or phone_number")
 }
 
+/// The pool's recovery mechanisms by priority; `None` when it has no AccountRecoverySetting.
+fn mechanisms(pool: &Pool) -> Option<Vec<String>> {
+    let list = pool.config.other.get("AccountRecoverySetting")?.get("RecoveryMechanisms")?.as_array()?;
+    let mut named: Vec<(i64, String)> = list
+        .iter()
+        .filter_map(|m| Some((m.get("Priority").and_then(Value::as_i64)?, m.get("Name")?.as_str()?.to_owned())))
+        .collect();
+    named.sort();
+    Some(named.into_iter().map(|(_, n)| n).collect())
+}
+
+/// True when only an administrator may reset passwords in `pool`.
+fn admin_only(pool: &Pool) -> bool {
+    mechanisms(pool).is_some_and(|m| m.iter().any(|n| n == "admin_only"))
+}
+
+/// Where a reset code for `user` goes, by the pool's recovery mechanisms (an administrator's
+/// reset in an `admin_only` pool, and a pool without a setting, use the legacy order).
+pub(crate) fn reset_destination(pool: &Pool, user: &User) -> Option<Delivery> {
+    let legacy = || vec!["verified_phone_number".to_owned(), "verified_email".to_owned()];
+    let order = mechanisms(pool).filter(|m| m.iter().any(|n| n != "admin_only")).unwrap_or_else(legacy);
+    order.iter().find_map(|m| match m.as_str() {
+        "verified_email" => codes::destination(user, Some("email"), true),
+        "verified_phone_number" => codes::destination(user, Some("phone_number"), true),
+        _ => None,
+    })
+}
+
 impl Services {
     /// Put a reset code on `user` (caller stores it) and say where it goes. `metered`: the
     /// send counts against the user's code budget (self-service; an administrator's
     /// AdminResetUserPassword does not).
     pub(crate) fn reset_code(&self, pool: &Pool, user: &mut User, metered: bool) -> Result<(Delivery, String)> {
-        let d = codes::destination(user, None, true).ok_or_else(no_destination)?;
+        let d = reset_destination(pool, user).ok_or_else(no_destination)?;
         let code = if metered {
             self.new_code(pool, user, "forgot", FORGOT_CODE_MS)?
         } else {
@@ -39,12 +74,15 @@ impl Services {
     pub fn forgot_password(&self, input: CodeInput) -> Result<Delivery> {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
+        if admin_only(&ctx.pool) {
+            return Err(Error::NotAuthorizedException("Contact administrator to reset password.".into()));
+        }
         let revealing = match &user {
             Some(u) if !u.enabled => Some(Error::NotAuthorizedException("User is disabled.".into())),
             Some(u) if u.status == UserStatus::ForceChangePassword => {
                 Some(Error::NotAuthorizedException("User password cannot be reset in the current state.".into()))
             }
-            Some(u) if codes::destination(u, None, true).is_none() => Some(no_destination()),
+            Some(u) if reset_destination(&ctx.pool, u).is_none() => Some(no_destination()),
             _ => None,
         };
         let user = match existence::route(&ctx, user, revealing)? {

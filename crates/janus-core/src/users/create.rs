@@ -156,14 +156,15 @@ impl Services {
         let email = mediums.iter().any(|m| m == "EMAIL");
         let (medium, destination) =
             if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
+        let text = crate::messages::invitation(pool, medium, &user.username, temp);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
             username: user.username.clone(),
             medium: medium.into(),
             destination: destination.cloned(),
             kind: "invitation".into(),
-            subject: None,
-            body: format!("Your username is {} and temporary password is {temp}", user.username),
+            subject: text.subject,
+            body: text.body,
         })
     }
 }

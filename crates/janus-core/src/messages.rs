@@ -1,0 +1,112 @@
+//! The texts sent to users, from the pool's templates. Codes (sign-up confirmation, attribute
+//! verification, password reset) use `VerificationMessageTemplate` — `EmailMessage`,
+//! `EmailSubject`, `SmsMessage` — with `{####}` standing for the code; invitations use
+//! `AdminCreateUserConfig.InviteMessageTemplate` — `EmailMessage`, `EmailSubject`,
+//! `SMSMessage` — with `{username}` and `{####}` (the temporary password). Without a template
+//! the texts are Janus's defaults.
+//!
+//! Cognito keeps the legacy members `EmailVerificationMessage`, `EmailVerificationSubject` and
+//! `SmsVerificationMessage` in step with the template, both ways, and returns both;
+//! [`sync_legacy`] does that when a pool's settings are written (the template wins when both
+//! are sent and differ).
+
+use serde_json::{Map, Value};
+
+use janus_types::Pool;
+
+/// A message's subject (email only) and text.
+pub struct Text {
+    /// The subject line, for email.
+    pub subject: Option<String>,
+    /// The text.
+    pub body: String,
+}
+
+const LEGACY: [(&str, &str); 3] = [
+    ("EmailMessage", "EmailVerificationMessage"),
+    ("EmailSubject", "EmailVerificationSubject"),
+    ("SmsMessage", "SmsVerificationMessage"),
+];
+
+/// Make the template and the legacy members of a pool's settings (`other`) say the same.
+pub fn sync_legacy(other: &mut Map<String, Value>) {
+    let mut template = match other.remove("VerificationMessageTemplate") {
+        Some(Value::Object(t)) => t,
+        _ => Map::new(),
+    };
+    for (member, legacy) in LEGACY {
+        match (template.get(member).cloned(), other.get(legacy).cloned()) {
+            (Some(t), _) => {
+                other.insert(legacy.into(), t);
+            }
+            (None, Some(l)) => {
+                template.insert(member.into(), l);
+            }
+            (None, None) => {}
+        }
+    }
+    template.entry("DefaultEmailOption").or_insert_with(|| "CONFIRM_WITH_CODE".into());
+    other.insert("VerificationMessageTemplate".into(), Value::Object(template));
+}
+
+fn member<'a>(template: Option<&'a Value>, name: &str) -> Option<&'a str> {
+    template.and_then(|t| t.get(name)).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A code sent by `medium` (`EMAIL` or `SMS`); `what` names it in the default text
+/// ("confirmation", "verification", "password reset").
+pub fn code(pool: &Pool, medium: &str, what: &str, code: &str) -> Text {
+    let template = pool.config.other.get("VerificationMessageTemplate");
+    let (body, subject) = if medium == "EMAIL" {
+        (member(template, "EmailMessage"), member(template, "EmailSubject"))
+    } else {
+        (member(template, "SmsMessage"), None)
+    };
+    Text {
+        subject: subject.map(str::to_owned),
+        body: match body {
+            Some(t) => t.replace("{####}", code),
+            None => format!("Your {what} code is {code}"),
+        },
+    }
+}
+
+/// An invitation with a temporary password.
+pub fn invitation(pool: &Pool, medium: &str, username: &str, temp: &str) -> Text {
+    let template = pool.config.admin_create_user_config.invite_message_template.as_ref();
+    let (body, subject) = if medium == "EMAIL" {
+        (member(template, "EmailMessage"), member(template, "EmailSubject"))
+    } else {
+        (member(template, "SMSMessage"), None)
+    };
+    Text {
+        subject: subject.map(str::to_owned),
+        body: match body {
+            // The user name first: a user name holding "{####}" must not receive the password
+            // in its place, and a password holding "{username}" stays as it is.
+            Some(t) => t.replace("{username}", "\u{0}").replace("{####}", temp).replace('\u{0}', username),
+            None => format!("Your username is {username} and temporary password is {temp}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_template_and_the_legacy_members_follow_each_other() {
+        let mut o = json!({"EmailVerificationMessage": "Code: {####}"}).as_object().unwrap().clone();
+        sync_legacy(&mut o);
+        assert_eq!(o["VerificationMessageTemplate"]["EmailMessage"], "Code: {####}");
+        assert_eq!(o["VerificationMessageTemplate"]["DefaultEmailOption"], "CONFIRM_WITH_CODE");
+        let mut o =
+            json!({"VerificationMessageTemplate": {"SmsMessage": "T {####}"}, "SmsVerificationMessage": "L {####}"})
+                .as_object()
+                .unwrap()
+                .clone();
+        sync_legacy(&mut o);
+        assert_eq!(o["SmsVerificationMessage"], "T {####}", "the template wins");
+    }
+}
