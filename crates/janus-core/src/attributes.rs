@@ -82,6 +82,13 @@ pub fn build_schema(input: &[SchemaInput]) -> Result<Vec<SchemaAttribute>> {
             if name == "sub" {
                 return Err(Error::invalid("sub cannot be modified in the schema."));
             }
+            let retyped = item.attribute_data_type.as_deref().is_some_and(|t| t != existing.attribute_data_type);
+            if retyped || item.developer_only_attribute == Some(true) {
+                return Err(Error::invalid(format!(
+                    "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute {name}"
+                )));
+            }
+            check_constraints(name, item)?;
             if let Some(r) = item.required {
                 existing.required = r;
             }
@@ -90,6 +97,9 @@ pub fn build_schema(input: &[SchemaInput]) -> Result<Vec<SchemaAttribute>> {
             }
             if item.string_attribute_constraints.is_some() {
                 existing.string_attribute_constraints = item.string_attribute_constraints.clone();
+            }
+            if item.number_attribute_constraints.is_some() {
+                existing.number_attribute_constraints = item.number_attribute_constraints.clone();
             }
             continue;
         }
@@ -116,12 +126,17 @@ pub fn add_custom(schema: &mut Vec<SchemaAttribute>, item: &SchemaInput) -> Resu
     if schema.iter().filter(|a| a.name.contains("custom:")).count() >= 50 {
         return Err(Error::LimitExceededException("A pool can have at most 50 custom attributes.".into()));
     }
-    let data_type = item.attribute_data_type.clone().unwrap_or_else(|| "String".into());
+    let bad_type =
+        || Error::invalid("Invalid AttributeDataType input, consider using the provided AttributeDataType enum.");
+    let data_type = item.attribute_data_type.clone().ok_or_else(bad_type)?;
+    check_constraints(&name, item)?;
+    // As Cognito describes them: a Number without bounds has no NumberAttributeConstraints,
+    // a String always has StringAttributeConstraints (`{}` without bounds).
     let (num, string) = match data_type.as_str() {
-        "Number" => (Some(item.number_attribute_constraints.clone().unwrap_or_default()), None),
+        "Number" => (item.number_attribute_constraints.clone(), None),
         "String" => (None, Some(item.string_attribute_constraints.clone().unwrap_or_default())),
         "Boolean" | "DateTime" => (None, None),
-        other => return Err(Error::invalid(format!("Invalid AttributeDataType: {other}"))),
+        _ => return Err(bad_type()),
     };
     schema.push(SchemaAttribute {
         name,
@@ -135,6 +150,42 @@ pub fn add_custom(schema: &mut Vec<SchemaAttribute>, item: &SchemaInput) -> Resu
     Ok(())
 }
 
+/// Bounds a schema attribute may have: whole numbers, a minimum not above its maximum, and
+/// string lengths of at most 2048.
+fn check_constraints(name: &str, item: &SchemaInput) -> Result<()> {
+    let parse = |member: &str, v: &Option<String>| -> Result<Option<i64>> {
+        let Some(text) = v else { return Ok(None) };
+        text.trim().parse::<i64>().map(Some).map_err(|_| {
+            Error::invalid(format!("Invalid {member} for attribute {name}: {text} is not a whole number."))
+        })
+    };
+    if let Some(s) = &item.string_attribute_constraints {
+        let (min, max) = (parse("MinLength", &s.min_length)?, parse("MaxLength", &s.max_length)?);
+        if min.is_some_and(|m| m < 0) || max.is_some_and(|m| !(0..=2048).contains(&m)) {
+            return Err(Error::invalid(format!(
+                "Invalid length constraints for attribute {name}: lengths are 0 to 2048."
+            )));
+        }
+        if let (Some(min), Some(max)) = (min, max) {
+            if min > max {
+                return Err(Error::invalid(format!(
+                    "Invalid length constraints for attribute {name}: MinLength {min} is greater than MaxLength {max}."
+                )));
+            }
+        }
+    }
+    if let Some(n) = &item.number_attribute_constraints {
+        if let (Some(min), Some(max)) = (parse("MinValue", &n.min_value)?, parse("MaxValue", &n.max_value)?) {
+            if min > max {
+                return Err(Error::invalid(format!(
+                    "Invalid value constraints for attribute {name}: MinValue {min} is greater than MaxValue {max}."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Why attributes are being set: on creation immutable attributes may be set once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetMode {
@@ -142,6 +193,27 @@ pub enum SetMode {
     Create,
     /// An existing user.
     Update,
+}
+
+/// `value` as stored: Cognito takes `email_verified` and `phone_number_verified` as "true" or
+/// "false" in any case ("True", "FALSE") and keeps them lower-case.
+pub fn normalised(name: &str, value: &str) -> String {
+    let flag = name == "email_verified" || name == "phone_number_verified";
+    if flag && (value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")) {
+        value.to_ascii_lowercase()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Every name in `names` is in the pool's schema; otherwise one error naming all that are not.
+pub fn known(config: &PoolConfig, names: &[String]) -> Result<()> {
+    let unknown: Vec<&str> = names.iter().filter(|n| config.schema(n).is_none()).map(String::as_str).collect();
+    match unknown.len() {
+        0 => Ok(()),
+        1 => Err(Error::invalid(format!("{}: Attribute does not exist in the schema.", unknown[0]))),
+        _ => Err(Error::invalid(format!("{}: Attributes do not exist in the schema.", unknown.join(", ")))),
+    }
 }
 
 /// Check that each `(name, value)` may be set on a user of this pool.

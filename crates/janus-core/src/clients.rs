@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use janus_crypto::random;
-use janus_types::{Client, ClientId, Entity, EntityKey, Error, PoolId, Result};
+use janus_types::{Client, ClientId, Entity, EntityKey, Error, Pool, PoolId, Result};
 
 use crate::users::pool_of;
 use crate::{page, Services};
@@ -31,6 +31,17 @@ fn with_defaults(mut config: Map<String, Value>) -> Map<String, Value> {
         config.entry(k).or_insert(v);
     }
     config
+}
+
+/// ReadAttributes and WriteAttributes name attributes of the pool's schema.
+fn check_attributes(pool: &Pool, request: &Map<String, Value>, verb: &str) -> Result<()> {
+    for (member, what) in [("ReadAttributes", "read"), ("WriteAttributes", "write")] {
+        let names = request.get(member).and_then(Value::as_array).into_iter().flatten();
+        if names.filter_map(Value::as_str).any(|n| pool.config.schema(n).is_none()) {
+            return Err(Error::invalid(format!("Invalid {what} attributes specified while {verb} a client")));
+        }
+    }
+    Ok(())
 }
 
 fn client_not_found(id: &ClientId) -> Error {
@@ -64,7 +75,8 @@ impl Services {
             config: with_defaults(request),
         };
         let mut tx = self.store.write(now)?;
-        pool_of(&*tx, pool_id)?;
+        let pool = pool_of(&*tx, pool_id)?;
+        check_attributes(&pool, &client.config, "creating")?;
         self.quotas.check_clients(&*tx, pool_id)?;
         tx.put(pool_id, Entity::Client(client.clone()))?;
         tx.commit()?;
@@ -91,7 +103,8 @@ impl Services {
         crate::unsupported::check_client(&request)?;
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
-        pool_of(&*tx, pool_id)?;
+        let pool = pool_of(&*tx, pool_id)?;
+        check_attributes(&pool, &request, "updating")?;
         let mut client = tx.client(pool_id, id)?.ok_or_else(|| client_not_found(id))?;
         if let Some(n) = name {
             client.name = n;

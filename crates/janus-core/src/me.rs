@@ -185,6 +185,7 @@ impl Services {
     /// DeleteUserAttributes.
     pub fn delete_my_attributes(&self, token: &str, names: &[String]) -> Result<(Pool, User)> {
         self.modify_me(token, |pool, user| {
+            crate::attributes::known(&pool.config, names)?;
             for name in names {
                 let schema = pool
                     .config

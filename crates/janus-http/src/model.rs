@@ -121,17 +121,16 @@ fn type_error(expected: &str) -> Error {
 }
 
 impl Walk<'_> {
+    /// One constraint violation, as Cognito words it; a sensitive value is left out
+    /// ("Value at 'password' failed …"), never shown, not even as a placeholder.
     fn problem(&mut self, shape: &Shape, value: &Value, path: &str, constraint: String) {
-        let shown = if shape.sensitive {
-            "'<sensitive>'".to_owned()
-        } else {
-            match value {
-                Value::String(s) => format!("'{}'", s.chars().take(256).collect::<String>()),
-                Value::Null => "null".into(),
-                other => format!("'{other}'"),
-            }
+        let shown = match value {
+            _ if shape.sensitive => String::new(),
+            Value::String(s) => format!(" '{}'", s.chars().take(256).collect::<String>()),
+            Value::Null => " null".into(),
+            other => format!(" '{other}'"),
         };
-        self.problems.push(format!("Value {shown} at '{path}' failed to satisfy constraint: {constraint}"));
+        self.problems.push(format!("Value{shown} at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     fn walk(&mut self, shape_name: &str, value: &Value, path: &str) -> Result<(), Error> {

@@ -56,7 +56,9 @@ impl Services {
         let new_password = param(r, "NEW_PASSWORD")?;
         let attrs: Vec<(String, String)> = r
             .iter()
-            .filter_map(|(k, v)| k.strip_prefix("userAttributes.").map(|n| (n.to_owned(), v.clone())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix("userAttributes.").map(|n| (n.to_owned(), crate::attributes::normalised(n, v)))
+            })
             .collect();
         attributes::validate(&ctx.pool.config, &attrs, SetMode::Update)?;
         let current = self.store.read()?.user(&ctx.pool.id, &s.user)?.ok_or_else(invalid)?;

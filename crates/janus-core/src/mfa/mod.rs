@@ -121,6 +121,14 @@ impl Services {
                 "Email MFA is not available in the LITE tier.".into(),
             ));
         }
+        let sms_sender = |c: Option<&Value>| c.and_then(|c| c.get("SnsCallerArn")).is_some();
+        let own = mfa.sms.as_ref().and_then(|s| s.get("SmsConfiguration"));
+        if mfa.sms.is_some() && !sms_sender(own) && !sms_sender(pool.config.other.get("SmsConfiguration")) {
+            return Err(Error::invalid(
+                "SMS configuration is required to turn on SMS MFA: give SmsMfaConfiguration.SmsConfiguration, \
+                 or set the pool's SmsConfiguration.",
+            ));
+        }
         let mode = input.mfa_configuration.unwrap_or_else(|| pool.config.mfa_configuration.clone());
         if mode != "OFF" && !MfaFactor::ALL.into_iter().any(|f| mfa.offers(f)) {
             return Err(Error::invalid(

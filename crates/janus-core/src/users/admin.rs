@@ -69,11 +69,9 @@ impl Services {
     /// AdminDeleteUserAttributes. Required attributes cannot be removed.
     pub fn admin_delete_attributes(&self, pool_id: &PoolId, username: &str, names: &[String]) -> Result<User> {
         self.modify_user(pool_id, username, |pool, user| {
+            crate::attributes::known(&pool.config, names)?;
             for name in names {
                 let schema = pool.config.schema(name);
-                if schema.is_none() {
-                    return Err(Error::invalid(format!("{name}: Attribute does not exist in the schema.")));
-                }
                 if name == "sub" || schema.is_some_and(|s| s.required || !s.mutable) {
                     return Err(Error::invalid(format!("{name}: The attribute is required or cannot be deleted.")));
                 }

@@ -13,7 +13,7 @@ pub fn parse_filter(text: &str) -> Result<Option<UserFilter>> {
     if text.is_empty() {
         return Ok(None);
     }
-    let bad = || Error::invalid(format!("Invalid filter expression: {text}"));
+    let bad = || Error::invalid("Error while parsing filter.");
     // The operator is whatever precedes the quoted value; a `^=` inside the value is text.
     let head = &text[..text.find('"').unwrap_or(text.len())];
     let (name, op, rest) = match head.find("^=") {

@@ -25,7 +25,10 @@ pub struct AttributeInput {
 
 /// Turn wire attributes into `(name, value)` pairs.
 pub fn pairs(attrs: &[AttributeInput]) -> Vec<(String, String)> {
-    attrs.iter().map(|a| (a.name.clone(), a.value.clone().unwrap_or_default())).collect()
+    attrs
+        .iter()
+        .map(|a| (a.name.clone(), crate::attributes::normalised(&a.name, a.value.as_deref().unwrap_or_default())))
+        .collect()
 }
 
 /// Find the user a caller means by `name`: the user name itself, else (in pools with
