@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use janus_repl::wire::Endpoint;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
@@ -31,18 +32,18 @@ use crate::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/replication/v1/pools/{pool}/snapshot", get(snapshot))
-        .route("/replication/v1/pools/{pool}/changes", get(changes))
-        .route("/replication/v1/pools/{pool}/digest", get(digest))
-        .route("/replication/v1/pools/{pool}/status", post(status))
-        .route("/replication/v1/pools/{pool}/host", post(host))
-        .route("/replication/v1/pools/{pool}/unhost", post(unhost))
-        .route("/replication/v1/pools/{pool}/key-check", post(key_check))
-        .route("/replication/v1/pools/{pool}/replica-status", post(replica_status))
-        .route("/replication/v1/pools/{pool}/head", get(head))
-        .route("/replication/v1/pools/{pool}/demote", post(demote))
-        .route("/replication/v1/pools/{pool}/security", post(security))
-        .route("/replication/v1/pools/{pool}/regional", post(regional))
+        .route(&Endpoint::Snapshot.route(), get(snapshot))
+        .route(&Endpoint::Changes.route(), get(changes))
+        .route(&Endpoint::Digest.route(), get(digest))
+        .route(&Endpoint::Status.route(), post(status))
+        .route(&Endpoint::Host.route(), post(host))
+        .route(&Endpoint::Unhost.route(), post(unhost))
+        .route(&Endpoint::KeyCheck.route(), post(key_check))
+        .route(&Endpoint::ReplicaStatus.route(), post(replica_status))
+        .route(&Endpoint::Head.route(), get(head))
+        .route(&Endpoint::Demote.route(), post(demote))
+        .route(&Endpoint::Security.route(), post(security))
+        .route(&Endpoint::Regional.route(), post(regional))
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {

@@ -71,7 +71,7 @@ impl Replicator {
             url: self.peers.advertise.clone(),
             key_check,
         };
-        if let Err(e) = peer.post::<_, serde_json::Value>(pool_id, "host", &host) {
+        if let Err(e) = peer.post::<_, serde_json::Value>(pool_id, crate::wire::Endpoint::Host, &host) {
             self.set_replicas(pool_id, |list| list.retain(|r| r.region != region))?;
             return Err(crate::keycheck::refusal(&region, &e));
         }
@@ -115,7 +115,7 @@ impl Replicator {
                 region: region.to_owned(),
                 status: status.as_str().into(),
             };
-            peer.post::<_, serde_json::Value>(pool_id, "replica-status", &body)
+            peer.post::<_, serde_json::Value>(pool_id, crate::wire::Endpoint::ReplicaStatus, &body)
                 .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
             let mut r = pool
                 .replication
@@ -160,7 +160,7 @@ impl Replicator {
         self.peer(region)?
             .post::<_, serde_json::Value>(
                 pool_id,
-                "unhost",
+                crate::wire::Endpoint::Unhost,
                 &Unhost { v: wire::VERSION, source: Some(self.services.region.to_string()) },
             )
             .map_err(|e| Error::invalid(format!("Region {region} could not be reached: {e:#}")))?;

@@ -113,7 +113,7 @@ impl Replicator {
             primary: self.services.region.to_string(),
             url: self.peers.advertise.clone(),
         };
-        match Peer::new(url, secret).post::<_, serde_json::Value>(pool, "demote", &d) {
+        match Peer::new(url, secret).post::<_, serde_json::Value>(pool, crate::wire::Endpoint::Demote, &d) {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(pool = %pool, former, error = %format!("{e:#}"), "former primary not reached; it fences itself when it can reach us");
@@ -182,7 +182,9 @@ impl Replicator {
             let (_, my_epoch) = self.services.store.read()?.log_head(&pool.id)?;
             for replica in &pool.replication.replicas {
                 let Some(url) = self.peers.urls.get(replica.region.as_str()) else { continue };
-                let Ok(head) = Peer::new(url, &secret).get::<Head>(&pool.id, "head") else { continue };
+                let Ok(head) = Peer::new(url, &secret).get::<Head>(&pool.id, crate::wire::Endpoint::Head) else {
+                    continue;
+                };
                 if head.epoch > my_epoch && head.primary != self.services.region.as_str() {
                     let d = Demote {
                         v: wire::VERSION,

@@ -27,7 +27,7 @@ impl janus_core::vault::ReplicaKeyCheck for ReplicaKeys {
             ))
         })?;
         Peer::quick(url, secret)
-            .post::<_, serde_json::Value>(pool, "key-check", dek)
+            .post::<_, serde_json::Value>(pool, crate::wire::Endpoint::KeyCheck, dek)
             .map_err(|e| refusal(&region, &e))?;
         Ok(())
     }

@@ -86,7 +86,7 @@ impl janus_core::security::Upstream for UpstreamLink {
             .find(|s| s.pool == *pool)
             .ok_or_else(|| janus_types::Error::internal(std::io::Error::other("not a replica")))?;
         let answer = peer::Peer::quick(&sub.url, &secret)
-            .post::<_, serde_json::Value>(pool, "security", event)
+            .post::<_, serde_json::Value>(pool, crate::wire::Endpoint::Security, event)
             .map_err(|e| janus_types::Error::internal(std::io::Error::other(format!("{e:#}"))))?;
         Ok(serde_json::from_value(answer["verdict"].clone()).unwrap_or_default())
     }

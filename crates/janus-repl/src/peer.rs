@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use janus_types::PoolId;
 
-use crate::wire::{Changes, SnapshotHead};
+use crate::wire::{Changes, Endpoint, SnapshotHead};
 
 /// The header that carries the replication secret.
 pub const SECRET_HEADER: &str = "x-janus-replication-secret";
@@ -55,18 +55,23 @@ impl Peer {
         Self { base: base.trim_end_matches('/').to_owned(), secret: secret.to_owned(), agent }
     }
 
-    fn url(&self, pool: &PoolId, what: &str) -> String {
-        format!("{}/replication/v1/pools/{pool}/{what}", self.base)
+    fn url(&self, pool: &PoolId, what: Endpoint) -> String {
+        what.url(&self.base, pool)
     }
 
-    fn check(resp: &ureq::http::Response<ureq::Body>, what: &str) -> anyhow::Result<()> {
+    fn check(resp: &ureq::http::Response<ureq::Body>, what: Endpoint) -> anyhow::Result<()> {
         let s = resp.status();
-        anyhow::ensure!(s.is_success(), "{what}: HTTP {s}");
+        anyhow::ensure!(s.is_success(), "{}: HTTP {s}", what.name());
         Ok(())
     }
 
     /// POST `body` as JSON and read a JSON answer.
-    pub fn post<T: Serialize, R: DeserializeOwned>(&self, pool: &PoolId, what: &str, body: &T) -> anyhow::Result<R> {
+    pub fn post<T: Serialize, R: DeserializeOwned>(
+        &self,
+        pool: &PoolId,
+        what: Endpoint,
+        body: &T,
+    ) -> anyhow::Result<R> {
         let mut resp = self
             .agent
             .post(self.url(pool, what))
@@ -75,13 +80,13 @@ impl Peer {
             .send(serde_json::to_vec(body)?)?;
         if !resp.status().is_success() {
             let text = resp.body_mut().read_to_string().unwrap_or_default();
-            anyhow::bail!("{what}: HTTP {}: {text}", resp.status());
+            anyhow::bail!("{}: HTTP {}: {text}", what.name(), resp.status());
         }
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
     }
 
     /// GET a JSON document.
-    pub fn get<R: DeserializeOwned>(&self, pool: &PoolId, what: &str) -> anyhow::Result<R> {
+    pub fn get<R: DeserializeOwned>(&self, pool: &PoolId, what: Endpoint) -> anyhow::Result<R> {
         let mut resp = self.agent.get(self.url(pool, what)).header(SECRET_HEADER, &self.secret).call()?;
         Self::check(&resp, what)?;
         Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
@@ -89,10 +94,13 @@ impl Peer {
 
     /// The changes after `after`, waiting up to `wait` for some to appear.
     pub fn changes(&self, pool: &PoolId, after: u64, wait: Duration, region: &str) -> anyhow::Result<Changes> {
-        let url = format!("{}?after={after}&wait_ms={}&region={region}", self.url(pool, "changes"), wait.as_millis());
+        let url =
+            format!("{}?after={after}&wait_ms={}&region={region}", self.url(pool, Endpoint::Changes), wait.as_millis());
         let mut resp = self.agent.get(url).header(SECRET_HEADER, &self.secret).call()?;
-        Self::check(&resp, "changes")?;
-        Ok(serde_json::from_reader(resp.body_mut().as_reader())?)
+        Self::check(&resp, Endpoint::Changes)?;
+        let batch: Changes = serde_json::from_reader(resp.body_mut().as_reader())?;
+        batch.verify()?;
+        Ok(batch)
     }
 
     /// A consistent snapshot, copied as it arrives into `spool` (so it is never whole in
@@ -104,8 +112,8 @@ impl Peer {
         spool: &mut impl Write,
         mut progress: impl FnMut(u64, u64),
     ) -> anyhow::Result<SnapshotHead> {
-        let mut resp = self.agent.get(self.url(pool, "snapshot")).header(SECRET_HEADER, &self.secret).call()?;
-        Self::check(&resp, "snapshot")?;
+        let mut resp = self.agent.get(self.url(pool, Endpoint::Snapshot)).header(SECRET_HEADER, &self.secret).call()?;
+        Self::check(&resp, Endpoint::Snapshot)?;
         let mut reader = BufReader::with_capacity(256 * 1024, resp.body_mut().as_reader());
         let mut line = Vec::new();
         reader.read_until(b'\n', &mut line)?;

@@ -61,9 +61,11 @@ impl Replicator {
         }
     }
 
-    fn subscribed(&self, pool: &PoolId) -> bool {
-        let subs = self.services.store.read().and_then(|r| r.subscriptions()).unwrap_or_default();
-        subs.iter().any(|s| s.pool == *pool)
+    /// Whether `pool` is still subscribed. A store that cannot answer is no answer: the
+    /// caller retries with backoff, replication does not stop on a read error.
+    fn subscribed(&self, pool: &PoolId) -> janus_types::Result<bool> {
+        let subs = self.services.store.read()?.subscriptions()?;
+        Ok(subs.iter().any(|s| s.pool == *pool))
     }
 
     fn run(self: Arc<Self>, sub: Subscription) {
@@ -76,7 +78,17 @@ impl Replicator {
         let mut need_snapshot = false;
         let mut lease: Option<Box<dyn janus_store::Lease>> = None;
         tracing::info!(pool = %sub.pool, source = %sub.source, "replicating");
-        while self.subscribed(&sub.pool) {
+        loop {
+            match self.subscribed(&sub.pool) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::error!(pool = %sub.pool, error = %e, "could not read the subscriptions; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            }
             if !self.available() {
                 std::thread::sleep(Duration::from_millis(200)); // out of service: as if down
                 continue;
@@ -208,7 +220,7 @@ impl Replicator {
 
     fn report(&self, peer: &Peer, pool: &PoolId, applied: Seq) {
         let status = Status { v: wire::VERSION, region: self.services.region.to_string(), applied };
-        if let Err(e) = peer.post::<_, serde_json::Value>(pool, "status", &status) {
+        if let Err(e) = peer.post::<_, serde_json::Value>(pool, crate::wire::Endpoint::Status, &status) {
             tracing::debug!(pool = %pool, error = %e, "status report failed");
         }
     }

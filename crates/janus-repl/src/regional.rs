@@ -38,7 +38,7 @@ impl Replicator {
         let settings = self.services.regional_update(input, &sent)?;
         let update = RegionalUpdate { v: wire::VERSION, region: self.services.region.to_string(), settings };
         self.peer(pool.primary_region())?
-            .post::<_, Value>(&pool_id, "regional", &update)
+            .post::<_, Value>(&pool_id, crate::wire::Endpoint::Regional, &update)
             .map_err(|e| Error::invalid(format!("The primary region could not be reached: {e:#}")))?;
         Ok(())
     }

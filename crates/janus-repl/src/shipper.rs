@@ -66,7 +66,7 @@ impl Replicator {
                 if let Some(region) = region {
                     self.touch_link(pool, region); // the replica was there all along (lease)
                 }
-                return Ok(Changes { v: wire::VERSION, head, changes });
+                return Ok(Changes::new(head, changes));
             }
             self.services.store.wait_commit(seen, (deadline - now).min(Duration::from_millis(200)));
         }
