@@ -27,7 +27,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import shapes
 from support import health, unique
+
+# Every cognito-idp answer is checked against botocore's model (shapes.py).
+shapes.install(boto3._get_default_session())
 
 REPO = Path(__file__).resolve().parent.parent
 JANUS_BIN = Path(os.environ.get("JANUS_BIN", REPO / "target" / "debug" / "janus"))

@@ -175,13 +175,16 @@ def test_a_key_refuses_pools_outside_its_policy(kr):
     east = kr.east
     arn = create_key(east, "--allow-pool", f"{EAST}_nobody*")
     e = refusal(lambda: cmk_pool(east, arn))
-    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
+    assert e.response["Error"]["Code"] == "InvalidParameterException"
     assert "policy" in e.response["Error"]["Message"] and arn in e.response["Error"]["Message"]
 
 
+# CreateUserPool, UpdateUserPool and CreateUserPoolReplica have no
+# InvalidUserPoolConfigurationException in their model: a key they cannot use is an
+# InvalidParameterException there (sign-in, whose model lists it, keeps it).
 def replica_refusal(kr, pool: str) -> str:
     e = refusal(lambda: kr.east.admin.create_user_pool_replica(UserPoolId=pool, RegionName=WEST))
-    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException", e.response
+    assert e.response["Error"]["Code"] == "InvalidParameterException", e.response
     assert WEST not in kr.east.replicas(pool)
     return e.response["Error"]["Message"]
 
@@ -244,14 +247,14 @@ def test_with_a_multi_region_key_the_replica_signs_in_and_decrypts_after_promoti
     single = create_key(east)
     e = refusal(lambda: east.admin.update_user_pool(
         UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": single}))
-    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
+    assert e.response["Error"]["Code"] == "InvalidParameterException"
     assert WEST in e.response["Error"]["Message"] and single in e.response["Error"]["Message"]
     # Another multi-region key: refused until the replica region holds it, then the pool moves.
     other = create_key(east, "--multi-region")
     move = lambda: east.admin.update_user_pool(  # noqa: E731
         UserPoolId=pool, KeyConfiguration={"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": other})
     e = refusal(move)
-    assert e.response["Error"]["Code"] == "InvalidUserPoolConfigurationException"
+    assert e.response["Error"]["Code"] == "InvalidParameterException"
     m = e.response["Error"]["Message"]
     assert WEST in m and other.split("/")[-1] in m and "does not exist in region us-west-2" in m, m
     replicate_key(kr, other)

@@ -329,7 +329,7 @@ def test_revoke_token_with_client_secret(cognito, public, pool):
     cid, secret = app["ClientId"], app["ClientSecret"]
     user = make_user(cognito, pool)
     a = sign_in(public, cid, user, secret=secret)
-    with raises_code("NotAuthorizedException"):
+    with raises_code("UnauthorizedException"):  # RevokeToken's model has no NotAuthorizedException
         public.revoke_token(Token=a["RefreshToken"], ClientId=cid)
     public.revoke_token(Token=a["RefreshToken"], ClientId=cid, ClientSecret=secret)
     with raises_code("NotAuthorizedException"):

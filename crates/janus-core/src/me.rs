@@ -100,7 +100,7 @@ impl Services {
         let mut user = tx.user(&pool.id, &user.key)?.ok_or_else(invalid)?;
         f(&pool, &mut user)?;
         user.modified_ms = now;
-        for other in users::claim_aliases(&*tx, &pool, &mut user, false)? {
+        for other in users::claim_aliases_on_update(&*tx, &pool, &mut user)? {
             tx.put(&pool.id, Entity::User(other))?;
         }
         tx.put(&pool.id, Entity::User(user.clone()))?;
@@ -172,7 +172,7 @@ impl Services {
         let verdict = self.check_code(&pool, &mut u, &format!("verify:{attribute}"), code)?;
         if verdict.is_ok() {
             u.attributes.insert(format!("{attribute}_verified"), "true".into());
-            for other in users::claim_aliases(&*tx, &pool, &mut u, false)? {
+            for other in users::claim_aliases_on_update(&*tx, &pool, &mut u)? {
                 tx.put(&pool.id, Entity::User(other))?;
             }
         }
@@ -259,7 +259,7 @@ impl Services {
         let ctx = self.auth_ctx(client_id, None, false)?;
         if let Some(secret) = &ctx.client.secret {
             if !client_secret.is_some_and(|sent| crate::oauth::client::same_secret(sent, secret)) {
-                return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {client_id}")));
+                return Err(Error::UnauthorizedException(format!("Unable to verify secret for client {client_id}")));
             }
         }
         self.revoke_in(&ctx, token)
@@ -277,7 +277,7 @@ impl Services {
             .filter(|c| c.pool == ctx.pool.id)
             .ok_or_else(|| Error::UnsupportedTokenTypeException("The token is not a valid refresh token.".into()))?;
         if claims.client != ctx.client.id {
-            return Err(Error::NotAuthorizedException("The token was not issued to this client.".into()));
+            return Err(Error::UnauthorizedException("The token was not issued to this client.".into()));
         }
         let event = SecurityEvent::Revoked { user: claims.user, origin_jti: claims.origin_jti, exp: claims.exp };
         self.security_event(&ctx.pool.id, &event)

@@ -31,7 +31,8 @@ impl Services {
             pool.tags.remove(k);
         }
         if pool.tags.len() > 50 {
-            return Err(Error::LimitExceededException("A resource can have at most 50 tags.".into()));
+            // InvalidParameterException: TagResource's model has no LimitExceededException.
+            return Err(Error::invalid("A resource can have at most 50 tags."));
         }
         crate::regional::record_own(&mut pool, &self.region);
         tx.put(&id, Entity::Pool(pool))?;

@@ -73,6 +73,7 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
     }
     .await;
+    let result = result.map_err(|e| st.model.modelled(known.0, e));
     let took = started.elapsed();
     let outcome = result.as_ref().map_or_else(|e| e.code(), |_| "ok");
     let challenged = result.as_ref().is_ok_and(|v| v.get("ChallengeName").is_some());

@@ -24,6 +24,8 @@ struct RawModel {
 #[derive(Deserialize)]
 struct RawOp {
     input: Option<ShapeRef>,
+    #[serde(default)]
+    errors: Vec<ShapeRef>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +60,7 @@ struct Shape {
 /// The loaded service model.
 pub struct Model {
     inputs: HashMap<String, Option<String>>,
+    errors: HashMap<String, std::collections::HashSet<String>>,
     shapes: HashMap<String, Shape>,
 }
 
@@ -71,8 +74,28 @@ impl Model {
             d.pattern = Some(r"^[a-z0-9](?:[a-z0-9.\-]{0,251}[a-z0-9])?$".into());
             d.max = Some(253.0);
         }
+        let errors = raw
+            .operations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.errors.iter().map(|r| r.shape.clone()).collect()))
+            .collect();
         let inputs = raw.operations.into_iter().map(|(k, v)| (k, v.input.map(|r| r.shape))).collect();
-        Ok(Self { inputs, shapes: raw.shapes })
+        Ok(Self { inputs, errors, shapes: raw.shapes })
+    }
+
+    /// `e` as `op` may answer it. A misconfigured pool key is InvalidUserPoolConfigurationException
+    /// where the model lists it (sign-in); operations whose model does not (CreateUserPool,
+    /// UpdateUserPool, CreateUserPoolReplica) answer it as InvalidParameterException.
+    pub fn modelled(&self, op: &str, e: Error) -> Error {
+        let listed = |code: &str| self.errors.get(op).is_some_and(|l| l.contains(code));
+        match e {
+            Error::InvalidUserPoolConfigurationException(m)
+                if self.errors.contains_key(op) && !listed("InvalidUserPoolConfigurationException") =>
+            {
+                Error::InvalidParameterException(m)
+            }
+            e => e,
+        }
     }
 
     /// True when `op` is a Cognito operation.

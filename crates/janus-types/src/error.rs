@@ -50,6 +50,9 @@ pub enum Error {
     UnsupportedOperationException(String),
     #[error("{0}")]
     UnsupportedTokenTypeException(String),
+    /// RevokeToken's "not authorised" (its model has no NotAuthorizedException).
+    #[error("{0}")]
+    UnauthorizedException(String),
     #[error("{0}")]
     CodeMismatchException(String),
     #[error("{0}")]
@@ -109,6 +112,7 @@ impl Error {
             PasswordResetRequiredException(_) => "PasswordResetRequiredException",
             UnsupportedOperationException(_) => "UnsupportedOperationException",
             UnsupportedTokenTypeException(_) => "UnsupportedTokenTypeException",
+            UnauthorizedException(_) => "UnauthorizedException",
             CodeMismatchException(_) => "CodeMismatchException",
             ExpiredCodeException(_) => "ExpiredCodeException",
             TooManyFailedAttemptsException(_) => "TooManyFailedAttemptsException",

@@ -84,7 +84,7 @@ impl Services {
         user.password = Some(cred);
         user.status = UserStatus::Confirmed;
         user.modified_ms = self.now_ms();
-        for other in crate::users::claim_aliases(&*tx, &ctx.pool, &mut user, false)? {
+        for other in crate::users::claim_aliases_on_update(&*tx, &ctx.pool, &mut user)? {
             tx.put(&ctx.pool.id, Entity::User(other))?;
         }
         tx.put(&ctx.pool.id, Entity::User(user.clone()))?;

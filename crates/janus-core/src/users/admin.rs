@@ -5,7 +5,7 @@
 
 use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User, UserStatus};
 
-use super::{claim_aliases, get, pool_of, AttributeInput};
+use super::{claim_aliases_on_update, get, pool_of, AttributeInput};
 use crate::attributes::{self, SetMode};
 use crate::{password_policy, Services};
 
@@ -23,7 +23,7 @@ impl Services {
         let mut user = get(&*tx, &pool, username)?;
         f(&pool, &mut user)?;
         user.modified_ms = now;
-        for other in claim_aliases(&*tx, &pool, &mut user, false)? {
+        for other in claim_aliases_on_update(&*tx, &pool, &mut user)? {
             tx.put(pool_id, Entity::User(other))?;
         }
         tx.put(pool_id, Entity::User(user.clone()))?;

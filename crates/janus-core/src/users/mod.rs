@@ -52,6 +52,16 @@ pub fn get(r: &dyn Read, pool: &Pool, name: &str) -> Result<User> {
     find(r, pool, name)?.ok_or_else(Error::user_not_found)
 }
 
+/// [`claim_aliases`] for a user whose attributes change: another user's sign-in name (a
+/// username attribute) is an alias taken, AliasExistsException — UsernameExistsException is
+/// for a new user only.
+pub fn claim_aliases_on_update(r: &dyn Read, pool: &Pool, user: &mut User) -> Result<Vec<User>> {
+    claim_aliases(r, pool, user, false).map_err(|e| match e {
+        Error::UsernameExistsException(m) => Error::AliasExistsException(m),
+        e => e,
+    })
+}
+
 /// Recompute `user.aliases` and check none is held by another user. With `force`, an alias
 /// attribute held by someone else is taken from them (ForceAliasCreation): the displaced
 /// users are returned, already updated, for the caller to store.
