@@ -195,3 +195,19 @@ def test_sms_still_goes_to_outbox(smtp_janus):
     s.public.confirm_sign_up(ClientId=app["ClientId"], Username=user,
                              ConfirmationCode=s.outbox.code(pool, user))
     assert s.mailbox.count() == seen
+
+
+def test_a_pools_email_configuration_names_the_sender_and_reply_to(smtp_janus):
+    s = smtp_janus
+    sender, reply = "Example <no-reply@example.com>", "help@example.com"
+    pool = s.admin.create_user_pool(PoolName=unique("smtp-from"), AutoVerifiedAttributes=["email"], EmailConfiguration={
+        "EmailSendingAccount": "DEVELOPER", "From": sender, "ReplyToEmailAddress": reply,
+        "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com"})["UserPool"]["Id"]
+    app = make_app_client(s.admin, pool)
+    user, address = unique("mail"), f"{unique('to')}@example.com"
+    seen = s.mailbox.count()
+    s.public.sign_up(ClientId=app["ClientId"], Username=user, Password=GOOD_PASSWORD,
+                     UserAttributes=attr_list(email=address))
+    mail = s.mailbox.wait_for(address, after=seen)
+    assert mail.message["From"] == sender
+    assert mail.message["Reply-To"] == reply

@@ -206,6 +206,23 @@ pub fn normalised(name: &str, value: &str) -> String {
     }
 }
 
+/// The app client may write every attribute in `names`: its WriteAttributes, when it has
+/// them, name each (without WriteAttributes a client writes every attribute).
+pub fn check_writable<'a>(client: &janus_types::Client, mut names: impl Iterator<Item = &'a str>) -> Result<()> {
+    let Some(allowed) = client.config.get("WriteAttributes").and_then(serde_json::Value::as_array) else {
+        return Ok(());
+    };
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    match names.find(|n| !allowed.iter().any(|a| a.as_str() == Some(n))) {
+        Some(name) => {
+            Err(Error::NotAuthorizedException(format!("A client attempted to write unauthorized attribute {name}")))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Every name in `names` is in the pool's schema; otherwise one error naming all that are not.
 pub fn known(config: &PoolConfig, names: &[String]) -> Result<()> {
     let unknown: Vec<&str> = names.iter().filter(|n| config.schema(n).is_none()).map(String::as_str).collect();

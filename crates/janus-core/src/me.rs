@@ -88,6 +88,13 @@ impl Services {
         Ok(self.authenticate(token)?.1)
     }
 
+    /// The app client an access token was issued to.
+    fn client_of_token(&self, token: &str) -> Result<janus_types::Client> {
+        let (pool, _, claims) = self.authenticate(token)?;
+        let id = claims["client_id"].as_str().and_then(|c| janus_types::ClientId::parse(c).ok()).ok_or_else(invalid)?;
+        self.store.read()?.client(&pool.id, &id)?.ok_or_else(invalid)
+    }
+
     /// Change the user an access token names inside one transaction.
     pub(crate) fn modify_me(
         &self,
@@ -112,6 +119,8 @@ impl Services {
     /// the pool auto-verifies it a verification code is sent there.
     pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<Vec<Delivery>> {
         let pairs = users::pairs(attrs);
+        let client = self.client_of_token(token)?;
+        attributes::check_writable(&client, pairs.iter().map(|(n, _)| n.as_str()))?;
         let mut pending = Vec::new();
         let (pool, user) = self.modify_me(token, |pool, user| {
             attributes::validate(&pool.config, &pairs, SetMode::Update)?;

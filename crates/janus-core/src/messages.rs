@@ -53,6 +53,13 @@ fn member<'a>(template: Option<&'a Value>, name: &str) -> Option<&'a str> {
     template.and_then(|t| t.get(name)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// The pool's own sender and reply-to addresses for email (`EmailConfiguration`), if set.
+pub fn sender(pool: &Pool) -> (Option<String>, Option<String>) {
+    let c = pool.config.other.get("EmailConfiguration");
+    let get = |m: &str| c.and_then(|c| c.get(m)).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    (get("From"), get("ReplyToEmailAddress"))
+}
+
 /// A code sent by `medium` (`EMAIL` or `SMS`); `what` names it in the default text
 /// ("confirmation", "verification", "password reset").
 pub fn code(pool: &Pool, medium: &str, what: &str, code: &str) -> Text {

@@ -70,6 +70,7 @@ impl Services {
         }
         let mut attrs = pairs(&input.user_attributes);
         attributes::validate(&pool.config, &attrs, SetMode::Create)?;
+        attributes::check_writable(&ctx.client, attrs.iter().map(|(n, _)| n.as_str()))?;
         if attrs.iter().any(|(n, _)| n.ends_with("_verified")) {
             return Err(Error::NotAuthorizedException("A client attempted to write unauthorized attribute".into()));
         }

@@ -133,6 +133,7 @@ impl Services {
         };
         let template = config.as_ref().and_then(|c| c.get(member)).and_then(Value::as_str);
         let subject = config.as_ref().and_then(|c| c.get("Subject")).and_then(Value::as_str);
+        let (from, reply_to) = crate::messages::sender(&ctx.pool);
         self.outbox.send(&Message {
             pool: ctx.pool.id.to_string(),
             username: user.username.clone(),
@@ -141,6 +142,8 @@ impl Services {
             kind: "mfa".into(),
             subject: (f == MfaFactor::Email).then(|| subject.unwrap_or("Your sign-in code").to_owned()),
             body: message(template, code),
+            from,
+            reply_to,
         })
     }
 

@@ -33,6 +33,12 @@ pub struct Message {
     pub subject: Option<String>,
     /// The text, which may hold a secret.
     pub body: String,
+    /// The pool's sender address for email (`EmailConfiguration.From`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The pool's reply-to address for email (`EmailConfiguration.ReplyToEmailAddress`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// A message sender.

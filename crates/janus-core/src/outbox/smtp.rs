@@ -72,8 +72,13 @@ impl Outbox for SmtpOutbox {
             (None, "invitation") => "Your temporary password",
             (None, _) => "Your verification code",
         };
-        let email = Email::builder()
-            .from(self.from.clone())
+        // The pool's own From (EmailConfiguration) when it is an address; else this node's.
+        let from = msg.from.as_deref().and_then(|f| f.parse().ok()).unwrap_or_else(|| self.from.clone());
+        let mut email = Email::builder().from(from);
+        if let Some(reply_to) = msg.reply_to.as_deref().and_then(|r| r.parse().ok()) {
+            email = email.reply_to(reply_to);
+        }
+        let email = email
             .to(to.parse().map_err(|e| Error::invalid(format!("Invalid email address: {e}")))?)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
