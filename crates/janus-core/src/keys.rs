@@ -125,9 +125,12 @@ impl Services {
         Ok(loaded)
     }
 
-    /// The pool's issuer URL.
-    pub fn issuer(&self, pool: &PoolId) -> String {
-        format!("{}/{pool}", self.issuer_base)
+    /// The pool's issuer URL: `<base>/<pool id>`, the base being the one recorded with the
+    /// pool while its IssuerConfiguration is `UPDATED` (the same in every region), else this
+    /// region's.
+    pub fn issuer(&self, pool: &janus_types::Pool) -> String {
+        let shared = pool.issuer_base.as_deref().filter(|_| pool.shared_issuer());
+        format!("{}/{}", shared.unwrap_or(&self.issuer_base), pool.id)
     }
 
     /// The pool's JWKS document.
@@ -138,8 +141,7 @@ impl Services {
 
     /// The pool's OpenID Connect discovery document.
     pub fn openid_configuration(&self, pool: &PoolId) -> Result<Value> {
-        self.load_pool(pool)?;
-        let iss = self.issuer(pool);
+        let iss = self.issuer(&self.load_pool(pool)?);
         let oauth = format!("{}/oauth/{pool}", self.issuer_base);
         Ok(json!({
             "issuer": iss,

@@ -244,7 +244,10 @@ impl Services {
             tags: input.settings.user_pool_tags.unwrap_or_default(),
             replication: Default::default(),
             mfa: Default::default(),
+            issuer_base: None,
         };
+        let mut pool = pool;
+        self.record_issuer(&mut pool);
         let keys = crate::keys::generate(&*self.rng, now, self.rsa_bits)?;
         let mut tx = self.store.write(now)?;
         self.quotas.check_pools(&*tx)?;
@@ -253,6 +256,16 @@ impl Services {
         tx.commit()?;
         tracing::info!(pool = %id, "created user pool");
         Ok(pool)
+    }
+
+    /// IssuerConfiguration `UPDATED` records this (the primary) region's issuer base in the
+    /// pool, so every region issues with it; otherwise each region issues as itself.
+    fn record_issuer(&self, pool: &mut Pool) {
+        if !pool.shared_issuer() {
+            pool.issuer_base = None;
+        } else if pool.issuer_base.is_none() {
+            pool.issuer_base = Some(self.issuer_base.clone());
+        }
     }
 
     /// DescribeUserPool.
@@ -274,6 +287,7 @@ impl Services {
         let mut pool = tx.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))?;
         self.ensure_primary(&pool, "UpdateUserPool")?;
         apply_update(&mut pool, &input, now)?;
+        self.record_issuer(&mut pool);
         crate::regional::record_own(&mut pool, &self.region);
         tx.put(id, Entity::Pool(pool))?;
         tx.commit()

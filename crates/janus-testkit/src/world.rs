@@ -129,6 +129,12 @@ impl WorldBuilder {
         self
     }
 
+    /// The region's issuer base URL (a pool's `iss` is `<base>/<pool id>`).
+    pub fn issuer_base(mut self, base: &str) -> Self {
+        self.issuer_base = base.into();
+        self
+    }
+
     /// A clock shared with another world.
     pub fn clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.clock = Some(clock);

@@ -40,6 +40,19 @@ pub struct Pool {
     /// says whether MFA is OFF, ON or OPTIONAL.
     #[serde(default)]
     pub mfa: PoolMfa,
+    /// The issuer base every region puts in the pool's tokens while its IssuerConfiguration
+    /// is `UPDATED`: the primary's, recorded when the setting was made, replicated with the
+    /// pool. `None`, or `ORIGINAL`: each region issues as itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_base: Option<String>,
+}
+
+impl Pool {
+    /// True when the pool's IssuerConfiguration is `UPDATED` (one issuer in every region).
+    pub fn shared_issuer(&self) -> bool {
+        let kind = self.config.issuer_configuration.as_ref().and_then(|c| c.get("Type"));
+        kind.and_then(Value::as_str) == Some("UPDATED")
+    }
 }
 
 /// The MFA factors a pool offers, as SetUserPoolMfaConfig set them.

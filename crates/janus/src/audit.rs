@@ -157,7 +157,7 @@ fn issuer(p: &Client, s: &Client, pool: &str) -> Check {
             "issuer and keys",
             "FAIL",
             format!("the primary issues as {a}, the secondary as {b}"),
-            "set the same issuer_url (JANUS_ISSUER_URL) in both regions (IssuerConfiguration UPDATED)",
+            "UpdateUserPool IssuerConfiguration {\"Type\": \"UPDATED\"} in the primary (every region then issues as it), or the same issuer_url in both regions",
         ),
         _ => check(
             "issuer and keys",

@@ -112,7 +112,7 @@ impl Services {
         let groups: Vec<String> = member_of.iter().map(|g| g.name.to_string()).collect();
         member_of.sort_by_key(|g| g.precedence.unwrap_or(i64::MAX));
         let roles: Vec<String> = member_of.iter().filter_map(|g| g.role_arn.clone()).collect();
-        let iss = self.issuer(&ctx.pool.id);
+        let iss = self.issuer(&ctx.pool);
         let (access_s, id_s) = (validity_s(&ctx.client, "AccessToken"), validity_s(&ctx.client, "IdToken"));
         let mut access = json!({
             "sub": user.sub, "iss": iss, "client_id": ctx.client.id, "origin_jti": origin,

@@ -167,7 +167,7 @@ impl Services {
         let iat = now_ms / 1000;
         let claims = json!({
             "sub": client.id, "token_use": "access", "scope": scope, "auth_time": iat,
-            "iss": self.issuer(&ctx.pool.id), "exp": iat + validity_s(client, "AccessToken"), "iat": iat,
+            "iss": self.issuer(&ctx.pool), "exp": iat + validity_s(client, "AccessToken"), "iat": iat,
             "version": 2, "jti": random::uuid_v7(rng, now_ms), "client_id": client.id,
         });
         ctx.keys.signer(now_ms)?.sign(&claims, rng)
