@@ -57,6 +57,25 @@ struct Shape {
     regex: OnceLock<Option<Regex>>,
 }
 
+/// Errors of the AWS JSON protocol and of SigV4 that any operation may answer (the model does
+/// not repeat them per operation).
+const PROTOCOL_ERRORS: &[&str] = &[
+    "InternalErrorException",
+    "SerializationException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignatureException",
+    "UnknownOperationException",
+];
+
+/// Errors Cognito's documentation gives an operation beyond its model's list.
+const DOCUMENTED_ERRORS: &[(&str, &str)] = &[
+    // AdminCreateUser, ForceAliasCreation: "If this parameter is set to False, the API throws
+    // an AliasExistsException error if the alias already exists."
+    ("AdminCreateUser", "AliasExistsException"),
+];
+
 /// The loaded service model.
 pub struct Model {
     inputs: HashMap<String, Option<String>>,
@@ -83,19 +102,24 @@ impl Model {
         Ok(Self { inputs, errors, shapes: raw.shapes })
     }
 
-    /// `e` as `op` may answer it. A misconfigured pool key is InvalidUserPoolConfigurationException
-    /// where the model lists it (sign-in); operations whose model does not (CreateUserPool,
-    /// UpdateUserPool, CreateUserPoolReplica) answer it as InvalidParameterException.
+    /// `e` as `op` may answer it: clients decide on the error's name, and the model is the
+    /// list of names each operation answers. An error the model does not list for `op` (nor
+    /// the protocol for every operation, nor Cognito's documentation for this one) goes out
+    /// as InvalidParameterException, which every operation lists, with its message — e.g. a
+    /// pool key that CreateUserPool cannot use, which sign-in answers as
+    /// InvalidUserPoolConfigurationException.
     pub fn modelled(&self, op: &str, e: Error) -> Error {
-        let listed = |code: &str| self.errors.get(op).is_some_and(|l| l.contains(code));
-        match e {
-            Error::InvalidUserPoolConfigurationException(m)
-                if self.errors.contains_key(op) && !listed("InvalidUserPoolConfigurationException") =>
-            {
-                Error::InvalidParameterException(m)
-            }
-            e => e,
+        let Some(listed) = self.errors.get(op) else { return e };
+        let code = e.code();
+        if listed.contains(code) || PROTOCOL_ERRORS.contains(&code) || DOCUMENTED_ERRORS.contains(&(op, code)) {
+            return e;
         }
+        tracing::debug!(
+            op,
+            code,
+            "an error the model does not list for the operation, answered as InvalidParameterException"
+        );
+        Error::InvalidParameterException(e.to_string())
     }
 
     /// True when `op` is a Cognito operation.
@@ -287,6 +311,64 @@ impl Walk<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_operation_answers_only_errors_its_model_lists() {
+        let m = Model::load().unwrap();
+        let samples = || {
+            let s = || "m".to_owned();
+            vec![
+                Error::InvalidParameterException(s()),
+                Error::ResourceNotFoundException(s()),
+                Error::UserNotFoundException(s()),
+                Error::UsernameExistsException(s()),
+                Error::AliasExistsException(s()),
+                Error::GroupExistsException(s()),
+                Error::InvalidPasswordException(s()),
+                Error::NotAuthorizedException(s()),
+                Error::UnrecognizedClientException(s()),
+                Error::InvalidSignatureException(s()),
+                Error::MissingAuthenticationTokenException(s()),
+                Error::IncompleteSignatureException(s()),
+                Error::OperationNotEnabledException(s()),
+                Error::FeatureUnavailableInTierException(s()),
+                Error::TierChangeNotAllowedException(s()),
+                Error::LimitExceededException(s()),
+                Error::UserNotConfirmedException(s()),
+                Error::UnsupportedUserStateException(s()),
+                Error::PasswordResetRequiredException(s()),
+                Error::UnsupportedOperationException(s()),
+                Error::UnsupportedTokenTypeException(s()),
+                Error::UnauthorizedException(s()),
+                Error::CodeMismatchException(s()),
+                Error::ExpiredCodeException(s()),
+                Error::TooManyFailedAttemptsException(s()),
+                Error::TooManyRequestsException(s()),
+                Error::InvalidLambdaResponseException(s()),
+                Error::InvalidUserPoolConfigurationException(s()),
+                Error::SerializationException(s()),
+                Error::UnknownOperationException(s()),
+                Error::ConcurrentModificationException(s()),
+                Error::SoftwareTokenMFANotFoundException(s()),
+                Error::EnableSoftwareTokenMFAException(s()),
+                Error::CodeDeliveryFailureException(s()),
+                Error::internal(std::io::Error::other("x")),
+            ]
+        };
+        for (op, listed) in &m.errors {
+            for e in samples() {
+                let code = m.modelled(op, e).code();
+                let ok = listed.contains(code)
+                    || PROTOCOL_ERRORS.contains(&code)
+                    || DOCUMENTED_ERRORS.contains(&(op.as_str(), code));
+                assert!(ok, "{op} could answer {code}, which its model does not list");
+            }
+        }
+        let kept = m.modelled("InitiateAuth", Error::InvalidUserPoolConfigurationException("k".into()));
+        assert_eq!(kept.code(), "InvalidUserPoolConfigurationException", "listed for sign-in");
+        let mapped = m.modelled("CreateUserPool", Error::InvalidUserPoolConfigurationException("k".into()));
+        assert_eq!((mapped.code(), mapped.to_string().as_str()), ("InvalidParameterException", "k"));
+    }
+
     use super::*;
     use serde_json::json;
 
