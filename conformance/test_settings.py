@@ -73,7 +73,7 @@ HONOURED = {
     "PreventUserExistenceErrors": "test_existence.py::test_wrong_password_errors_do_not_reveal_users",
     "EnableTokenRevocation": "test_me.py::test_revoke_token_disabled_on_client",
     "RefreshTokenRotation": "test_signin.py::test_rotated_refresh_token_is_invalidated",
-    "IssuerConfiguration": "../crates/janus-core/tests/issuer.rs::with_issuer_configuration_updated_every_region_issues_as_the_primary",
+    "IssuerConfiguration": "test_issuer.py::test_updated_gives_both_regions_the_primarys_issuer",
     # Minutes of a challenge session: the manual clock of the Rust suite shows it.
     "AuthSessionValidity": "../crates/janus-core/tests/mfa.rs::sessions_expire_after_three_minutes_or_the_clients_validity",
 }
