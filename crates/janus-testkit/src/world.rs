@@ -1,10 +1,14 @@
 //! [`World`]: the services of one region on a test store, with everything a test wants to
-//! control injected — the clock, the randomness, the outbox.
+//! control injected — the clock, the randomness, the outbox — and, when asked for, the built-in
+//! keyring encrypting its secrets ([`WorldBuilder::keyring`]).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use janus_core::outbox::{Message, Outbox};
+use janus_core::vault::KeySettings;
 use janus_core::{Parts, Services};
+use janus_crypto::keys::keyring::{Keyring, KeyringOptions, Unlock};
 use janus_crypto::{HashParams, PasswordHasher, SeededRandom};
 use janus_store::Store;
 use janus_types::{ManualClock, RegionName};
@@ -66,26 +70,42 @@ struct Settings {
     seed: u64,
     rsa_bits: usize,
     issuer_base: String,
+    keyring: bool,
 }
 
+/// The services of a node on `store`; with `keyring`, secrets are sealed under the built-in
+/// keyring kept in `dir` (every node of the world opens the same one).
 fn services(
     settings: &Settings,
     store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     outbox: Arc<Captured>,
     seed: u64,
+    keyring: Option<&Path>,
 ) -> Services {
-    Services::new(Parts {
+    let rng = Arc::new(SeededRandom::new(seed));
+    let s = Services::new(Parts {
         store,
-        clock,
-        rng: Arc::new(SeededRandom::new(seed)),
+        clock: clock.clone(),
+        rng: rng.clone(),
         hasher: PasswordHasher::new(HashParams { m_kib: 64, t: 1, p: 1 }),
         region: RegionName::parse(settings.region).expect("region name"),
         account: "000000000000".into(),
         outbox,
         issuer_base: settings.issuer_base.clone(),
         rsa_bits: settings.rsa_bits,
-    })
+    });
+    let Some(dir) = keyring else { return s };
+    let opts = KeyringOptions {
+        backing: None,
+        path: dir.join("keyring.json"),
+        unlock: Unlock::KeyFile(dir.join("keyring.key")),
+        region: settings.region.into(),
+        account: "000000000000".into(),
+        shared_secret: None,
+    };
+    let ring = Keyring::open(opts, rng, clock).expect("open the keyring");
+    s.with_keys(Arc::new(ring), KeySettings::default())
 }
 
 /// How to build a [`World`]; every setting has the usual test default.
@@ -95,6 +115,7 @@ pub struct WorldBuilder {
     seed: u64,
     rsa_bits: usize,
     issuer_base: String,
+    keyring: bool,
     clock: Option<Arc<ManualClock>>,
 }
 
@@ -107,6 +128,7 @@ impl WorldBuilder {
             seed: 5,
             rsa_bits: janus_core::RSA_BITS,
             issuer_base: "http://127.0.0.1:9229".into(),
+            keyring: false,
             clock: None,
         }
     }
@@ -135,6 +157,13 @@ impl WorldBuilder {
         self
     }
 
+    /// Secrets sealed under the built-in keyring (in the store's directory), as `janus serve`
+    /// runs by default; without it the services store them as given.
+    pub fn keyring(mut self) -> Self {
+        self.keyring = true;
+        self
+    }
+
     /// A clock shared with another world.
     pub fn clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.clock = Some(clock);
@@ -151,9 +180,15 @@ impl WorldBuilder {
     pub fn build_on(self, store: TestStore) -> World {
         let clock = self.clock.unwrap_or_else(|| Arc::new(ManualClock::at(T0)));
         let outbox = Arc::new(Captured::default());
-        let settings =
-            Settings { region: self.region, seed: self.seed, rsa_bits: self.rsa_bits, issuer_base: self.issuer_base };
-        let s = services(&settings, store.store.clone(), clock.clone(), outbox.clone(), settings.seed);
+        let settings = Settings {
+            region: self.region,
+            seed: self.seed,
+            rsa_bits: self.rsa_bits,
+            issuer_base: self.issuer_base,
+            keyring: self.keyring,
+        };
+        let keyring = settings.keyring.then(|| store.dir());
+        let s = services(&settings, store.store.clone(), clock.clone(), outbox.clone(), settings.seed, keyring);
         World { s, clock, outbox, store, settings }
     }
 }
@@ -168,7 +203,16 @@ impl World {
     /// same directory opened again), the same clock and outbox, randomness of its own.
     pub fn node(&self, n: u64) -> Services {
         let seed = self.settings.seed.wrapping_add(1000 * n);
-        services(&self.settings, self.store.reopen(), self.clock.clone(), self.outbox.clone(), seed)
+        let keyring = self.settings.keyring.then(|| self.store.dir());
+        services(&self.settings, self.store.reopen(), self.clock.clone(), self.outbox.clone(), seed, keyring)
+    }
+
+    /// This region's data opened again by a node with the built-in keyring: what an upgrade
+    /// to encryption at rest meets (a world built without [`WorldBuilder::keyring`]).
+    pub fn with_keyring(&self) -> Services {
+        let seed = self.settings.seed.wrapping_add(7);
+        let store = self.store.reopen();
+        services(&self.settings, store, self.clock.clone(), self.outbox.clone(), seed, Some(self.store.dir()))
     }
 }
 
