@@ -71,8 +71,8 @@ fn a_password_hash_swapped_between_two_users_fails_loudly() {
     for backend in backends() {
         let w = keyed(backend);
         let s = &w.s;
-        let (pool, client) = pool_with_users(&s);
-        sign_in(&s, &client, "alice").unwrap();
+        let (pool, client) = pool_with_users(s);
+        sign_in(s, &client, "alice").unwrap();
         let raw = s.raw_store();
         let (alice, bob) = {
             let r = raw.read().unwrap();
@@ -89,9 +89,9 @@ fn a_password_hash_swapped_between_two_users_fails_loudly() {
         let chain = format!("{err:?}");
         assert!(err.is_internal(), "{chain}");
         assert!(chain.contains("user:alice/phc") && chain.contains("does not authenticate"), "{chain}");
-        let refused = sign_in(&s, &client, "alice").unwrap_err();
+        let refused = sign_in(s, &client, "alice").unwrap_err();
         assert!(refused.contains("does not authenticate"), "{refused}");
-        sign_in(&s, &client, "bob").unwrap();
+        sign_in(s, &client, "bob").unwrap();
     }
 }
 
@@ -100,7 +100,7 @@ fn a_client_secret_swapped_between_two_clients_fails_loudly() {
     for backend in backends() {
         let w = keyed(backend);
         let s = &w.s;
-        let (pool, _) = pool_with_users(&s);
+        let (pool, _) = pool_with_users(s);
         let raw = s.raw_store();
         let clients = raw.read().unwrap().clients(&pool, None, 10).unwrap();
         let (mut a, b) = (clients[0].clone(), clients[1].clone());
@@ -148,7 +148,7 @@ fn a_new_signing_key_is_published_first_and_the_old_one_until_tokens_expire() {
     for backend in backends() {
         let w = keyed(backend);
         let (s, clock) = (&w.s, w.clock.clone());
-        let (pool, _) = pool_with_users(&s);
+        let (pool, _) = pool_with_users(s);
         let kids = |s: &Services| -> Vec<String> {
             s.jwks(&pool).unwrap()["keys"]
                 .as_array()
@@ -160,19 +160,19 @@ fn a_new_signing_key_is_published_first_and_the_old_one_until_tokens_expire() {
         let signer = |s: &Services| {
             s.pool_keys(&*s.store.read().unwrap(), &pool).unwrap().signer(s.now_ms()).unwrap().kid().to_owned()
         };
-        let old = signer(&s);
+        let old = signer(s);
         let r = s.rotate_signing_key(&pool).unwrap();
-        assert_eq!(kids(&s), vec![old.clone(), r.kid.clone()], "published at once");
-        assert_eq!(signer(&s), old, "but not signing before the activation delay");
+        assert_eq!(kids(s), vec![old.clone(), r.kid.clone()], "published at once");
+        assert_eq!(signer(s), old, "but not signing before the activation delay");
         clock.advance(KeySettings::default().signing_activation_ms);
-        assert_eq!(signer(&s), r.kid);
+        assert_eq!(signer(s), r.kid);
         // The old key stays published until the longest token validity (1 h here) has passed
         // after the switch; the next rotation after that drops it.
         clock.advance(3_600_000 - 1000);
         let r2 = s.rotate_signing_key(&pool).unwrap();
-        assert!(kids(&s).contains(&old));
+        assert!(kids(s).contains(&old));
         clock.advance(2000);
         let r3 = s.rotate_signing_key(&pool).unwrap();
-        assert_eq!(kids(&s), vec![r.kid, r2.kid, r3.kid]);
+        assert_eq!(kids(s), vec![r.kid, r2.kid, r3.kid]);
     }
 }
