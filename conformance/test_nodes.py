@@ -30,14 +30,20 @@ PASSWORD = "Passw0rd!-nodes"
 PULLS = "this node pulls the pool"
 
 
-@pytest.fixture(scope="module")
-def two_nodes(tmp_path_factory):
+def first_pass_with_test_pg():
+    """Skip in the PostgreSQL pass (these tests choose their stores) and without the test
+    PostgreSQL (a failure when scripts/test requires it)."""
     if on_postgres():
         pytest.skip("runs in the first pass (it chooses its stores itself)")
     if not os.environ.get("JANUS_TEST_PG"):
         if os.environ.get("JANUS_TEST_REQUIRE_PG") == "1":
             pytest.fail("JANUS_TEST_PG is not set")
         pytest.skip("JANUS_TEST_PG is not set (scripts/test starts a PostgreSQL)")
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory):
+    first_pass_with_test_pg()
     root = tmp_path_factory.mktemp("nodes")
     ports = {"east": free_port(), "west1": free_port(), "west2": free_port()}
     shared = pg_url(root / "west-db")
@@ -178,12 +184,7 @@ def test_the_store_is_named_by_the_environment_or_the_config_file(tmp_path):
     through a node started with the variable (and `?janus_pool_size=2`) is there for a node
     started with the file, and neither wrote an embedded store in its data directory. The
     variable outranks the file."""
-    if on_postgres():
-        pytest.skip("runs in the first pass (it chooses its stores itself)")
-    if not os.environ.get("JANUS_TEST_PG"):
-        if os.environ.get("JANUS_TEST_REQUIRE_PG") == "1":
-            pytest.fail("JANUS_TEST_PG is not set")
-        pytest.skip("JANUS_TEST_PG is not set (scripts/test starts a PostgreSQL)")
+    first_pass_with_test_pg()
     db = pg_url(tmp_path / "db")
     data = tmp_path / "data"
     node = start_janus(tmp_path / "env", data_dir=data, extra_env={"JANUS_STORE_URL": f"{db}?janus_pool_size=2"})

@@ -25,6 +25,7 @@ from botocore.config import Config
 from auth_support import make_app_client, make_user, password_auth
 from conftest import ACCESS_KEY_ID, CLIENT_REGION, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus
 from support import unique
+from test_cross_region import wait_until
 
 
 def make_cert(dir: Path, name: str) -> tuple[Path, Path]:
@@ -62,15 +63,6 @@ def cognito(endpoint: str, ca: Path, signed: bool = True):
                         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, **extra)
 
 
-def until(probe, what: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 def test_janus_serves_https_and_swaps_its_certificate_on_sighup(tmp_path):
     cert, key = make_cert(tmp_path / "first", "janus-first")
     live_cert, live_key = tmp_path / "live-cert.pem", tmp_path / "live-key.pem"
@@ -100,13 +92,13 @@ def test_janus_serves_https_and_swaps_its_certificate_on_sighup(tmp_path):
         live_key.write_bytes(renewed_key.read_bytes())
         assert served(server.endpoint) == der(cert), "nothing changes before the signal"
         server.process.send_signal(signal.SIGHUP)
-        until(lambda: served(server.endpoint) == der(renewed), "the renewed certificate")
+        wait_until("the renewed certificate", lambda: served(server.endpoint) == der(renewed))
         assert cognito(server.endpoint, renewed).describe_user_pool(UserPoolId=pool)["UserPool"]["Id"] == pool
 
         # A broken file at SIGHUP: the certificate before stays, and the log says why.
         live_cert.write_text("not a certificate")
         server.process.send_signal(signal.SIGHUP)
-        until(lambda: "TLS certificate not reloaded" in server.stderr_path.read_text(), "the reload error")
+        wait_until("the reload error", lambda: "TLS certificate not reloaded" in server.stderr_path.read_text())
         assert served(server.endpoint) == der(renewed)
         assert "PRIVATE KEY" not in server.stderr_path.read_text()
 
@@ -130,3 +122,22 @@ def test_a_certificate_without_its_key_is_refused_at_start(tmp_path):
                         "--tls-cert", str(cert)], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert "--tls-cert needs --tls-key" in p.stderr
+
+
+def test_a_client_that_never_finishes_its_handshake_is_dropped(tmp_path):
+    """A connection that opens and sends nothing holds no one up, and is closed once the
+    handshake deadline (10 s) passes."""
+    cert, key = make_cert(tmp_path / "c", "janus")
+    server = start_janus(tmp_path / "tls", args=("--tls-cert", str(cert), "--tls-key", str(key)))
+    try:
+        host, port = server.endpoint.removeprefix("https://").split(":")
+        stalled = socket.create_connection((host, int(port)), timeout=20)
+        try:
+            assert served(server.endpoint) == der(cert), "others are served meanwhile"
+            started = time.monotonic()
+            assert stalled.recv(1) == b"", "closed by the server"
+            assert time.monotonic() - started < 15
+        finally:
+            stalled.close()
+    finally:
+        assert stop_janus(server) == 0

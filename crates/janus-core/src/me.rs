@@ -88,13 +88,6 @@ impl Services {
         Ok(self.authenticate(token)?.1)
     }
 
-    /// The app client an access token was issued to.
-    fn client_of_token(&self, token: &str) -> Result<janus_types::Client> {
-        let (pool, _, claims) = self.authenticate(token)?;
-        let id = claims["client_id"].as_str().and_then(|c| janus_types::ClientId::parse(c).ok()).ok_or_else(invalid)?;
-        self.store.read()?.client(&pool.id, &id)?.ok_or_else(invalid)
-    }
-
     /// Change the user an access token names inside one transaction.
     pub(crate) fn modify_me(
         &self,
@@ -102,6 +95,16 @@ impl Services {
         f: impl FnOnce(&Pool, &mut User) -> Result<()>,
     ) -> Result<(Pool, User)> {
         let (pool, user, _) = self.authenticate(token)?;
+        self.modify_authenticated(pool, user, f)
+    }
+
+    /// [`Services::modify_me`] for a user whose token was already checked.
+    fn modify_authenticated(
+        &self,
+        pool: Pool,
+        user: User,
+        f: impl FnOnce(&Pool, &mut User) -> Result<()>,
+    ) -> Result<(Pool, User)> {
         let now = self.now_ms();
         let mut tx = self.store.write(now)?;
         let mut user = tx.user(&pool.id, &user.key)?.ok_or_else(invalid)?;
@@ -119,10 +122,12 @@ impl Services {
     /// the pool auto-verifies it a verification code is sent there.
     pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<Vec<Delivery>> {
         let pairs = users::pairs(attrs);
-        let client = self.client_of_token(token)?;
+        let (pool, user, claims) = self.authenticate(token)?;
+        let client_id = claims["client_id"].as_str().and_then(|c| janus_types::ClientId::parse(c).ok());
+        let client = self.store.read()?.client(&pool.id, &client_id.ok_or_else(invalid)?)?.ok_or_else(invalid)?;
         attributes::check_writable(&client, pairs.iter().map(|(n, _)| n.as_str()))?;
         let mut pending = Vec::new();
-        let (pool, user) = self.modify_me(token, |pool, user| {
+        let (pool, user) = self.modify_authenticated(pool, user, |pool, user| {
             attributes::validate(&pool.config, &pairs, SetMode::Update)?;
             for (name, value) in &pairs {
                 if name.ends_with("_verified") {

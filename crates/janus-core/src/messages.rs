@@ -60,41 +60,36 @@ pub fn sender(pool: &Pool) -> (Option<String>, Option<String>) {
     (get("From"), get("ReplyToEmailAddress"))
 }
 
+/// A template's text for `medium` (its SMS member is `sms`) and, for email, its subject;
+/// `fill` makes the body from the template's text, or the default text from `None`.
+fn from_template(template: Option<&Value>, medium: &str, sms: &str, fill: impl FnOnce(Option<&str>) -> String) -> Text {
+    let (body, subject) = if medium == "EMAIL" {
+        (member(template, "EmailMessage"), member(template, "EmailSubject"))
+    } else {
+        (member(template, sms), None)
+    };
+    Text { subject: subject.map(str::to_owned), body: fill(body) }
+}
+
 /// A code sent by `medium` (`EMAIL` or `SMS`); `what` names it in the default text
 /// ("confirmation", "verification", "password reset").
 pub fn code(pool: &Pool, medium: &str, what: &str, code: &str) -> Text {
     let template = pool.config.other.get("VerificationMessageTemplate");
-    let (body, subject) = if medium == "EMAIL" {
-        (member(template, "EmailMessage"), member(template, "EmailSubject"))
-    } else {
-        (member(template, "SmsMessage"), None)
-    };
-    Text {
-        subject: subject.map(str::to_owned),
-        body: match body {
-            Some(t) => t.replace("{####}", code),
-            None => format!("Your {what} code is {code}"),
-        },
-    }
+    from_template(template, medium, "SmsMessage", |t| match t {
+        Some(t) => t.replace("{####}", code),
+        None => format!("Your {what} code is {code}"),
+    })
 }
 
 /// An invitation with a temporary password.
 pub fn invitation(pool: &Pool, medium: &str, username: &str, temp: &str) -> Text {
     let template = pool.config.admin_create_user_config.invite_message_template.as_ref();
-    let (body, subject) = if medium == "EMAIL" {
-        (member(template, "EmailMessage"), member(template, "EmailSubject"))
-    } else {
-        (member(template, "SMSMessage"), None)
-    };
-    Text {
-        subject: subject.map(str::to_owned),
-        body: match body {
-            // The user name first: a user name holding "{####}" must not receive the password
-            // in its place, and a password holding "{username}" stays as it is.
-            Some(t) => t.replace("{username}", "\u{0}").replace("{####}", temp).replace('\u{0}', username),
-            None => format!("Your username is {username} and temporary password is {temp}"),
-        },
-    }
+    from_template(template, medium, "SMSMessage", |t| match t {
+        // The user name first: a user name holding "{####}" must not receive the password
+        // in its place, and a password holding "{username}" stays as it is.
+        Some(t) => t.replace("{username}", "\u{0}").replace("{####}", temp).replace('\u{0}', username),
+        None => format!("Your username is {username} and temporary password is {temp}"),
+    })
 }
 
 #[cfg(test)]

@@ -234,7 +234,7 @@ impl Services {
             other: Map::new(),
         };
         apply_settings(&mut config, &input.settings, true)?;
-        let pool = Pool {
+        let mut pool = Pool {
             arn: format!("arn:aws:cognito-idp:{}:{}:userpool/{id}", self.region, self.account),
             id: id.clone(),
             name: input.pool_name,
@@ -246,7 +246,6 @@ impl Services {
             mfa: Default::default(),
             issuer_base: None,
         };
-        let mut pool = pool;
         self.record_issuer(&mut pool);
         let keys = crate::keys::generate(&*self.rng, now, self.rsa_bits)?;
         let mut tx = self.store.write(now)?;
