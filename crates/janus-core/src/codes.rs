@@ -152,7 +152,7 @@ impl Services {
     /// Send `code` to the destination `d` of `user`.
     pub fn send_code(&self, pool: &Pool, user: &User, d: &Delivery, what: &str, code: &str) -> Result<()> {
         let text = crate::messages::code(pool, d.medium, what, code);
-        let (from, reply_to) = crate::messages::sender(pool);
+        let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
             username: user.username.clone(),

@@ -53,9 +53,10 @@ fn member<'a>(template: Option<&'a Value>, name: &str) -> Option<&'a str> {
     template.and_then(|t| t.get(name)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// The pool's own sender and reply-to addresses for email (`EmailConfiguration`), if set.
-pub fn sender(pool: &Pool) -> (Option<String>, Option<String>) {
-    let c = pool.config.other.get("EmailConfiguration");
+/// The pool's sender and reply-to addresses for email in `region` (`EmailConfiguration`, a
+/// regional setting: a secondary's own when it set one), if set.
+pub fn sender(pool: &Pool, region: &janus_types::RegionName) -> (Option<String>, Option<String>) {
+    let c = crate::regional::setting(pool, region, "EmailConfiguration");
     let get = |m: &str| c.and_then(|c| c.get(m)).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     (get("From"), get("ReplyToEmailAddress"))
 }
@@ -96,6 +97,28 @@ pub fn invitation(pool: &Pool, medium: &str, username: &str, temp: &str) -> Text
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn each_region_sends_with_its_own_email_configuration() {
+        let mut pool: Pool = serde_json::from_value(json!({
+            "id": "us-east-1_abcdefghi", "name": "p", "arn": "a", "created_ms": 0, "modified_ms": 0,
+            "config": {"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": false, "RequireLowercase": false,
+                "RequireNumbers": false, "RequireSymbols": false, "TemporaryPasswordValidityDays": 7},
+                "AdminCreateUserConfig": {}, "UserPoolTier": "ESSENTIALS", "MfaConfiguration": "OFF",
+                "DeletionProtection": "INACTIVE",
+                "EmailConfiguration": {"From": "east@example.com", "ReplyToEmailAddress": "help@example.com"}},
+        }))
+        .unwrap();
+        let (east, west) = (
+            janus_types::RegionName::parse("us-east-1").unwrap(),
+            janus_types::RegionName::parse("us-west-2").unwrap(),
+        );
+        assert_eq!(sender(&pool, &west), (Some("east@example.com".into()), Some("help@example.com".into())));
+        let own = json!({"settings": {"EmailConfiguration": {"From": "west@example.com"}}});
+        pool.replication.regional.insert(west.clone(), serde_json::from_value(own).unwrap());
+        assert_eq!(sender(&pool, &west), (Some("west@example.com".into()), None));
+        assert_eq!(sender(&pool, &east).0.as_deref(), Some("east@example.com"));
+    }
 
     #[test]
     fn the_template_and_the_legacy_members_follow_each_other() {

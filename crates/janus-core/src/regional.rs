@@ -35,6 +35,15 @@ pub(crate) fn record_own(pool: &mut Pool, region: &RegionName) {
     }
 }
 
+/// Regional setting `member` of `pool` as `region` sees it (what [`view_in`] would show),
+/// without copying the pool.
+pub fn setting<'a>(pool: &'a Pool, region: &RegionName, member: &str) -> Option<&'a Value> {
+    match pool.replication.regional.get(region) {
+        Some(mine) => mine.settings.get(member),
+        None => pool.config.other.get(member),
+    }
+}
+
 /// `pool` as `region` sees it: its own regional settings over the shared ones.
 pub fn view_in(mut pool: Pool, region: &RegionName) -> Pool {
     if let Some(mine) = pool.replication.regional.get(region).cloned() {

@@ -133,7 +133,7 @@ impl Services {
         };
         let template = config.as_ref().and_then(|c| c.get(member)).and_then(Value::as_str);
         let subject = config.as_ref().and_then(|c| c.get("Subject")).and_then(Value::as_str);
-        let (from, reply_to) = crate::messages::sender(&ctx.pool);
+        let (from, reply_to) = crate::messages::sender(&ctx.pool, &self.region);
         self.outbox.send(&Message {
             pool: ctx.pool.id.to_string(),
             username: user.username.clone(),

@@ -157,7 +157,7 @@ impl Services {
         let (medium, destination) =
             if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
         let text = crate::messages::invitation(pool, medium, &user.username, temp);
-        let (from, reply_to) = crate::messages::sender(pool);
+        let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
             username: user.username.clone(),
