@@ -34,6 +34,8 @@ chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   local pid
+  # Nodes are started inside $(…), a subshell: their pids come back through a file.
+  [[ -f $WORK/node-pids ]] && mapfile -t -O "${#PIDS[@]}" PIDS <"$WORK/node-pids"
   for pid in "${PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -51,7 +53,7 @@ say "== starting PostgreSQL"
 PG_ADMIN=$("$ROOT/scripts/postgres-for-tests" start "$WORK/pg")
 PG_BASE=${PG_ADMIN%/*}
 
-# node NAME STORE_ARGS... → starts janus, echoes its URL; pid appended to PIDS
+# node NAME STORE_ARGS... → starts janus, echoes its URL; pid appended to $WORK/node-pids
 start_node() {
   local name=$1 port
   shift
@@ -59,7 +61,7 @@ start_node() {
   # One keyring unlock secret for every node of the region (the keyring is in its database).
   JANUS_KEYRING_KEY_FILE=$WORK/keyring.key "$JANUS_BIN" serve --listen "127.0.0.1:$port" --data-dir "$WORK/$name" "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PIDS+=("$!")
+  echo "$!" >>"$WORK/node-pids"
   "$LG" wait --url "http://127.0.0.1:$port/health" --timeout 60 >/dev/null || { say "node $name did not start:"; tail -3 "$WORK/$name.err" >&2; exit 1; }
   echo "http://127.0.0.1:$port"
 }

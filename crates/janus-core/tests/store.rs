@@ -12,6 +12,7 @@ use janus_core::groups::GroupInput;
 use janus_core::pools::CreatePool;
 use janus_core::users::create::CreateUser;
 use janus_core::Services;
+use janus_store::Store;
 use janus_testkit::{backends, Backend, TestStore, World, WorldBuilder};
 use janus_types::{ClientId, EntityKey, GroupName, PoolId, Seq};
 
@@ -371,5 +372,139 @@ fn a_pool_changed_through_one_node_is_seen_by_another_before_its_cached_copy_exp
             assert!(started.elapsed() < Duration::from_secs(1), "{backend:?}: node a still has the old settings");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+#[test]
+fn writes_to_one_pool_at_once_share_one_commit_and_a_failed_one_takes_nothing_with_it() {
+    // Group commit (PostgreSQL): requests that write a pool while another holds its turn
+    // join its transaction, each in a savepoint; one commit carries them all. A member whose
+    // statement fails, or that is dropped, is undone alone.
+    for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        create_user(&w.s, &pool, "x").unwrap();
+        let x = w.s.store.read().unwrap().user(&pool, &janus_types::UserKey::from_stored("x".into())).unwrap().unwrap();
+        let head = w.s.store.read().unwrap().log_head(&pool).unwrap().0;
+        let store = Arc::new(janus_store::PgStore::open(w.store.url().unwrap()).unwrap());
+        let user = |name: &str, sub: &str| {
+            let mut u = x.clone();
+            u.username = name.into();
+            u.key = janus_types::UserKey::from_stored(name.into());
+            u.sub = janus_types::Sub::new(sub.into());
+            janus_types::Entity::User(u)
+        };
+        let (before, _) = store.commit_counts();
+
+        let mut first = store.write(1).unwrap();
+        first.put(&pool, user("a", "00000000-0000-4000-8000-00000000000a")).unwrap(); // holds the turn
+        let spawn = |name: &'static str, sub: String, commit: bool| {
+            let (store, pool, entity) = (store.clone(), pool.clone(), user(name, &sub));
+            std::thread::spawn(move || {
+                let mut tx = store.write(2).unwrap();
+                tx.put(&pool, entity)?;
+                if commit {
+                    tx.commit()
+                } else {
+                    Ok(()) // dropped: rolled back
+                }
+            })
+        };
+        let others = [
+            spawn("b", "00000000-0000-4000-8000-00000000000b".into(), true),
+            spawn("dup", x.sub.as_str().to_owned(), true), // x's sub: the unique index refuses it
+            spawn("dropped", "00000000-0000-4000-8000-00000000000d".into(), false),
+        ];
+        std::thread::sleep(Duration::from_millis(500)); // all three wait for their turn
+        first.commit().map_err(|e| format!("{e:?}")).unwrap();
+        let results: Vec<_> = others.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        assert!(results[1].is_err(), "a duplicate sub is refused");
+        assert!(results[2].is_ok());
+
+        let (after, writes) = store.commit_counts();
+        assert_eq!(after - before, 1, "one commit for the batch");
+        assert_eq!(writes, 2, "carrying a and b");
+        let r = w.s.store.read().unwrap();
+        let names: Vec<String> = r.users(&pool, None, None, 10).unwrap().into_iter().map(|u| u.username).collect();
+        assert_eq!(names, ["a", "b", "x"]);
+        assert_eq!(r.log_head(&pool).unwrap().0, Seq(head.0 + 2), "two changes logged");
+        gap_free_log(&w.s, &pool);
+    }
+}
+
+#[test]
+fn many_writers_to_one_pool_keep_exactly_what_they_committed() {
+    // Eight writers on each of two nodes, a third of whose writes are dropped and a third
+    // refused by the database: what is left is exactly what was committed, logged once each.
+    for backend in backends() {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        create_user(&w.s, &pool, "x").unwrap();
+        let x = w.s.store.read().unwrap().user(&pool, &janus_types::UserKey::from_stored("x".into())).unwrap().unwrap();
+        let head = w.s.store.read().unwrap().log_head(&pool).unwrap().0;
+        let nodes = [w.store.store.clone(), w.store.reopen()];
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let (store, pool, x) = (nodes[t % 2].clone(), pool.clone(), x.clone());
+                std::thread::spawn(move || {
+                    let mut kept = Vec::new();
+                    for i in 0..30 {
+                        let mut u = x.clone();
+                        u.username = format!("u{t:02}-{i:02}");
+                        u.key = janus_types::UserKey::from_stored(u.username.clone());
+                        if i % 3 != 2 {
+                            u.sub = janus_types::Sub::new(format!("00000000-0000-4000-8000-{:012}", t * 100 + i));
+                        }
+                        let mut tx = store.write(3).unwrap();
+                        let put = tx.put(&pool, janus_types::Entity::User(u.clone()));
+                        match i % 3 {
+                            0 => {
+                                put.unwrap();
+                                tx.commit().unwrap();
+                                kept.push(u.username);
+                            }
+                            1 => drop(tx),
+                            _ => assert!(put.and_then(|_| tx.commit()).is_err(), "x's sub twice is refused"),
+                        }
+                    }
+                    kept
+                })
+            })
+            .collect();
+        let mut kept: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        kept.push("x".into());
+        kept.sort();
+        let r = w.s.store.read().unwrap();
+        let names: Vec<String> = r.users(&pool, None, None, 1000).unwrap().into_iter().map(|u| u.username).collect();
+        assert_eq!(names, kept, "{backend:?}");
+        assert_eq!(r.log_head(&pool).unwrap().0, Seq(head.0 + 16 * 10), "{backend:?}: one change per kept write");
+        gap_free_log(&w.s, &pool);
+    }
+}
+
+#[test]
+fn a_table_that_grows_from_empty_gets_statistics_so_look_ups_use_the_primary_key() {
+    // Without statistics PostgreSQL may plan `pool = $1 AND ukey = $2` through an index that
+    // leads with `pool` alone — a walk over every user of the pool, cached by the connection.
+    // The store analyzes tables that grew, well before autovacuum would.
+    for backend in backends().into_iter().filter(|b| *b == Backend::Postgres) {
+        let w = world(backend);
+        let pool = pool(&w.s);
+        for i in 0..800 {
+            create_user(&w.s, &pool, &format!("user{i:04}")).unwrap();
+        }
+        let analyzed = || w.store.query("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'users'");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while analyzed() == ["0"] {
+            assert!(std::time::Instant::now() < deadline, "users was never analyzed");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let plan = w.store.query(
+            "PREPARE q(text, text) AS SELECT body FROM users WHERE pool = $1 AND ukey = $2; \
+             SET plan_cache_mode = force_generic_plan; EXPLAIN EXECUTE q('p', 'u')",
+        );
+        let plan = plan.join("\n");
+        assert!(plan.contains("users_pkey") && plan.contains("(pool = $1) AND (ukey = $2)"), "{plan}");
     }
 }

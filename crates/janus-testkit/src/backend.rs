@@ -69,6 +69,12 @@ impl TestStore {
         execute(self.url.as_deref().expect("a PostgreSQL store"), sql);
     }
 
+    /// Run `sql` directly against this store's PostgreSQL database; the first column of
+    /// each row it returned, as text.
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        query(self.url.as_deref().expect("a PostgreSQL store"), sql)
+    }
+
     /// The PostgreSQL URL, if this store is one.
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()
@@ -90,6 +96,30 @@ fn fresh_database() -> String {
     execute(&admin, &format!("CREATE DATABASE {name}"));
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     format!("{base}/{name}")
+}
+
+/// Run `sql` (statements without parameters) against the database at `url` and return
+/// the first column of every row it returned, as text.
+pub fn query(url: &str, sql: &str) -> Vec<String> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+            let io = tokio::spawn(conn);
+            let rows = client.simple_query(&sql).await.expect("statements run");
+            drop(client);
+            let _ = io.await;
+            rows.iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("").to_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+    })
+    .join()
+    .expect("statements run")
 }
 
 /// Run `sql` (statements without parameters) against the database at `url`.

@@ -204,7 +204,28 @@ enum Driver {
     Background,
     /// The thread that waits for an answer, on the connection's own runtime; `io` is `None`
     /// once the connection has ended (dropping it fails every request still waiting).
-    Inline { rt: tokio::runtime::Runtime, io: Option<Pin<Box<Io>>> },
+    Inline { rt: InlineRt, io: Option<Pin<Box<Io>>> },
+}
+
+/// A connection's own runtime. It may be dropped on an async worker thread (a store dropped
+/// while the server unwinds from an error), where dropping a runtime the usual way panics;
+/// it runs no task of its own, so it is shut down without waiting.
+struct InlineRt(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for InlineRt {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for InlineRt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// Run `f` (a request on the connection) to its end, the socket polled as `driver` says.
@@ -271,7 +292,18 @@ impl PgConn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = drive(&mut self.driver, rt, self.client.prepare(&dollar(sql))).map_err(pg_err)?;
+        // Whatever was deferred goes first, in the same round trip: the statements must reach
+        // the server in order (a deferred `ROLLBACK TO SAVEPOINT` that ends an aborted
+        // subtransaction must precede the `Parse`, which an aborted transaction refuses).
+        let deferred = std::mem::take(&mut self.deferred);
+        let text = dollar(sql);
+        let (before, prepared) = drive(
+            &mut self.driver,
+            rt,
+            futures_util::future::join(run_deferred(&self.client, &deferred), self.client.prepare(&text)),
+        );
+        before.map_err(pg_err)?;
+        let s = prepared.map_err(pg_err)?;
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
@@ -438,7 +470,7 @@ pub(crate) fn connect(rt: &Runtime, config: &Config) -> Result<PgConn> {
 pub(crate) fn connect_inline(shared: &Runtime, config: &Config) -> Result<PgConn> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::internal)?;
     let (client, io) = outside_executor(|| rt.block_on(config.connect(NoTls))).map_err(pg_err)?;
-    let driver = Driver::Inline { rt, io: Some(Box::pin(io)) };
+    let driver = Driver::Inline { rt: InlineRt(Some(rt)), io: Some(Box::pin(io)) };
     set_up(shared, PgConn { client, driver, statements: HashMap::new(), deferred: Vec::new() })
 }
 
@@ -501,7 +533,7 @@ impl Pool {
     }
 
     /// A connection: an idle one that is still open, else a new one while under `max`.
-    pub(crate) fn get(&self, usage: Use) -> Result<Lease<'_>> {
+    pub(crate) fn get(self: &std::sync::Arc<Self>, usage: Use) -> Result<Lease> {
         let deadline = std::time::Instant::now() + self.wait;
         let writer = usage == Use::Write;
         let mut state = lock(&self.state);
@@ -511,7 +543,7 @@ impl Pool {
                 c.check_idle();
                 if !c.is_closed() {
                     state.writers += usize::from(writer);
-                    return Ok(Lease { pool: self, conn: Some(c), broken: false, writer });
+                    return Ok(Lease { pool: self.clone(), conn: Some(c), broken: false, writer });
                 }
                 state.open -= 1;
             }
@@ -520,7 +552,7 @@ impl Pool {
                 state.writers += usize::from(writer);
                 drop(state);
                 return match connect_inline(&self.rt, &self.config) {
-                    Ok(c) => Ok(Lease { pool: self, conn: Some(c), broken: false, writer }),
+                    Ok(c) => Ok(Lease { pool: self.clone(), conn: Some(c), broken: false, writer }),
                     Err(e) => {
                         let mut state = lock(&self.state);
                         state.open -= 1;
@@ -541,18 +573,17 @@ impl Pool {
 }
 
 /// A connection on loan; back to the pool when dropped, unless it broke.
-pub(crate) struct Lease<'a> {
-    pool: &'a Pool,
+pub(crate) struct Lease {
+    pool: std::sync::Arc<Pool>,
     conn: Option<PgConn>,
     broken: bool,
     writer: bool,
 }
 
-impl Lease<'_> {
+impl Lease {
     /// The runtime (the pool's) and the connection, borrowed side by side.
     pub(crate) fn parts(&mut self) -> (&Runtime, &mut PgConn) {
-        let pool: &Pool = self.pool;
-        (&pool.rt, self.conn.as_mut().expect("connection present until drop"))
+        (&self.pool.rt, self.conn.as_mut().expect("connection present until drop"))
     }
 
     /// Do not return this connection to the pool (its session state is unknown).
@@ -561,7 +592,7 @@ impl Lease<'_> {
     }
 }
 
-impl Drop for Lease<'_> {
+impl Drop for Lease {
     fn drop(&mut self) {
         let Some(c) = self.conn.take() else { return };
         let mut state = lock(&self.pool.state);

@@ -31,7 +31,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 
 /// The advisory lock key of a role (a namespace apart from the pools' write locks).
 fn key(name: &str) -> i64 {
-    super::fnv1a(format!("janus-lease:{name}").as_bytes()) as i64
+    super::tx::fnv1a(format!("janus-lease:{name}").as_bytes()) as i64
 }
 
 impl Leases {

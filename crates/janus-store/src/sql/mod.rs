@@ -85,8 +85,13 @@ pub(crate) trait Sql {
     fn known_head(&self, _pool: &str) -> Option<(i64, i64)> {
         None
     }
-    /// Called when a statement of this transaction set `pool`'s change-log head.
-    fn head_written(&self, _pool: &str, _seq: i64, _epoch: i64) {}
+    /// Offered `pool`'s new change-log head: a backend that tracks heads may keep it and
+    /// write it once, before its commit (true), instead of with every change (false: the
+    /// caller writes it now). A transaction that logs many changes of one pool then updates
+    /// the head's row once, not once per change.
+    fn keep_head(&self, _pool: &str, _seq: i64, _epoch: i64) -> bool {
+        false
+    }
 }
 
 /// A write transaction of a SQL backend: what the shared [`crate::Write`] logic needs beyond

@@ -188,14 +188,20 @@ pub fn append(conn: &(impl Sql + ?Sized), change: &Change) -> Result<()> {
 
 /// Set the pool's log head.
 pub fn set_head(conn: &(impl Sql + ?Sized), pool: &str, seq: i64, epoch: i64) -> Result<()> {
+    if conn.keep_head(pool, seq, epoch) {
+        return Ok(());
+    }
+    write_head(conn, pool, seq, epoch)
+}
+
+/// Write the pool's log head row.
+pub(crate) fn write_head(conn: &(impl Sql + ?Sized), pool: &str, seq: i64, epoch: i64) -> Result<()> {
     exec(
         conn,
         "INSERT INTO log_head (pool, seq, epoch) VALUES (?1, ?2, ?3) \
          ON CONFLICT (pool) DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch",
         &[pool.into(), seq.into(), epoch.into()],
-    )?;
-    conn.head_written(pool, seq, epoch);
-    Ok(())
+    )
 }
 
 /// Row writes need no answer: deferred, so a backend can pipeline them.

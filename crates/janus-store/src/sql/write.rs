@@ -6,6 +6,8 @@
 //! transaction-scoped advisory lock). `seq` N+1 is therefore assigned only after the
 //! transaction that wrote N has committed or rolled back, so commit order is `seq` order and
 //! a reader that sees N+1 also sees N: the log never shows a hole that fills in later.
+//! (On PostgreSQL, requests that share a transaction by group commit take turns inside it
+//! under that one lock: their `seq`s follow their turns and become visible at one commit.)
 
 use janus_types::{Change, Entity, EntityKey, Epoch, Error, PoolId, Result, Seq, CHANGE_FORMAT};
 
