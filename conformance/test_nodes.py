@@ -217,6 +217,24 @@ def test_the_store_is_named_by_the_environment_or_the_config_file(tmp_path):
     assert (elsewhere / "janus.db").exists()
 
 
+def test_a_node_whose_keyring_secret_does_not_open_the_regions_keyring_says_so_and_exits(tmp_path):
+    """The region's keyring lives in its database, sealed under the nodes' shared secret: a
+    node started with another secret refuses to start, with a message — not a panic (the
+    store's connections were once dropped inside the server's runtime, which aborted)."""
+    first_pass_with_test_pg()
+    db = pg_url(tmp_path / "db")
+    node = start_janus(tmp_path / "a", store=db, extra_env={"JANUS_KEYRING_KEY_FILE": str(tmp_path / "a.key")})
+    assert stop_janus(node) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JANUS_")}
+    env |= {"JANUS_KEYRING_KEY_FILE": str(tmp_path / "b.key"), "NO_COLOR": "1"}
+    r = subprocess.run([str(JANUS_BIN), "serve", "--listen", f"127.0.0.1:{free_port()}",
+                        "--data-dir", str(tmp_path / "b"), "--store", db],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "panicked" not in r.stderr, r.stderr[-2000:]
+    assert "keyring" in r.stderr.lower(), r.stderr[-2000:]
+
+
 def test_store_copy_moves_a_region_onto_postgres_and_back(tmp_path):
     """A region on the embedded store is stopped, copied into PostgreSQL with `janus store
     copy` (verified by digest), and started on it: the same users sign in with the same
