@@ -102,6 +102,7 @@ fn fresh_database() -> String {
 /// the first column of every row it returned, as text.
 pub fn query(url: &str, sql: &str) -> Vec<String> {
     let (url, sql) = (url.to_owned(), sql.to_owned());
+    // Its own thread and runtime: the caller may be inside an async test.
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
@@ -124,18 +125,5 @@ pub fn query(url: &str, sql: &str) -> Vec<String> {
 
 /// Run `sql` (statements without parameters) against the database at `url`.
 pub fn execute(url: &str, sql: &str) {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    // Its own thread and runtime: the caller may be inside an async test.
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
-            let io = tokio::spawn(conn);
-            client.batch_execute(&sql).await.expect("statements run");
-            drop(client);
-            let _ = io.await;
-        })
-    })
-    .join()
-    .expect("statements run");
+    query(url, sql);
 }
