@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The stores side by side (issue 14), one command: bash bench/postgres.sh
 #
-# Three set-ups of one region, measured in the same run, interleaved, REPS times:
+# Four set-ups of one region, measured in the same run, interleaved, REPS times:
 #   sqlite — one node on the embedded store;
 #   pg1    — one node on PostgreSQL (a throw-away cluster from scripts/postgres-for-tests,
 #            fsync on, on this machine's disk);
+#   pg1h   — the pg1 node alone behind HAProxy (the proxy's own cost);
 #   pg2    — two nodes on that PostgreSQL behind HAProxy (round robin), the deployment of
 #            deploy/; the load goes to HAProxy.
 # Loads (loadgen, CLIENTS concurrent clients): AdminCreateUser/s (CREATES users into a fresh
@@ -94,9 +95,18 @@ backend nodes
 EOF
 haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
 PIDS+=("$!")
+# pg1h: the pg1 node alone behind the same proxy, so that pg2 against pg1h is the second
+# node's own cost and pg1h against pg1 the proxy's hop.
+H1PORT=$(free_port)
+sed -e "s/bind 127.0.0.1:$HPORT/bind 127.0.0.1:$H1PORT/" -e "/server a /d" \
+  -e "s|server b .*|server a ${URL[pg1]#http://} check inter 1s|" "$WORK/haproxy.cfg" >"$WORK/haproxy1.cfg"
+haproxy -f "$WORK/haproxy1.cfg" -db >"$WORK/haproxy1.log" 2>&1 &
+PIDS+=("$!")
+URL[pg1h]=http://127.0.0.1:$H1PORT
 URL[pg2]=http://127.0.0.1:$HPORT
 "$LG" wait --url "${URL[pg2]}/health" --timeout 30 >/dev/null
-SETUPS=(sqlite pg1 pg2)
+"$LG" wait --url "${URL[pg1h]}/health" --timeout 30 >/dev/null
+SETUPS=(sqlite pg1 pg1h pg2)
 
 LOG=$BENCH/last-postgres.log
 : >"$LOG"
@@ -149,7 +159,7 @@ measure() { # SETUP REP
 ARGON=()
 for rep in $(seq 1 "$REPS"); do
   # Rotate the order between repetitions, so no set-up always goes first.
-  order=("${SETUPS[@]:$(((rep - 1) % 3))}" "${SETUPS[@]:0:$(((rep - 1) % 3))}")
+  order=("${SETUPS[@]:$(((rep - 1) % ${#SETUPS[@]}))}" "${SETUPS[@]:0:$(((rep - 1) % ${#SETUPS[@]}))}")
   for s in "${order[@]}"; do
     say "== rep $rep: $s"
     measure "$s" "$rep"
