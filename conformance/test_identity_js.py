@@ -251,8 +251,11 @@ def test_mfa_setup_then_software_token_mfa(cognito, pool, identity_js):
     assert setup["valid"] and setup["accessPayload"]["username"] == user
     assert cognito.admin_get_user(UserPoolId=pool, Username=user)["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
 
+    # One code for both sign-ins below, computed once: each run computing its own would give a
+    # fresh code whenever a 30-second step ends between them.
+    next_code = code(secret, 1)
     steps = ok(identity_js(pool, app["ClientId"], user, [
-        {"op": "authenticate", "password": GOOD_PASSWORD, "totpSecret": secret, "totpStepsAhead": 1},
+        {"op": "authenticate", "password": GOOD_PASSWORD, "totpCode": next_code},
         {"op": "getUserAttributes"},
     ]))
     assert steps[0]["challenge"]["name"] == "SOFTWARE_TOKEN_MFA"
@@ -260,7 +263,7 @@ def test_mfa_setup_then_software_token_mfa(cognito, pool, identity_js):
     assert steps[0]["valid"]
     # The same code again is refused (used once), through the library's onFailure.
     out = identity_js(pool, app["ClientId"], user, [
-        {"op": "authenticate", "password": GOOD_PASSWORD, "totpSecret": secret, "totpStepsAhead": 1},
+        {"op": "authenticate", "password": GOOD_PASSWORD, "totpCode": next_code},
     ])
     assert out["error"]["code"] == "ExpiredCodeException", out
     assert code(secret)  # pyotp agrees the secret is valid base32

@@ -17,7 +17,7 @@
 //                 setupMfa?: bool,                (answers MFA_SETUP: associateSoftwareToken →
 //                                                  associateSecretCode → verifySoftwareToken with
 //                                                  this step's TOTP; reports the secret)
-//                 totpSecret?, totpStepsAhead?}   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
+//                 totpSecret?, totpStepsAhead? | totpCode?}   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
 //   getUserAttributes, getSession, refreshSession, globalSignOut, deleteUser,
 //   changePassword {oldPassword, newPassword}, updateAttributes {attributes: {name: value}},
 //   signUp {password, attributes}, confirmRegistration {code}, resendConfirmationCode,
@@ -112,11 +112,11 @@ const OPS = {
         mfaRequired(name) { reject(new Error(`unexpected MFA challenge ${name}`)); },
         totpRequired(name, parameters) {
           challenge = { name, parameters };
-          if (!step.totpSecret) {
+          if (!step.totpSecret && !step.totpCode) {
             resolve({ challenge });
             return;
           }
-          ctx.user.sendMFACode(totp(step.totpSecret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
+          ctx.user.sendMFACode(step.totpCode || totp(step.totpSecret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
         },
         customChallenge() { reject(new Error('unexpected custom challenge')); },
         mfaSetup(name, parameters) {
