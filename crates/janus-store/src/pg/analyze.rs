@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio_postgres::{Config, NoTls};
 
-use super::conn::Pool;
+use super::pool::Pool;
 
 /// How often a node checks.
 const EVERY: Duration = Duration::from_secs(1);

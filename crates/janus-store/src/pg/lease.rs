@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use janus_types::Result;
 
-use super::conn::{connect, PgConn, Pool};
+use super::conn::{connect, PgConn};
+use super::pool::Pool;
 use crate::lease::{Held, HeldName};
 use crate::Lease;
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio_postgres::{AsyncMessage, Config, NoTls};
 
-use super::conn::Pool;
+use super::pool::Pool;
 use crate::sql::cache::PoolCache;
 
 /// The notification channel.

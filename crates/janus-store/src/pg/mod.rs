@@ -30,6 +30,7 @@ mod conn;
 mod group;
 mod lease;
 mod listen;
+mod pool;
 mod schema;
 mod tx;
 mod write;
@@ -44,7 +45,7 @@ use janus_types::Result;
 use crate::sql::cache::PoolCache;
 use crate::sql::SqlWrite;
 use crate::{Read, Store, Write};
-use conn::Pool;
+use pool::{Pool, Use};
 use tx::{ReadTx, Tx, WriteTx};
 
 pub use schema::PG_SCHEMA_VERSION;
@@ -151,12 +152,12 @@ impl PgStore {
     fn read_tx(&self) -> Result<ReadTx<'_>> {
         // The generation first: the snapshot is taken later, with the first statement.
         let cache = self.pools.generation().map(|g| (&*self.pools, g));
-        let lease = self.pool.get(conn::Use::Read)?;
+        let lease = self.pool.get(Use::Read)?;
         Ok(ReadTx(Tx::begin(lease, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?, cache))
     }
 
     fn write_tx(&self, now_ms: i64) -> Result<WriteTx> {
-        let lease = self.pool.get(conn::Use::Write)?;
+        let lease = self.pool.get(Use::Write)?;
         WriteTx::new(lease, now_ms, self.commits.clone(), self.pools.clone())
     }
 }

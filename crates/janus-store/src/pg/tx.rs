@@ -10,8 +10,9 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use janus_types::Result;
 
-use super::conn::{self, Lease};
+use super::conn;
 use super::listen;
+use super::pool::Lease;
 use crate::sql::cache::PoolCache;
 use crate::sql::{Arg, Row, Sql, SqlWrite};
 
