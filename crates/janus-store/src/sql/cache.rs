@@ -16,6 +16,9 @@
 //!
 //! A bound for what no notification reports (a listening connection that died without the
 //! node noticing): an entry is used for at most [`MAX_AGE`] after it was read.
+//!
+//! [`TextCache`] is the embedded backend's simpler kind: the row is read every time (a local
+//! call) and only its parse is saved.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -104,6 +107,36 @@ impl<V: Clone> Cache<V> {
         s.generation += 1;
         s.pools.clear();
         s.live = live;
+    }
+}
+
+/// Parsed pool settings by pool id, each with the stored text it was parsed from: a read
+/// whose text equals the kept one takes the kept value instead of parsing it again. Nothing
+/// to invalidate: the text read in the caller's own transaction decides.
+#[derive(Default)]
+pub(crate) struct TextCache {
+    pools: Mutex<HashMap<String, (String, Pool)>>,
+}
+
+impl TextCache {
+    /// `text`, as read for `id`, parsed: the kept value when the text is the kept one.
+    pub(crate) fn parse(
+        &self,
+        id: &str,
+        text: String,
+        parse: impl FnOnce(&str) -> janus_types::Result<Pool>,
+    ) -> janus_types::Result<Pool> {
+        let lock = || self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, pool)) = lock().get(id).filter(|(kept, _)| *kept == text) {
+            return Ok(pool.clone());
+        }
+        let pool = parse(&text)?;
+        let mut pools = lock();
+        if pools.len() >= MAX_POOLS {
+            pools.clear();
+        }
+        pools.insert(id.to_owned(), (text, pool.clone()));
+        Ok(pool)
     }
 }
 

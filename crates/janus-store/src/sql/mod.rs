@@ -77,6 +77,11 @@ pub(crate) trait Sql {
     fn pool_cache(&self) -> Option<(&cache::PoolCache, u64)> {
         None
     }
+    /// Parsed pool settings by their stored text, for a backend whose reads are local calls
+    /// (SQLite): the row is still read every time, its JSON parsed only when it changed.
+    fn pool_texts(&self) -> Option<&cache::TextCache> {
+        None
+    }
     /// Called when a statement of this transaction wrote or deleted `pool`'s settings row.
     fn pool_written(&self, _pool: &str) {}
     /// `pool`'s change-log head `(seq, epoch)` as this transaction already knows it, if it

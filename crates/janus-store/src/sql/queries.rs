@@ -100,7 +100,16 @@ impl<C: Sql> Read for C {
         if let Some(hit) = cache.and_then(|(c, _)| c.get(id.as_str())) {
             return Ok(Some(hit));
         }
-        let found: Option<Pool> = self.one("SELECT body FROM pools WHERE id = ?1", &[self.p(id)?.into()])?;
+        let sql = "SELECT body FROM pools WHERE id = ?1";
+        if let Some(texts) = self.pool_texts() {
+            let mut found = None;
+            self.query(sql, &[self.p(id)?.into()], &mut |r| {
+                found = Some(texts.parse(id.as_str(), r.text(0)?, parse)?);
+                Ok(())
+            })?;
+            return Ok(found);
+        }
+        let found: Option<Pool> = self.one(sql, &[self.p(id)?.into()])?;
         if let (Some((c, generation)), Some(p)) = (cache, &found) {
             c.put(generation, id.as_str(), p);
         }

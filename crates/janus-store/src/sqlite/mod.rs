@@ -1,7 +1,10 @@
 //! The embedded backend: SQLite in WAL mode with `synchronous = FULL`, so a transaction that
 //! returned from commit survives `kill -9` and power loss. One writer connection (SQLite
 //! allows one writer at a time anyway) and a small pool of reader connections that see
-//! consistent snapshots while the writer works.
+//! consistent snapshots while the writer works. Parsed pool settings are reused while their
+//! stored text is unchanged ([`crate::sql::cache::TextCache`]): a read still asks SQLite (a
+//! local call), so a change made by anyone, another process on the file included, is seen
+//! at once; only the JSON parse is saved.
 
 mod schema;
 
@@ -11,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use janus_types::{Error, Result};
 
+use crate::sql::cache::TextCache;
 use crate::sql::{Arg, Row, Sql, SqlWrite};
 use crate::{Read, Store, Write};
 
@@ -23,6 +27,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     commits: Arc<(Mutex<u64>, Condvar)>,
     leases: crate::lease::Held,
+    pools: TextCache,
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
@@ -84,6 +89,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             commits,
             leases: Default::default(),
+            pools: TextCache::default(),
         })
     }
 
@@ -127,9 +133,10 @@ impl Row for rusqlite::Row<'_> {
     }
 }
 
-/// Gives the shared SQL code its connection.
+/// Gives the shared SQL code its connection and the store's parsed pools.
 trait HasConn {
     fn conn(&self) -> &Connection;
+    fn pools(&self) -> &TextCache;
 }
 
 impl<C: HasConn> Sql for C {
@@ -146,6 +153,10 @@ impl<C: HasConn> Sql for C {
         }
         Ok(())
     }
+
+    fn pool_texts(&self) -> Option<&TextCache> {
+        Some(self.pools())
+    }
 }
 
 struct ReadTx<'a> {
@@ -156,6 +167,10 @@ struct ReadTx<'a> {
 impl HasConn for ReadTx<'_> {
     fn conn(&self) -> &Connection {
         self.conn.as_ref().expect("connection present until drop")
+    }
+
+    fn pools(&self) -> &TextCache {
+        &self.store.pools
     }
 }
 
@@ -181,11 +196,16 @@ struct WriteTx<'a> {
     now_ms: i64,
     done: bool,
     commits: &'a (Mutex<u64>, Condvar),
+    pools: &'a TextCache,
 }
 
 impl HasConn for WriteTx<'_> {
     fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    fn pools(&self) -> &TextCache {
+        self.pools
     }
 }
 
@@ -209,7 +229,7 @@ impl SqliteStore {
     fn write_tx(&self, now_ms: i64) -> Result<WriteTx<'_>> {
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(WriteTx { conn, now_ms, done: false, commits: &self.commits })
+        Ok(WriteTx { conn, now_ms, done: false, commits: &self.commits, pools: &self.pools })
     }
 }
 
