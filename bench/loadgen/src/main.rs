@@ -52,6 +52,11 @@
 //!   on T threads and prints `ARGON2 ... hashes_s=R`: the machine's raw rate, the ceiling for
 //!   USER_PASSWORD_AUTH. `verify` (the default) is exactly the call a sign-in makes.
 //!
+//! For the hot-path benchmark (bench/hot.sh), see `floor.rs`:
+//!
+//! * `floor [--rounds R] [--secs S]` prints `FLOOR verify_us=.. sign_us=.. srp_us=..
+//!   sigv4_us=..`: one thread's cost of the cryptography each hot call cannot avoid.
+//!
 //! For the OAuth benchmark (bench/oauth.sh), see `oauth.rs`:
 //!
 //! * `run --op oauth-cc --token-path PATH --client-id ID --secret S` posts client_credentials
@@ -60,6 +65,7 @@
 //!   A 200 counts only if it carries an `access_token`.
 //! * `rs256 --threads T --duration S` prints `RS256 ... signatures_s=R`, the raw signing rate.
 
+mod floor;
 mod oauth;
 mod procstat;
 mod wire;
@@ -968,7 +974,7 @@ fn startup(args: &Args) -> Res<()> {
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
-        eprintln!("usage: loadgen create-pool|run|wait|startup|setup-signin|argon2|rs256 --flag value ... (see the source's header)");
+        eprintln!("usage: loadgen create-pool|run|wait|startup|setup-signin|argon2|rs256|floor --flag value ... (see the source's header)");
         return ExitCode::from(2);
     };
     let result = Args::parse(rest).and_then(|args| match cmd.as_str() {
@@ -979,6 +985,7 @@ fn main() -> ExitCode {
         "setup-signin" => setup_signin(&args),
         "argon2" => argon2_rate(&args),
         "rs256" => oauth::rs256_rate(&args),
+        "floor" => floor::floor(&args),
         other => Err(format!("unknown command {other:?}")),
     });
     match result {
