@@ -61,5 +61,5 @@ for op in "$@"; do
   printf '== %s: %s ops/s, server CPU %s µs/op\n' "$op" "$(field ops_s "$line")" \
     "$(awk -v c="$(field server_cpu_s "$line")" -v n="$ok" 'BEGIN { printf "%.0f", c * 1e6 / n }')"
   perf report -i "$data" --no-children --sort symbol --percent-limit 0.4 --stdio 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | sed 's/ \{2,\}- .*$//' | head -n "$TOP"
+    grep -v '^#' | grep -v '^$' | sed 's/ \{2,\}- .*$//' | head -n "$TOP" || true
 done

@@ -73,7 +73,16 @@ pub fn floor(args: &Args) -> Res<()> {
         .map(|_| -> Res<_> {
             let eph = group.start(&verifier, &rng).map_err(err)?;
             let claim = srp_client::signature(
-                &group, &a, &a_hex, &eph.big_b, &verifier.salt, pool, user, password, block, timestamp,
+                &group,
+                &a,
+                &a_hex,
+                &eph.big_b,
+                &verifier.salt,
+                pool,
+                user,
+                password,
+                block,
+                timestamp,
             )
             .map_err(err)?;
             Ok((eph, claim))
@@ -93,7 +102,8 @@ pub fn floor(args: &Args) -> Res<()> {
                      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let sigv4_us = per_call_us(rounds, secs, || {
         let hashed = hex::encode(Sha256::digest(canonical.as_bytes()));
-        let to_sign = format!("AWS4-HMAC-SHA256\n20261207T010000Z\n20261207/us-east-1/cognito-idp/aws4_request\n{hashed}");
+        let to_sign =
+            format!("AWS4-HMAC-SHA256\n20261207T010000Z\n20261207/us-east-1/cognito-idp/aws4_request\n{hashed}");
         let mut k = hmac(b"AWS4BenchBenchBenchBenchBenchBenchBenchBench", b"20261207");
         for part in [b"us-east-1".as_slice(), b"cognito-idp", b"aws4_request"] {
             k = hmac(&k, part);

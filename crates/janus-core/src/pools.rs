@@ -219,7 +219,7 @@ impl Services {
             username_attributes: input.username_attributes,
             alias_attributes: input.alias_attributes,
             username_configuration: input.username_configuration,
-            schema_attributes: attributes::build_schema(&input.schema)?,
+            schema_attributes: std::sync::Arc::new(attributes::build_schema(&input.schema)?),
             auto_verified_attributes: vec![],
             admin_create_user_config: AdminCreateUserConfig {
                 allow_admin_create_user_only: false,
@@ -330,7 +330,7 @@ impl Services {
         let mut tx = self.store.write(now)?;
         let mut pool = tx.pool(id)?.ok_or_else(|| Error::pool_not_found(id.as_str()))?;
         for a in attrs {
-            attributes::add_custom(&mut pool.config.schema_attributes, a)?;
+            attributes::add_custom(std::sync::Arc::make_mut(&mut pool.config.schema_attributes), a)?;
         }
         pool.modified_ms = now;
         tx.put(id, Entity::Pool(pool))?;

@@ -48,7 +48,7 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
         known.1 = crate::telemetry::flow_of(op.name, &input);
         st.model.validate(op.name, &input)?;
         let replicator = st.replicator.clone();
-        tokio::task::spawn_blocking(move || -> Result<Value, Error> {
+        let work = move || -> Result<Value, Error> {
             let services = &replicator.services;
             let pools = match op.access {
                 Access::Global => vec![],
@@ -68,9 +68,17 @@ pub async fn cognito(State(st): State<Arc<AppState>>, req: Request) -> Response 
                 replicator.await_replicas(&pool.id)?;
             }
             Ok(out)
-        })
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
+        };
+        // A point read on the embedded store is a few local lookups: cheaper here than the
+        // two thread hand-offs of a blocking task (a quarter of AdminGetUser's CPU went to
+        // them; BENCHMARKS.md, issue 23). Everything else may wait on disk or network.
+        if op.point_read && st.services.store.local_reads() {
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .map_err(|_| Error::internal(anyhow::anyhow!("handler panicked")))?;
+        }
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::internal(anyhow::anyhow!("handler panicked: {e}")))?
     }
     .await;
     let result = result.map_err(|e| st.model.modelled(known.0, e));

@@ -35,6 +35,11 @@ pub trait Store: Send + Sync + 'static {
     /// The number of transactions committed since start; blocks up to `timeout` until it
     /// exceeds `seen` (the replication stream long-polls with this).
     fn wait_commit(&self, seen: u64, timeout: std::time::Duration) -> u64;
+    /// True when a read is a local call that never waits on a network or a lock for long
+    /// (the embedded store): a point read may then run on an async task's thread.
+    fn local_reads(&self) -> bool {
+        false
+    }
     /// Take the region-wide role `name` if no node holds it: `Some` while this node does. A
     /// node that dies loses its roles by itself (see [`Lease::held`]).
     fn try_lease(&self, name: &str) -> Result<Option<Box<dyn Lease>>>;

@@ -117,8 +117,10 @@ pub struct PoolConfig {
     pub alias_attributes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_configuration: Option<UsernameConfiguration>,
+    /// Shared, not copied, between the copies of a pool that every request takes from the
+    /// stores' caches (the schema is most of a pool's size); change it with `Arc::make_mut`.
     #[serde(default)]
-    pub schema_attributes: Vec<SchemaAttribute>,
+    pub schema_attributes: std::sync::Arc<Vec<SchemaAttribute>>,
     #[serde(default)]
     pub auto_verified_attributes: Vec<String>,
     pub admin_create_user_config: AdminCreateUserConfig,

@@ -46,6 +46,9 @@ impl Store for EncryptedStore {
     fn try_lease(&self, name: &str) -> Result<Option<Box<dyn janus_store::Lease>>> {
         self.inner.try_lease(name)
     }
+    fn local_reads(&self) -> bool {
+        self.inner.local_reads()
+    }
     fn region_doc(&self, name: &str) -> Result<Option<(u64, String)>> {
         self.inner.region_doc(name)
     }

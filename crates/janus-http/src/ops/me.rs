@@ -12,7 +12,7 @@ use super::{admin, empty, input, public, public_read, Operation};
 use crate::render;
 
 pub const OPS: &[Operation] = &[
-    public_read("GetUser", get_user),
+    public_read("GetUser", get_user).point_read(),
     public("UpdateUserAttributes", update_user_attributes),
     public("DeleteUserAttributes", delete_user_attributes),
     public("ChangePassword", change_password),

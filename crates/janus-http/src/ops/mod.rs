@@ -57,21 +57,44 @@ pub struct Operation {
     pub access: Access,
     /// What it does.
     pub handler: Handler,
+    /// A point read (one pool, one user): on a store whose reads are local calls it runs on
+    /// the connection's own task, since handing it to a blocking thread and back costs more
+    /// than it does ([`Operation::point_read`]).
+    pub point_read: bool,
+}
+
+impl Operation {
+    /// Mark a read that touches a few rows by key, never a scan: see [`Operation::point_read`].
+    pub(crate) const fn point_read(self) -> Self {
+        Operation { point_read: true, ..self }
+    }
 }
 
 /// An administrator write (primary region only).
 pub(crate) const fn admin(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Admin, access: Access::AdminWrite, handler: Handler::Local(handler) }
+    Operation {
+        name,
+        auth: Auth::Admin,
+        access: Access::AdminWrite,
+        handler: Handler::Local(handler),
+        point_read: false,
+    }
 }
 
 /// An administrator read (any region).
 pub(crate) const fn admin_read(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Admin, access: Access::AdminRead, handler: Handler::Local(handler) }
+    Operation {
+        name,
+        auth: Auth::Admin,
+        access: Access::AdminRead,
+        handler: Handler::Local(handler),
+        point_read: false,
+    }
 }
 
 /// An administrator operation about no particular pool.
 pub(crate) const fn admin_global(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Admin, access: Access::Global, handler: Handler::Local(handler) }
+    Operation { name, auth: Auth::Admin, access: Access::Global, handler: Handler::Local(handler), point_read: false }
 }
 
 /// An administrator operation that involves other regions.
@@ -80,22 +103,34 @@ pub(crate) const fn admin_replication(
     access: Access,
     handler: fn(&Arc<Replicator>, Value) -> Result<Value, Error>,
 ) -> Operation {
-    Operation { name, auth: Auth::Admin, access, handler: Handler::Replication(handler) }
+    Operation { name, auth: Auth::Admin, access, handler: Handler::Replication(handler), point_read: false }
 }
 
 /// An administrator operation that does end-user work (AdminInitiateAuth, …).
 pub(crate) const fn admin_user_read(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Admin, access: Access::UserRead, handler: Handler::Local(handler) }
+    Operation { name, auth: Auth::Admin, access: Access::UserRead, handler: Handler::Local(handler), point_read: false }
 }
 
 /// An unsigned end-user operation that changes data (primary region only).
 pub(crate) const fn public(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Public, access: Access::UserWrite, handler: Handler::Local(handler) }
+    Operation {
+        name,
+        auth: Auth::Public,
+        access: Access::UserWrite,
+        handler: Handler::Local(handler),
+        point_read: false,
+    }
 }
 
 /// An unsigned end-user operation a secondary serves once ACTIVE (sign-in, GetUser, …).
 pub(crate) const fn public_read(name: &'static str, handler: Local) -> Operation {
-    Operation { name, auth: Auth::Public, access: Access::UserRead, handler: Handler::Local(handler) }
+    Operation {
+        name,
+        auth: Auth::Public,
+        access: Access::UserRead,
+        handler: Handler::Local(handler),
+        point_read: false,
+    }
 }
 
 /// Every implemented operation, by name.

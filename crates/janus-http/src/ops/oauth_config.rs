@@ -33,6 +33,7 @@ pub const OPS: &[Operation] = &[
         auth: Auth::Public,
         access: Access::UserRead,
         handler: Handler::Local(get_client_token),
+        point_read: false,
     },
 ];
 

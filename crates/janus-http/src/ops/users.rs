@@ -13,7 +13,7 @@ use crate::render;
 
 pub const OPS: &[Operation] = &[
     admin("AdminCreateUser", admin_create_user),
-    admin_read("AdminGetUser", admin_get_user),
+    admin_read("AdminGetUser", admin_get_user).point_read(),
     admin("AdminDeleteUser", admin_delete_user),
     admin("AdminUpdateUserAttributes", admin_update_user_attributes),
     admin("AdminDeleteUserAttributes", admin_delete_user_attributes),

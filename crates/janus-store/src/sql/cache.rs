@@ -17,14 +17,14 @@
 //! A bound for what no notification reports (a listening connection that died without the
 //! node noticing): an entry is used for at most [`MAX_AGE`] after it was read.
 //!
-//! [`TextCache`] is the embedded backend's simpler kind: the row is read every time (a local
-//! call) and only its parse is saved.
+//! [`HeadCache`] is the embedded backend's kind: no notifications, the pool's log head read in
+//! the transaction's own snapshot (one small row) decides whether a kept value is current.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use janus_types::Pool;
+use janus_types::{Pool, PoolKeys};
 
 /// Pools kept at most; past it the cache starts over (a region rarely has this many).
 const MAX_POOLS: usize = 4096;
@@ -33,7 +33,7 @@ const MAX_POOLS: usize = 4096;
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(2);
 
 /// The pool settings cache of a node (see the module header).
-pub(crate) type PoolCache = Cache<Pool>;
+pub(crate) type PoolCache = Cache<Arc<Pool>>;
 
 /// Values by pool id, as the module header describes.
 pub(crate) struct Cache<V> {
@@ -110,39 +110,100 @@ impl<V: Clone> Cache<V> {
     }
 }
 
-/// Parsed pool settings by pool id, each with the stored text it was parsed from: a read
-/// whose text equals the kept one takes the kept value instead of parsing it again. Nothing
-/// to invalidate: the text read in the caller's own transaction decides.
+/// A pool's settings and keys as a read transaction found them, kept with the pool's
+/// change-log head `(seq, epoch)` of that transaction's snapshot ([`HeadCache`]).
 #[derive(Default)]
-pub(crate) struct TextCache {
-    pools: Mutex<HashMap<String, (String, Pool)>>,
+pub(crate) struct HeadCaches {
+    /// Pool settings.
+    pub(crate) pools: HeadCache<Pool>,
+    /// Pool keys.
+    pub(crate) keys: HeadCache<PoolKeys>,
 }
 
-impl TextCache {
-    /// `text`, as read for `id`, parsed: the kept value when the text is the kept one.
-    pub(crate) fn parse(
-        &self,
-        id: &str,
-        text: String,
-        parse: impl FnOnce(&str) -> janus_types::Result<Pool>,
-    ) -> janus_types::Result<Pool> {
-        let lock = || self.pools.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, pool)) = lock().get(id).filter(|(kept, _)| *kept == text) {
-            return Ok(pool.clone());
+impl HeadCaches {
+    /// A transaction of this process wrote `pool`'s settings or keys row.
+    pub(crate) fn forget(&self, pool: &str) {
+        self.pools.forget(pool);
+        self.keys.forget(pool);
+    }
+}
+
+/// Values by pool id, each kept with the change-log head of the snapshot it was read in: a
+/// later transaction whose snapshot has the same head uses it. Every change to a pool's rows
+/// is a logged change that moves the head, whoever makes it (another process on the same
+/// file included), and the head is read in the same snapshot, so an equal head means equal
+/// rows. Writes this process makes without logging (a demoted region's pool row, rewritten
+/// along with a log reset) also [`HeadCache::forget`] the entry, with the same generation
+/// rule as [`Cache`]: a value read before a forget is never kept after it.
+pub(crate) struct HeadCache<V> {
+    state: Mutex<HeadState<V>>,
+}
+
+struct HeadState<V> {
+    generation: u64,
+    pools: HashMap<String, ((i64, i64), Arc<V>)>,
+}
+
+impl<V> Default for HeadCache<V> {
+    fn default() -> Self {
+        Self { state: Mutex::new(HeadState { generation: 0, pools: HashMap::new() }) }
+    }
+}
+
+impl<V> HeadCache<V> {
+    fn state(&self) -> MutexGuard<'_, HeadState<V>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The generation a transaction starting now records.
+    pub(crate) fn generation(&self) -> u64 {
+        self.state().generation
+    }
+
+    /// The value kept for `id` at `head`, if there is one (shared: the lock is held only to
+    /// take a reference, a caller copies it after).
+    pub(crate) fn get(&self, id: &str, head: (i64, i64)) -> Option<Arc<V>> {
+        self.state().pools.get(id).filter(|(h, _)| *h == head).map(|(_, v)| v.clone())
+    }
+
+    /// Keep `value`, read for `id` at `head` by a transaction that recorded `generation`.
+    pub(crate) fn put(&self, generation: u64, id: &str, head: (i64, i64), value: Arc<V>) {
+        let mut s = self.state();
+        if s.generation != generation {
+            return;
         }
-        let pool = parse(&text)?;
-        let mut pools = lock();
-        if pools.len() >= MAX_POOLS {
-            pools.clear();
+        if s.pools.len() >= MAX_POOLS {
+            s.pools.clear();
         }
-        pools.insert(id.to_owned(), (text, pool.clone()));
-        Ok(pool)
+        s.pools.insert(id.to_owned(), (head, value));
+    }
+
+    /// Drop what is kept for `id`.
+    pub(crate) fn forget(&self, id: &str) {
+        let mut s = self.state();
+        s.generation += 1;
+        s.pools.remove(id);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_value_serves_only_its_head_and_a_read_older_than_a_forget_is_not_kept() {
+        let cache = HeadCache::<String>::default();
+        let (id, v) = ("us-east-1_AAAAAAAAA", "settings".to_owned());
+        let before = cache.generation();
+        cache.put(before, id, (5, 1), Arc::new(v.clone()));
+        assert_eq!(cache.get(id, (5, 1)).as_deref(), Some(&v));
+        assert_eq!(cache.get(id, (6, 1)), None, "a newer head");
+        assert_eq!(cache.get(id, (5, 2)), None, "another epoch");
+        let old = cache.generation();
+        cache.forget(id);
+        cache.put(old, id, (5, 1), Arc::new(v));
+        assert_eq!(cache.get(id, (5, 1)), None, "read before the forget");
+    }
 
     #[test]
     fn off_until_live_and_a_read_older_than_a_forget_is_not_kept() {

@@ -77,13 +77,15 @@ pub(crate) trait Sql {
     fn pool_cache(&self) -> Option<(&cache::PoolCache, u64)> {
         None
     }
-    /// Parsed pool settings by their stored text, for a backend whose reads are local calls
-    /// (SQLite): the row is still read every time, its JSON parsed only when it changed.
-    fn pool_texts(&self) -> Option<&cache::TextCache> {
+    /// Pool settings and keys kept by the pool's log head, and the generation this read
+    /// transaction recorded before its snapshot ([`cache::HeadCache`]; SQLite).
+    fn head_caches(&self) -> Option<(&cache::HeadCaches, u64, u64)> {
         None
     }
     /// Called when a statement of this transaction wrote or deleted `pool`'s settings row.
     fn pool_written(&self, _pool: &str) {}
+    /// Called when a statement of this transaction wrote or deleted `pool`'s keys row.
+    fn keys_written(&self, _pool: &str) {}
     /// `pool`'s change-log head `(seq, epoch)` as this transaction already knows it, if it
     /// does: read along with the pool's lock, or written by the transaction itself (a
     /// backend that pipelines saves a round trip inside the pool's lock with it).

@@ -3,6 +3,7 @@
 //! extra columns exist only to find and order them.
 
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 use janus_types::{
     Change, Client, ClientId, Domain, Entity, Epoch, Error, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
@@ -38,6 +39,16 @@ fn pool_id(s: &str) -> Result<PoolId> {
 
 /// Typed helpers over [`Sql`]: bodies in column 0.
 trait Queries: Sql {
+    /// `pool`'s change-log head as this transaction sees it, raw.
+    fn head_of(&self, pool: &PoolId) -> Result<(i64, i64)> {
+        let mut head = (0, 0);
+        self.query(super::LOG_HEAD, &[self.p(pool)?.into()], &mut |r| {
+            head = (r.int(0)?, r.int(1)?);
+            Ok(())
+        })?;
+        Ok(head)
+    }
+
     fn one<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<T>> {
         let mut out = None;
         self.query(sql, args, &mut |r| {
@@ -96,22 +107,25 @@ fn after_key(after: Option<&str>) -> &str {
 
 impl<C: Sql> Read for C {
     fn pool(&self, id: &PoolId) -> Result<Option<Pool>> {
+        let sql = "SELECT body FROM pools WHERE id = ?1";
+        if let Some((caches, generation, _)) = self.head_caches() {
+            let head = self.head_of(id)?;
+            if let Some(hit) = caches.pools.get(id.as_str(), head) {
+                return Ok(Some(Pool::clone(&hit)));
+            }
+            let found: Option<Pool> = self.one(sql, &[self.p(id)?.into()])?;
+            if let Some(p) = &found {
+                caches.pools.put(generation, id.as_str(), head, Arc::new(p.clone()));
+            }
+            return Ok(found);
+        }
         let cache = self.pool_cache();
         if let Some(hit) = cache.and_then(|(c, _)| c.get(id.as_str())) {
-            return Ok(Some(hit));
-        }
-        let sql = "SELECT body FROM pools WHERE id = ?1";
-        if let Some(texts) = self.pool_texts() {
-            let mut found = None;
-            self.query(sql, &[self.p(id)?.into()], &mut |r| {
-                found = Some(texts.parse(id.as_str(), r.text(0)?, parse)?);
-                Ok(())
-            })?;
-            return Ok(found);
+            return Ok(Some(Pool::clone(&hit)));
         }
         let found: Option<Pool> = self.one(sql, &[self.p(id)?.into()])?;
         if let (Some((c, generation)), Some(p)) = (cache, &found) {
-            c.put(generation, id.as_str(), p);
+            c.put(generation, id.as_str(), &Arc::new(p.clone()));
         }
         Ok(found)
     }
@@ -257,7 +271,28 @@ impl<C: Sql> Read for C {
     }
 
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>> {
-        self.one("SELECT body FROM pool_keys WHERE pool = ?1", &[self.p(pool)?.into()])
+        let sql = "SELECT body FROM pool_keys WHERE pool = ?1";
+        let Some((caches, _, generation)) = self.head_caches() else {
+            return self.one(sql, &[self.p(pool)?.into()]);
+        };
+        let head = self.head_of(pool)?;
+        if let Some(hit) = caches.keys.get(pool.as_str(), head) {
+            return Ok(Some(PoolKeys::clone(&hit)));
+        }
+        let found: Option<PoolKeys> = self.one(sql, &[self.p(pool)?.into()])?;
+        if let Some(k) = &found {
+            caches.keys.put(generation, pool.as_str(), head, Arc::new(k.clone()));
+        }
+        Ok(found)
+    }
+
+    fn key_ids(&self, pool: &PoolId) -> Result<Option<Vec<String>>> {
+        if let Some((caches, _, _)) = self.head_caches() {
+            if let Some(keys) = caches.keys.get(pool.as_str(), self.head_of(pool)?) {
+                return Ok(Some(keys.kids()));
+            }
+        }
+        Ok(self.keys(pool)?.map(|k| k.kids()))
     }
 
     fn domain(&self, name: &str) -> Result<Option<(PoolId, Domain)>> {

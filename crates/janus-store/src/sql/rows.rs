@@ -50,11 +50,14 @@ pub fn put_entity(conn: &(impl Sql + ?Sized), pool: &str, entity: &Entity) -> Re
             "INSERT INTO members (pool, grp, ukey) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             &[pool.into(), m.group.as_str().into(), m.user.as_str().into()],
         ),
-        Entity::Keys(k) => exec(
+        Entity::Keys(k) => {
+            conn.keys_written(pool);
+            exec(
             conn,
             "INSERT INTO pool_keys (pool, body) VALUES (?1, ?2) ON CONFLICT (pool) DO UPDATE SET body = excluded.body",
             &[pool.into(), to_json(k)?.as_str().into()],
-        ),
+        )
+        }
         Entity::Domain(d) => exec(
             conn,
             "INSERT INTO domains (domain, pool, body) VALUES (?1, ?2, ?3) \
@@ -99,7 +102,10 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
             "DELETE FROM members WHERE pool = ?1 AND grp = ?2 AND ukey = ?3",
             &[pool.into(), group.as_str().into(), user.as_str().into()],
         ),
-        EntityKey::Keys => exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", &[pool.into()]),
+        EntityKey::Keys => {
+            conn.keys_written(pool);
+            exec(conn, "DELETE FROM pool_keys WHERE pool = ?1", &[pool.into()])
+        }
         EntityKey::Domain { name } => {
             exec(conn, "DELETE FROM domains WHERE pool = ?1 AND domain = ?2", &[pool.into(), name.into()])
         }
@@ -117,6 +123,7 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
 /// Remove every data row of a pool (its log and head stay).
 pub fn delete_pool_rows(conn: &(impl Sql + ?Sized), pool: &str) -> Result<()> {
     conn.pool_written(pool);
+    conn.keys_written(pool);
     exec(conn, "DELETE FROM pools WHERE id = ?1", &[pool.into()])?;
     for table in [
         "clients",

@@ -1,20 +1,21 @@
 //! The embedded backend: SQLite in WAL mode with `synchronous = FULL`, so a transaction that
 //! returned from commit survives `kill -9` and power loss. One writer connection (SQLite
 //! allows one writer at a time anyway) and a small pool of reader connections that see
-//! consistent snapshots while the writer works. Parsed pool settings are reused while their
-//! stored text is unchanged ([`crate::sql::cache::TextCache`]): a read still asks SQLite (a
-//! local call), so a change made by anyone, another process on the file included, is seen
-//! at once; only the JSON parse is saved.
+//! consistent snapshots while the writer works. Parsed pool settings and keys are reused
+//! while the pool's change-log head is unchanged ([`crate::sql::cache::HeadCache`]): a read
+//! transaction reads the head (one small row) instead of the large JSON rows, and a change
+//! made by anyone, another process on the file included, moves the head.
 
 mod schema;
 
 use rusqlite::{Connection, OpenFlags};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use janus_types::{Error, Result};
 
-use crate::sql::cache::TextCache;
+use crate::sql::cache::HeadCaches;
 use crate::sql::{Arg, Row, Sql, SqlWrite};
 use crate::{Read, Store, Write};
 
@@ -27,7 +28,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     commits: Arc<(Mutex<u64>, Condvar)>,
     leases: crate::lease::Held,
-    pools: TextCache,
+    caches: HeadCaches,
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
@@ -89,7 +90,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             commits,
             leases: Default::default(),
-            pools: TextCache::default(),
+            caches: HeadCaches::default(),
         })
     }
 
@@ -133,10 +134,15 @@ impl Row for rusqlite::Row<'_> {
     }
 }
 
-/// Gives the shared SQL code its connection and the store's parsed pools.
+/// Gives the shared SQL code its connection and the cache hooks.
 trait HasConn {
     fn conn(&self) -> &Connection;
-    fn pools(&self) -> &TextCache;
+    /// The caches and the generations recorded before this (read) transaction's snapshot.
+    fn caches(&self) -> Option<(&HeadCaches, u64, u64)> {
+        None
+    }
+    /// A statement of this (write) transaction wrote `pool`'s settings or keys row.
+    fn written(&self, _pool: &str) {}
 }
 
 impl<C: HasConn> Sql for C {
@@ -154,14 +160,24 @@ impl<C: HasConn> Sql for C {
         Ok(())
     }
 
-    fn pool_texts(&self) -> Option<&TextCache> {
-        Some(self.pools())
+    fn head_caches(&self) -> Option<(&HeadCaches, u64, u64)> {
+        self.caches()
+    }
+
+    fn pool_written(&self, pool: &str) {
+        self.written(pool);
+    }
+
+    fn keys_written(&self, pool: &str) {
+        self.written(pool);
     }
 }
 
 struct ReadTx<'a> {
     store: &'a SqliteStore,
     conn: Option<Connection>,
+    /// The caches' generations (pools, keys) before this transaction's snapshot was taken.
+    generations: (u64, u64),
 }
 
 impl HasConn for ReadTx<'_> {
@@ -169,8 +185,8 @@ impl HasConn for ReadTx<'_> {
         self.conn.as_ref().expect("connection present until drop")
     }
 
-    fn pools(&self) -> &TextCache {
-        &self.store.pools
+    fn caches(&self) -> Option<(&HeadCaches, u64, u64)> {
+        Some((&self.store.caches, self.generations.0, self.generations.1))
     }
 }
 
@@ -196,7 +212,9 @@ struct WriteTx<'a> {
     now_ms: i64,
     done: bool,
     commits: &'a (Mutex<u64>, Condvar),
-    pools: &'a TextCache,
+    caches: &'a HeadCaches,
+    /// Pools whose settings or keys this transaction wrote: forgotten once it commits.
+    written: RefCell<Vec<String>>,
 }
 
 impl HasConn for WriteTx<'_> {
@@ -204,8 +222,11 @@ impl HasConn for WriteTx<'_> {
         &self.conn
     }
 
-    fn pools(&self) -> &TextCache {
-        self.pools
+    fn written(&self, pool: &str) {
+        let mut written = self.written.borrow_mut();
+        if !written.iter().any(|p| p == pool) {
+            written.push(pool.to_owned());
+        }
     }
 }
 
@@ -222,14 +243,23 @@ impl Drop for WriteTx<'_> {
 impl SqliteStore {
     fn read_tx(&self) -> Result<ReadTx<'_>> {
         let conn = self.reader()?;
+        // Recorded before BEGIN: SQLite takes the snapshot at the first read, later still.
+        let generations = (self.caches.pools.generation(), self.caches.keys.generation());
         conn.execute_batch("BEGIN").map_err(db_err)?;
-        Ok(ReadTx { store: self, conn: Some(conn) })
+        Ok(ReadTx { store: self, conn: Some(conn), generations })
     }
 
     fn write_tx(&self, now_ms: i64) -> Result<WriteTx<'_>> {
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(WriteTx { conn, now_ms, done: false, commits: &self.commits, pools: &self.pools })
+        Ok(WriteTx {
+            conn,
+            now_ms,
+            done: false,
+            commits: &self.commits,
+            caches: &self.caches,
+            written: RefCell::default(),
+        })
     }
 }
 
@@ -264,6 +294,10 @@ impl Store for SqliteStore {
         *guard
     }
 
+    fn local_reads(&self) -> bool {
+        true
+    }
+
     fn try_lease(&self, name: &str) -> Result<Option<Box<dyn crate::Lease>>> {
         Ok(self.leases.take(name).map(|h| Box::new(h) as Box<dyn crate::Lease>))
     }
@@ -283,6 +317,9 @@ impl SqlWrite for WriteTx<'_> {
     fn finish(mut self: Box<Self>) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
         self.done = true;
+        for pool in self.written.take() {
+            self.caches.forget(&pool);
+        }
         let (n, cv) = self.commits;
         *lock(n) += 1;
         cv.notify_all();
