@@ -25,9 +25,13 @@ pub(crate) fn pool_of_token(token: &str) -> Result<PoolId> {
     use base64::Engine;
     let payload = token.split('.').nth(1).ok_or_else(invalid)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
-    let claims: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let iss = claims["iss"].as_str().ok_or_else(invalid)?;
-    PoolId::parse(iss.rsplit('/').next().unwrap_or_default()).map_err(|_| invalid())
+    // Only `iss` is read (the other claims are skipped, not built into a map).
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: String,
+    }
+    let claims: Issuer = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    PoolId::parse(claims.iss.rsplit('/').next().unwrap_or_default()).map_err(|_| invalid())
 }
 
 /// True when the token's `scope` claim holds `wanted`.
