@@ -22,14 +22,13 @@ use crate::random::RngAdapter;
 
 /// A private signing key, parsed and ready.
 pub struct SigningKey {
-    kid: String,
     signer: aws_lc_rs::signature::RsaKeyPair,
     public: PublicKey,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.public.kid).finish_non_exhaustive()
     }
 }
 
@@ -66,16 +65,12 @@ impl SigningKey {
         let verifier = RsaPublicKeyComponents { n: &n[..], e: &e[..] }
             .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
             .map_err(|e| rejected(&e))?;
-        Ok(Self {
-            kid: kid.to_owned(),
-            signer,
-            public: PublicKey { kid: kid.to_owned(), verifier: Arc::new(verifier), public },
-        })
+        Ok(Self { signer, public: PublicKey { kid: kid.to_owned(), verifier: Arc::new(verifier), public } })
     }
 
     /// The key id (`kid`).
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.public.kid
     }
 
     /// The public half.
@@ -85,7 +80,7 @@ impl SigningKey {
 
     /// Sign `claims` into a compact JWT with header `{"kid", "alg": "RS256"}`.
     pub fn sign(&self, claims: &Value, _rng: &dyn Random) -> Result<String, Error> {
-        let header = json!({"kid": self.kid, "alg": "RS256"});
+        let header = json!({"kid": self.public.kid, "alg": "RS256"});
         let signing_input = format!(
             "{}.{}",
             B64URL.encode(serde_json::to_vec(&header).map_err(Error::internal)?),

@@ -5,6 +5,8 @@
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
+use super::cache::HeadCache;
+
 use janus_types::{
     Change, Client, ClientId, Domain, Entity, Epoch, Error, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
     ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
@@ -39,16 +41,6 @@ fn pool_id(s: &str) -> Result<PoolId> {
 
 /// Typed helpers over [`Sql`]: bodies in column 0.
 trait Queries: Sql {
-    /// `pool`'s change-log head as this transaction sees it, raw.
-    fn head_of(&self, pool: &PoolId) -> Result<(i64, i64)> {
-        let mut head = (0, 0);
-        self.query(super::LOG_HEAD, &[self.p(pool)?.into()], &mut |r| {
-            head = (r.int(0)?, r.int(1)?);
-            Ok(())
-        })?;
-        Ok(head)
-    }
-
     fn one<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<T>> {
         let mut out = None;
         self.query(sql, args, &mut |r| {
@@ -105,19 +97,35 @@ fn after_key(after: Option<&str>) -> &str {
     after.unwrap_or("")
 }
 
+const KEYS: &str = "SELECT body FROM pool_keys WHERE pool = ?1";
+
+/// `pool`'s row that `sql` (one `?1` = the pool) reads, through `cache`: the kept value when
+/// this transaction's log head is the one it was read at, else read, parsed and kept
+/// ([`HeadCache`], the embedded store's caches).
+fn by_head<C: Sql, V: DeserializeOwned>(
+    c: &C,
+    cache: &HeadCache<V>,
+    generation: u64,
+    pool: &PoolId,
+    sql: &str,
+) -> Result<Option<Arc<V>>> {
+    let (seq, epoch) = c.log_head(pool)?;
+    let head = (seq.0 as i64, epoch.0 as i64);
+    if let Some(hit) = cache.get(pool.as_str(), head) {
+        return Ok(Some(hit));
+    }
+    let found = c.one::<V>(sql, &[c.p(pool)?.into()])?.map(Arc::new);
+    if let Some(v) = &found {
+        cache.put(generation, pool.as_str(), head, v.clone());
+    }
+    Ok(found)
+}
+
 impl<C: Sql> Read for C {
     fn pool(&self, id: &PoolId) -> Result<Option<Pool>> {
         let sql = "SELECT body FROM pools WHERE id = ?1";
         if let Some((caches, generation, _)) = self.head_caches() {
-            let head = self.head_of(id)?;
-            if let Some(hit) = caches.pools.get(id.as_str(), head) {
-                return Ok(Some(Pool::clone(&hit)));
-            }
-            let found: Option<Pool> = self.one(sql, &[self.p(id)?.into()])?;
-            if let Some(p) = &found {
-                caches.pools.put(generation, id.as_str(), head, Arc::new(p.clone()));
-            }
-            return Ok(found);
+            return Ok(by_head(self, &caches.pools, generation, id, sql)?.map(|p| Pool::clone(&p)));
         }
         let cache = self.pool_cache();
         if let Some(hit) = cache.and_then(|(c, _)| c.get(id.as_str())) {
@@ -271,28 +279,19 @@ impl<C: Sql> Read for C {
     }
 
     fn keys(&self, pool: &PoolId) -> Result<Option<PoolKeys>> {
-        let sql = "SELECT body FROM pool_keys WHERE pool = ?1";
-        let Some((caches, _, generation)) = self.head_caches() else {
-            return self.one(sql, &[self.p(pool)?.into()]);
-        };
-        let head = self.head_of(pool)?;
-        if let Some(hit) = caches.keys.get(pool.as_str(), head) {
-            return Ok(Some(PoolKeys::clone(&hit)));
+        match self.head_caches() {
+            Some((caches, _, generation)) => {
+                Ok(by_head(self, &caches.keys, generation, pool, KEYS)?.map(|k| PoolKeys::clone(&k)))
+            }
+            None => self.one(KEYS, &[self.p(pool)?.into()]),
         }
-        let found: Option<PoolKeys> = self.one(sql, &[self.p(pool)?.into()])?;
-        if let Some(k) = &found {
-            caches.keys.put(generation, pool.as_str(), head, Arc::new(k.clone()));
-        }
-        Ok(found)
     }
 
     fn key_ids(&self, pool: &PoolId) -> Result<Option<Vec<String>>> {
-        if let Some((caches, _, _)) = self.head_caches() {
-            if let Some(keys) = caches.keys.get(pool.as_str(), self.head_of(pool)?) {
-                return Ok(Some(keys.kids()));
-            }
+        match self.head_caches() {
+            Some((caches, _, generation)) => Ok(by_head(self, &caches.keys, generation, pool, KEYS)?.map(|k| k.kids())),
+            None => Ok(self.keys(pool)?.map(|k| k.kids())),
         }
-        Ok(self.keys(pool)?.map(|k| k.kids()))
     }
 
     fn domain(&self, name: &str) -> Result<Option<(PoolId, Domain)>> {
