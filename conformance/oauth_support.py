@@ -51,10 +51,10 @@ def authorize_url(base: str, client_id: str, challenge: str | None, *, redirect_
 
 
 def hosted_login(base: str, client_id: str, username: str, password: str,
-                 challenge: str | None) -> str:
+                 challenge: str | None, scope: str = "openid email") -> str:
     """Sign in on the hosted page at `base` (`<endpoint>/oauth/<pool>`); the code."""
     s = requests.Session()
-    r = s.get(authorize_url(base, client_id, challenge), allow_redirects=True, timeout=10)
+    r = s.get(authorize_url(base, client_id, challenge, scope=scope), allow_redirects=True, timeout=10)
     assert r.status_code == 200 and "<form" in r.text, r.text[:500]
     form = hidden_fields(r.text) | {"username": username, "password": password}
     r = s.post(f"{base}/login", data=form, allow_redirects=False, timeout=10)

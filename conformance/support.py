@@ -225,3 +225,11 @@ def send_streaming(
                     pass
     finally:
         sock.close()
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on (for a server the test starts)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -76,11 +76,13 @@ HONOURED = {
     "IssuerConfiguration": "test_issuer.py::test_updated_gives_both_regions_the_primarys_issuer",
     # Minutes of a challenge session: the manual clock of the Rust suite shows it.
     "AuthSessionValidity": "../crates/janus-core/tests/mfa.rs::sessions_expire_after_three_minutes_or_the_clients_validity",
+    # The triggers Janus invokes; the others (custom auth, migration, messages, senders) are
+    # refused by name in REFUSED_VALUES.
+    "LambdaConfig": "test_triggers.py::test_pre_sign_up_sees_the_sign_up_and_can_refuse_it",
 }
 
 # member -> (operation, a value that configures what Janus does not do yet)
 REFUSED = {
-    "LambdaConfig": ("pool", {"PreSignUp": LAMBDA}),
     "DeviceConfiguration": ("pool", {"ChallengeRequiredOnNewDevice": True}),
     "UserAttributeUpdateSettings": ("pool", {"AttributesRequireVerificationBeforeUpdate": ["email"]}),
     "UserPoolAddOns": ("pool", {"AdvancedSecurityMode": "ENFORCED"}),
@@ -91,6 +93,9 @@ REFUSED = {
 
 # Refused values inside a member that is otherwise honoured.
 REFUSED_VALUES = [
+    ("pool", {"LambdaConfig": {"CreateAuthChallenge": LAMBDA}}, "LambdaConfig.CreateAuthChallenge"),
+    ("pool", {"LambdaConfig": {"UserMigration": LAMBDA}}, "LambdaConfig.UserMigration"),
+    ("pool", {"LambdaConfig": {"DefineAuthChallenge": LAMBDA}}, "LambdaConfig.DefineAuthChallenge"),
     ("pool", {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}, "SignInPolicy"),
     ("pool", {"Policies": {"PasswordPolicy": {"MinimumLength": 8, "PasswordHistorySize": 5}}}, "PasswordHistorySize"),
     ("pool", {"VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_LINK"}}, "CONFIRM_WITH_LINK"),

@@ -39,6 +39,7 @@
 //!   `u{N-1}` (AdminCreateUser with MessageAction SUPPRESS, then AdminSetUserPassword
 //!   Permanent), signs each in once with USER_PASSWORD_AUTH and writes `username access-token
 //!   refresh-token` lines to FILE. Prints `SETUP pool=ID client=ID users=N secs=S`.
+//!   `--lambda-config JSON` gives the pool that LambdaConfig (bench/triggers.sh).
 //! * `run --op password|srp|refresh|getuser --client-id ID --pool ID --keys N ...` runs a
 //!   sign-in load. These calls are unsigned, as Cognito's public calls are. `password`:
 //!   InitiateAuth USER_PASSWORD_AUTH (`--password PW`) as a random user of `{prefix}0` ..

@@ -25,7 +25,11 @@ pub(crate) fn setup_signin(args: &Args) -> Res<()> {
     let t0 = Instant::now();
     let (pool, client_id, mut tokens) = runtime()?.block_on(async {
         let mut conn = Conn { stream: None, buf: Vec::new() };
-        let v = call_ok(&mut conn, &target, "CreateUserPool", &json!({ "PoolName": name }), true).await?;
+        let mut create = json!({ "PoolName": name });
+        if let Some(lambda) = args.flags.get("lambda-config") {
+            create["LambdaConfig"] = serde_json::from_str(lambda).map_err(|e| format!("--lambda-config: {e}"))?;
+        }
+        let v = call_ok(&mut conn, &target, "CreateUserPool", &create, true).await?;
         let pool = v["UserPool"]["Id"].as_str().ok_or("CreateUserPool: no UserPool.Id")?.to_string();
         let v = call_ok(
             &mut conn,

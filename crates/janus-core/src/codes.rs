@@ -149,9 +149,19 @@ impl Services {
         Ok(Ok(()))
     }
 
-    /// Send `code` to the destination `d` of `user`.
-    pub fn send_code(&self, pool: &Pool, user: &User, d: &Delivery, what: &str, code: &str) -> Result<()> {
-        let text = crate::messages::code(pool, d.medium, what, code);
+    /// Send `code` to the destination `d` of `user`; `what` names it in the default text,
+    /// `source` is CustomMessage's `triggerSource`.
+    pub fn send_code(
+        &self,
+        pool: &Pool,
+        user: &User,
+        d: &Delivery,
+        (what, source): (&str, &'static str),
+        code: &str,
+    ) -> Result<()> {
+        let default = crate::messages::code(pool, d.medium, what, code);
+        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
+        let text = self.custom_message(pool, user, outgoing)?;
         let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),

@@ -34,6 +34,7 @@ pub mod security;
 pub mod signing_rotation;
 pub mod signup;
 pub mod tags;
+pub mod triggers;
 pub mod unsupported;
 pub mod users;
 pub mod vault;
@@ -101,12 +102,17 @@ pub struct Services {
     decoys: Arc<existence::Decoys>,
     vault: Option<Arc<vault::Vault>>,
     raw_store: Arc<dyn Store>,
+    invoker: Arc<dyn triggers::invoke::Invoker>,
+    trigger_stats: Arc<triggers::stats::TriggerStats>,
 }
 
 impl Services {
     /// Build the services of a region.
     pub fn new(p: Parts) -> Self {
+        let invoker = triggers::invoke::LambdaInvoker::new(Default::default(), p.clock.clone());
         Self {
+            invoker: Arc::new(invoker),
+            trigger_stats: Arc::default(),
             raw_store: p.store.clone(),
             vault: None,
             store: p.store,
@@ -138,6 +144,17 @@ impl Services {
         self.store = Arc::new(vault::EncryptedStore::new(self.raw_store.clone(), vault.clone()));
         self.vault = Some(vault);
         self
+    }
+
+    /// Call triggers' functions through `invoker` (by default: AWS Lambda, unsigned).
+    pub fn with_invoker(mut self, invoker: Arc<dyn triggers::invoke::Invoker>) -> Self {
+        self.invoker = invoker;
+        self
+    }
+
+    /// What the triggers have done since start-up.
+    pub fn trigger_stats(&self) -> &triggers::stats::TriggerStats {
+        &self.trigger_stats
     }
 
     /// The envelope-encryption vault, when keys are configured.

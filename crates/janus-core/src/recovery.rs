@@ -99,7 +99,7 @@ impl Services {
         });
         let result = stored.and_then(|stored| {
             let (d, code) = sent.ok_or_else(no_destination)?;
-            self.send_code(&ctx.pool, &stored, &d, "password reset", &code)?;
+            self.send_code(&ctx.pool, &stored, &d, ("password reset", "CustomMessage_ForgotPassword"), &code)?;
             Ok(d)
         });
         self.timed(&ctx.pool, "ForgotPassword", started, &result);
@@ -136,6 +136,16 @@ impl Services {
             Ok(verdict)
         });
         self.timed(&ctx.pool, "ConfirmForgotPassword", started, &result);
-        existence::hide_expired(hide, result.map(|_| ()))
+        let client = Some(ctx.client.id.as_str());
+        let result = result.and_then(|u| {
+            self.post_confirmation(
+                &ctx.pool,
+                "PostConfirmation_ConfirmForgotPassword",
+                &u,
+                client,
+                &input.client_metadata,
+            )
+        });
+        existence::hide_expired(hide, result)
     }
 }

@@ -3,6 +3,7 @@
 //! with it marks that attribute verified.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use janus_crypto::random;
@@ -12,6 +13,7 @@ use crate::attributes::{self, SetMode};
 use crate::auth::{client, password, Ctx};
 use crate::codes::{self, Delivery};
 use crate::existence::{self, Route};
+use crate::triggers::signup::{apply_verified, SigningUp};
 use crate::users::{self, claim_aliases, create::username_for, new_user, pairs, to_map, AttributeInput};
 use crate::Services;
 
@@ -28,6 +30,10 @@ pub struct SignUp {
     pub password: Option<String>,
     #[serde(default)]
     pub user_attributes: Vec<AttributeInput>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub validation_data: Vec<AttributeInput>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// What SignUp reports.
@@ -49,6 +55,8 @@ pub struct CodeInput {
     pub username: String,
     pub confirmation_code: Option<String>,
     pub password: Option<String>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 fn auto_verified_destination(ctx: &Ctx, user: &User) -> Option<Delivery> {
@@ -76,7 +84,7 @@ impl Services {
         }
         let sub = Sub::new(random::uuid_v4(&*self.rng));
         let username = username_for(pool, &input.username, &mut attrs, &sub)?;
-        let attributes = to_map(attrs);
+        let mut attributes = to_map(attrs);
         let missing = attributes::missing_required(&pool.config, &attributes);
         if !missing.is_empty() {
             return Err(Error::invalid(format!(
@@ -85,10 +93,25 @@ impl Services {
             )));
         }
         let password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
+        crate::password_policy::check(&pool.config.password_policy, password)?;
+        let validation = to_map(pairs(&input.validation_data));
+        let answer = self.pre_sign_up(
+            pool,
+            &SigningUp {
+                source: "PreSignUp_SignUp",
+                username: &input.username,
+                client_id: Some(ctx.client.id.as_str()),
+                attributes: &attributes,
+                validation: &validation,
+                metadata: &input.client_metadata,
+            },
+        )?;
+        apply_verified(&answer, &mut attributes);
         let credential = self.credential(pool, &username, password, false)?;
         let now = self.now_ms();
-        let mut user = new_user(pool, username, sub, attributes, UserStatus::Unconfirmed, Some(credential), now);
-        let delivery = auto_verified_destination(&ctx, &user);
+        let status = if answer.auto_confirm { UserStatus::Confirmed } else { UserStatus::Unconfirmed };
+        let mut user = new_user(pool, username, sub, attributes, status, Some(credential), now);
+        let delivery = auto_verified_destination(&ctx, &user).filter(|_| !answer.auto_confirm);
         let code = match &delivery {
             Some(_) => Some(self.new_code(pool, &mut user, "signup", SIGNUP_CODE_MS)?),
             None => None,
@@ -101,7 +124,7 @@ impl Services {
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
         if let (Some(d), Some(code)) = (&delivery, code) {
-            self.send_code(pool, &user, d, "confirmation", &code)?;
+            self.send_code(pool, &user, d, ("confirmation", "CustomMessage_SignUp"), &code)?;
         }
         Ok(SignedUp { user, delivery })
     }
@@ -163,7 +186,11 @@ impl Services {
             Ok(verdict)
         });
         self.timed(&ctx.pool, "ConfirmSignUp", started, &result);
-        existence::hide_expired(password::prevents_existence_errors(&ctx), result.map(|_| ()))
+        let client = Some(ctx.client.id.as_str());
+        let result = result.and_then(|u| {
+            self.post_confirmation(&ctx.pool, "PostConfirmation_ConfirmSignUp", &u, client, &input.client_metadata)
+        });
+        existence::hide_expired(password::prevents_existence_errors(&ctx), result)
     }
 
     /// ResendConfirmationCode. With PreventUserExistenceErrors an unknown user, one already
@@ -198,7 +225,7 @@ impl Services {
             Ok(Ok(()))
         });
         let result = stored.and_then(|stored| {
-            self.send_code(&ctx.pool, &stored, &d, "confirmation", &code)?;
+            self.send_code(&ctx.pool, &stored, &d, ("confirmation", "CustomMessage_ResendCode"), &code)?;
             Ok(d)
         });
         self.timed(&ctx.pool, "ResendConfirmationCode", started, &result);

@@ -29,12 +29,38 @@ fn non_empty(v: Option<&Value>) -> bool {
     }
 }
 
+/// `LambdaConfig`: the triggers Janus invokes, each a Lambda function's ARN; any other
+/// trigger (custom senders, custom auth, migration, messages) is refused by name.
+fn check_lambda_config(config: Option<&Value>) -> Result<()> {
+    let Some(Value::Object(c)) = config else { return Ok(()) };
+    for (k, v) in c.iter().filter(|(_, v)| non_empty(Some(v))) {
+        if !crate::triggers::INVOKED.contains(&k.as_str()) {
+            return Err(refuse(&format!("LambdaConfig.{k}"), "this trigger is not invoked"));
+        }
+        let arn = match k.as_str() {
+            "PreTokenGenerationConfig" => v.get("LambdaArn"),
+            _ => Some(v),
+        };
+        if arn.and_then(Value::as_str).and_then(crate::triggers::invoke::FunctionArn::parse).is_none() {
+            return Err(Error::invalid(format!("LambdaConfig.{k} must name a Lambda function by its ARN.")));
+        }
+    }
+    let legacy = c.get("PreTokenGeneration").and_then(Value::as_str);
+    let config_arn = c.get("PreTokenGenerationConfig").and_then(|p| p.get("LambdaArn")).and_then(Value::as_str);
+    if let (Some(a), Some(b)) = (legacy, config_arn) {
+        if a != b {
+            return Err(Error::invalid(
+                "PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must name the same function.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// CreateUserPool / UpdateUserPool: refuse what would be stored and ignored.
 pub fn check_pool(s: &MutableSettings) -> Result<()> {
     let o = &s.other;
-    if non_empty(o.get("LambdaConfig")) {
-        return Err(refuse("LambdaConfig", "Lambda triggers are not invoked"));
-    }
+    check_lambda_config(o.get("LambdaConfig"))?;
     if present(o.get("DeviceConfiguration")) {
         return Err(refuse("DeviceConfiguration", "devices are not remembered"));
     }
@@ -128,7 +154,7 @@ mod tests {
             "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": []}}))
         .unwrap();
         for refused in [
-            json!({"LambdaConfig": {"PreSignUp": "arn:aws:lambda:us-east-1:1:function:f"}}),
+            json!({"LambdaConfig": {"UserMigration": "arn:aws:lambda:us-east-1:1:function:f"}}),
             json!({"DeviceConfiguration": {"ChallengeRequiredOnNewDevice": false}}),
             json!({"UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
             json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
@@ -138,6 +164,15 @@ mod tests {
             assert!(e.to_string().contains("not supported by Janus yet"), "{refused}: {e}");
         }
         assert!(check_client(json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}).as_object().unwrap()).is_err());
+        let f = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        pool(json!({"LambdaConfig": {"PreSignUp": f, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": f}}}))
+            .unwrap();
+        for bad in [
+            json!({"LambdaConfig": {"PreSignUp": "arn:aws:sqs:us-east-1:1:q"}}),
+            json!({"LambdaConfig": {"PreTokenGeneration": f, "PreTokenGenerationConfig": {"LambdaArn": format!("{f}2")}}}),
+        ] {
+            assert_eq!(pool(bad.clone()).unwrap_err().code(), "InvalidParameterException", "{bad}");
+        }
         assert!(check_client(json!({"SupportedIdentityProviders": ["Google"]}).as_object().unwrap()).is_err());
         check_client(
             json!({"ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH"], "SupportedIdentityProviders": ["COGNITO"]})

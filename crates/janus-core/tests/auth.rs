@@ -45,6 +45,8 @@ impl World {
     fn user(&self, name: &str, password: &str) {
         self.s
             .admin_create_user(CreateUser {
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
                 user_pool_id: self.pool.clone(),
                 username: name.into(),
                 user_attributes: vec![],
@@ -61,6 +63,7 @@ impl World {
         let params =
             BTreeMap::from([("USERNAME".to_owned(), name.to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
         let input = Initiate {
+            client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,
             client_id: self.client.clone(),
@@ -118,6 +121,8 @@ fn codes_expire_are_single_use_and_limited() {
         let w = world(backend);
         let signup = |name: &str| {
             w.s.sign_up(SignUp {
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
                 client_id: w.client.clone(),
                 secret_hash: None,
                 username: name.into(),
@@ -131,6 +136,7 @@ fn codes_expire_are_single_use_and_limited() {
         };
         let confirm = |name: &str, code: &str| {
             w.s.confirm_sign_up(CodeInput {
+                client_metadata: Default::default(),
                 client_id: w.client.clone(),
                 secret_hash: None,
                 username: name.into(),
@@ -170,6 +176,7 @@ fn resends_do_not_buy_guesses_in_any_window() {
         use janus_core::codes::{MAX_SENDS, MAX_WRONG, WINDOW_MS};
         let w = world(backend);
         let input = |code: Option<&str>| CodeInput {
+            client_metadata: Default::default(),
             client_id: w.client.clone(),
             secret_hash: None,
             username: "gina".into(),
@@ -177,6 +184,8 @@ fn resends_do_not_buy_guesses_in_any_window() {
             password: None,
         };
         w.s.sign_up(SignUp {
+            validation_data: Vec::new(),
+            client_metadata: Default::default(),
             client_id: w.client.clone(),
             secret_hash: None,
             username: "gina".into(),
@@ -220,6 +229,8 @@ fn temporary_passwords_expire() {
     for backend in backends() {
         let w = world(backend);
         w.s.admin_create_user(CreateUser {
+            validation_data: Vec::new(),
+            client_metadata: Default::default(),
             user_pool_id: w.pool.clone(),
             username: "erin".into(),
             user_attributes: vec![],

@@ -27,6 +27,8 @@ fn pool_with_users(s: &Services) -> (PoolId, ClientId) {
     s.create_client(&pool.id, "d".into(), true, None, cfg).unwrap();
     for name in ["alice", "bob"] {
         let input = CreateUser {
+            validation_data: Vec::new(),
+            client_metadata: Default::default(),
             user_pool_id: pool.id.clone(),
             username: name.into(),
             user_attributes: vec![],
@@ -50,6 +52,7 @@ fn sign_in(s: &Services, client: &ClientId, name: &str) -> Result<(), String> {
     let mut params = params;
     params.insert("SECRET_HASH".into(), secret_hash(&secret, name, client.as_str()));
     let input = Initiate {
+        client_metadata: Default::default(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params,
         client_id: client.clone(),

@@ -67,6 +67,8 @@ impl World {
         self.r
             .s
             .admin_create_user(CreateUser {
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
                 user_pool_id: self.pool.clone(),
                 username: name.into(),
                 user_attributes: serde_json::from_value(attrs).unwrap(),
@@ -82,6 +84,7 @@ impl World {
     fn sign_in_on(&self, s: &Services, name: &str) -> Result<Outcome, String> {
         let params = BTreeMap::from([("USERNAME".into(), name.into()), ("PASSWORD".into(), PASSWORD.into())]);
         let input = Initiate {
+            client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,
             client_id: self.client.clone(),
@@ -96,6 +99,7 @@ impl World {
 
     fn respond_on(&self, s: &Services, name: &str, session: &str, pairs: &[(&str, &str)]) -> Result<Outcome, String> {
         let input = Respond {
+            client_metadata: Default::default(),
             challenge_name: name.into(),
             session: Some(session.into()),
             challenge_responses: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -259,6 +263,7 @@ fn sessions_expire_after_three_minutes_or_the_clients_validity() {
         let long = w.r.s.create_client(&w.pool, "long".into(), false, None, cfg).unwrap();
         let params = BTreeMap::from([("USERNAME".into(), "carol".into()), ("PASSWORD".into(), PASSWORD.into())]);
         let initiate = Initiate {
+            client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,
             client_id: long.id.clone(),
@@ -267,6 +272,7 @@ fn sessions_expire_after_three_minutes_or_the_clients_validity() {
         let (_, session, _) = challenge(w.r.s.initiate_auth(initiate, false).unwrap());
         w.r.clock.advance(9 * 60_000);
         let respond = Respond {
+            client_metadata: Default::default(),
             challenge_name: "SOFTWARE_TOKEN_MFA".into(),
             session: Some(session),
             challenge_responses: BTreeMap::from([("SOFTWARE_TOKEN_MFA_CODE".into(), w.code(&secret))]),

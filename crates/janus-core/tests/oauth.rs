@@ -39,6 +39,8 @@ fn world(backend: Backend) -> World {
     .unwrap();
     let web = s.create_client(&pool.id, "web".into(), false, None, cfg).unwrap();
     s.admin_create_user(CreateUser {
+        validation_data: Vec::new(),
+        client_metadata: Default::default(),
         user_pool_id: pool.id.clone(),
         username: "ada".into(),
         user_attributes: vec![],

@@ -85,6 +85,8 @@ fn run(s: &Services, pool: &PoolId, arn: &str, op: &Op) {
     let _ = match op {
         Op::CreateUser(u, with_pw) => s
             .admin_create_user(CreateUser {
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
                 user_pool_id: pool.clone(),
                 username: user(u),
                 user_attributes: vec![attr("email", &format!("{u}@example.com")), attr("email_verified", "true")],

@@ -26,6 +26,8 @@ fn pool(s: &Services) -> PoolId {
 
 fn create_user(s: &Services, pool: &PoolId, name: &str) -> janus_types::Result<()> {
     s.admin_create_user(CreateUser {
+        validation_data: Vec::new(),
+        client_metadata: Default::default(),
         user_pool_id: pool.clone(),
         username: name.into(),
         user_attributes: vec![],
@@ -206,6 +208,7 @@ fn sign_in(s: &Services, client: &ClientId, password: &str) -> Result<Outcome, S
     let params =
         BTreeMap::from([("USERNAME".to_owned(), "alice".to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
     let input = Initiate {
+        client_metadata: Default::default(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params,
         client_id: client.clone(),

@@ -34,6 +34,9 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("janus_replica_active", "gauge", "1 when the replica serves end users (ACTIVE)."),
     ("janus_region_available", "gauge", "0 while an administrator has taken the region out of service."),
     ("janus_failover_auto_promotions_total", "counter", "Promotions made by the automatic failover watcher."),
+    ("janus_trigger_calls_total", "counter", "Calls of Lambda triggers' functions, by trigger."),
+    ("janus_trigger_errors_total", "counter", "Trigger calls that ended in an error (failed, unreachable, malformed)."),
+    ("janus_trigger_seconds_total", "counter", "Seconds spent waiting for triggers' functions, by trigger."),
     (
         "janus_key_provider_errors_total",
         "counter",
@@ -76,6 +79,12 @@ fn render(r: &Replicator) -> janus_types::Result<String> {
                 n as f64,
             ));
         }
+    }
+    for (trigger, c) in r.services.trigger_stats().snapshot() {
+        let labels = format!("trigger=\"{trigger}\"");
+        samples.push(("janus_trigger_calls_total", labels.clone(), c.calls as f64));
+        samples.push(("janus_trigger_errors_total", labels.clone(), c.errors as f64));
+        samples.push(("janus_trigger_seconds_total", labels, c.seconds));
     }
     for (pool, n) in r.applied_totals() {
         samples.push(("janus_replica_changes_applied_total", format!("pool=\"{pool}\""), n as f64));

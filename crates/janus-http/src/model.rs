@@ -344,6 +344,8 @@ mod tests {
                 Error::TooManyFailedAttemptsException(s()),
                 Error::TooManyRequestsException(s()),
                 Error::InvalidLambdaResponseException(s()),
+                Error::UserLambdaValidationException(s()),
+                Error::UnexpectedLambdaException(s()),
                 Error::InvalidUserPoolConfigurationException(s()),
                 Error::SerializationException(s()),
                 Error::UnknownOperationException(s()),

@@ -58,6 +58,8 @@ fn workload(s: &Services, pool: &PoolId, dice: &mut Dice, n: usize) {
         let _ = match dice.below(7) {
             0 | 1 => s
                 .admin_create_user(CreateUser {
+                    validation_data: Vec::new(),
+                    client_metadata: Default::default(),
                     user_pool_id: pool.clone(),
                     username: u,
                     user_attributes: vec![],

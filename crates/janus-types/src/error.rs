@@ -63,6 +63,12 @@ pub enum Error {
     TooManyRequestsException(String),
     #[error("{0}")]
     InvalidLambdaResponseException(String),
+    /// A trigger's function answered with an error: the sign-up or sign-in it ran for is refused.
+    #[error("{0}")]
+    UserLambdaValidationException(String),
+    /// A trigger's function could not be called (not found, timed out, throttled).
+    #[error("{0}")]
+    UnexpectedLambdaException(String),
     #[error("{0}")]
     InvalidUserPoolConfigurationException(String),
     #[error("{0}")]
@@ -118,6 +124,8 @@ impl Error {
             TooManyFailedAttemptsException(_) => "TooManyFailedAttemptsException",
             TooManyRequestsException(_) => "TooManyRequestsException",
             InvalidLambdaResponseException(_) => "InvalidLambdaResponseException",
+            UserLambdaValidationException(_) => "UserLambdaValidationException",
+            UnexpectedLambdaException(_) => "UnexpectedLambdaException",
             InvalidUserPoolConfigurationException(_) => "InvalidUserPoolConfigurationException",
             SerializationException(_) => "SerializationException",
             UnknownOperationException(_) => "UnknownOperationException",

@@ -13,6 +13,7 @@ pub mod env;
 pub mod error;
 pub mod ids;
 pub mod replication;
+pub mod wire;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{

@@ -81,6 +81,16 @@ struct FileConfig {
     metrics: Option<MetricsConfig>,
     store: Option<StoreConfig>,
     tls: Option<TlsConfig>,
+    triggers: Option<TriggersConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct TriggersConfig {
+    lambda_endpoint: Option<String>,
+    functions: Option<std::collections::BTreeMap<String, String>>,
+    timeout_ms: Option<u64>,
+    attempts: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -173,6 +183,7 @@ const KNOWN_KEYS: &[&str] = &[
     "metrics",
     "store",
     "tls",
+    "triggers",
 ];
 
 /// The resolved configuration.
@@ -187,6 +198,8 @@ pub struct Config {
     pub issuer_url: Option<String>,
     pub hash: janus_crypto::HashParams,
     pub smtp: Option<janus_core::outbox::smtp::SmtpSettings>,
+    /// How triggers' functions are called.
+    pub triggers: janus_core::triggers::invoke::LambdaSettings,
     /// Where SMS messages are POSTed (none: they go to the outbox file).
     pub sms_webhook: Option<janus_core::outbox::webhook::WebhookSettings>,
     /// Other regions by name → URL.
@@ -310,12 +323,6 @@ fn retention(secs: Option<u64>, min_changes: Option<u64>) -> anyhow::Result<janu
 /// `[failover]` from the file, each key overridden by `JANUS_FAILOVER_<KEY>`
 /// (`JANUS_WITNESS_URL` for the witness).
 fn failover(f: FailoverConfig) -> anyhow::Result<janus_repl::watcher::AutoFailover> {
-    fn number<T: std::str::FromStr>(var: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
-        match env(var) {
-            Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{var} must be a whole number, not {v:?}")),
-            None => Ok(file),
-        }
-    }
     let d = janus_repl::watcher::AutoFailover::default();
     let auto = match env("JANUS_FAILOVER_AUTO").as_deref() {
         Some("1" | "true" | "on") => true,
@@ -344,6 +351,59 @@ fn sms_webhook(file: Option<SmsConfig>) -> anyhow::Result<Option<janus_core::out
     }
     let token = env("JANUS_SMS_WEBHOOK_TOKEN").or(f.webhook_token);
     Ok(Some(janus_core::outbox::webhook::WebhookSettings { url, token }))
+}
+
+/// `[triggers]` from the file, overridden by `JANUS_LAMBDA_ENDPOINT`, `_TIMEOUT_MS`, `_ATTEMPTS`; requests are signed with
+/// `JANUS_LAMBDA_ACCESS_KEY_ID` / `_SECRET_ACCESS_KEY` / `_SESSION_TOKEN`, else the standard
+/// `AWS_*` variables, when set.
+fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers::invoke::LambdaSettings> {
+    let f = file.unwrap_or_default();
+    let d = janus_core::triggers::invoke::LambdaSettings::default();
+    let url = |what: &str, u: String| -> anyhow::Result<String> {
+        if !u.starts_with("http://") && !u.starts_with("https://") {
+            bail!("{what} must be an http:// or https:// URL, not {u:?}");
+        }
+        Ok(u)
+    };
+    let endpoint =
+        env("JANUS_LAMBDA_ENDPOINT").or(f.lambda_endpoint).map(|u| url("triggers.lambda_endpoint", u)).transpose()?;
+    let functions = f
+        .functions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, u)| Ok((name.clone(), url(&format!("triggers.functions.{name}"), u)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let id = env("JANUS_LAMBDA_ACCESS_KEY_ID").or_else(|| env("AWS_ACCESS_KEY_ID"));
+    let secret = env("JANUS_LAMBDA_SECRET_ACCESS_KEY").or_else(|| env("AWS_SECRET_ACCESS_KEY"));
+    let credentials = match (id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Some(janus_crypto::keys::sigv4::Credentials { access_key_id, secret_access_key })
+        }
+        _ => None,
+    };
+    let session_token = env("JANUS_LAMBDA_SESSION_TOKEN").or_else(|| env("AWS_SESSION_TOKEN"));
+    let timeout = number("JANUS_LAMBDA_TIMEOUT_MS", f.timeout_ms)?.map_or(d.timeout, std::time::Duration::from_millis);
+    if timeout.is_zero() {
+        bail!("triggers.timeout_ms must be above 0");
+    }
+    let attempts =
+        number("JANUS_LAMBDA_ATTEMPTS", f.attempts.map(u64::from))?.map_or(d.attempts, |n| n.clamp(1, 10) as u32);
+    Ok(janus_core::triggers::invoke::LambdaSettings {
+        endpoint,
+        functions,
+        credentials,
+        session_token,
+        timeout,
+        attempts,
+    })
+}
+
+/// `var` from the environment when set (a whole number), else the file's value.
+fn number<T: std::str::FromStr>(var: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
+    match env(var) {
+        Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{var} must be a whole number, not {v:?}")),
+        None => Ok(file),
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -410,6 +470,7 @@ impl Config {
         };
         let smtp = smtp(file.smtp)?;
         let sms_webhook = sms_webhook(file.sms)?;
+        let triggers = triggers(file.triggers)?;
         let peers = peers(file.peers, &flags.peers)?;
         let advertise_url = flags.advertise_url.clone().or_else(|| env("JANUS_ADVERTISE_URL")).or(file.advertise_url);
         let replication_secret = env("JANUS_REPLICATION_SECRET");
@@ -435,6 +496,7 @@ impl Config {
             hash,
             smtp,
             sms_webhook,
+            triggers,
             peers,
             advertise_url,
             replication_secret,

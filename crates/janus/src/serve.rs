@@ -75,6 +75,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         issuer_base: config.issuer_url.clone().unwrap_or_else(|| endpoint.clone()),
         rsa_bits: janus_core::RSA_BITS,
     });
+    if config.triggers.endpoint.is_some() || !config.triggers.functions.is_empty() {
+        tracing::info!(endpoint = ?config.triggers.endpoint, functions = config.triggers.functions.len(),
+            "triggers call the Lambda Invoke API there");
+    }
+    let invoker = janus_core::triggers::invoke::LambdaInvoker::new(config.triggers.clone(), Arc::new(SystemClock));
+    services = services.with_invoker(Arc::new(invoker));
     match config.keys.provider.as_str() {
         "none" => {
             tracing::warn!("key provider none: pools' secrets are stored unencrypted (development and benchmarks only)")

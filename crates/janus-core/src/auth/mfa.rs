@@ -134,14 +134,21 @@ impl Services {
         let template = config.as_ref().and_then(|c| c.get(member)).and_then(Value::as_str);
         let subject = config.as_ref().and_then(|c| c.get("Subject")).and_then(Value::as_str);
         let (from, reply_to) = crate::messages::sender(&ctx.pool, &self.region);
+        let default = crate::messages::Text {
+            subject: (f == MfaFactor::Email).then(|| subject.unwrap_or("Your sign-in code").to_owned()),
+            body: message(template, code),
+        };
+        let source = "CustomMessage_Authentication";
+        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
+        let text = self.custom_message(&ctx.pool, user, outgoing)?;
         self.outbox.send(&Message {
             pool: ctx.pool.id.to_string(),
             username: user.username.clone(),
             medium: d.medium.into(),
             destination: user.attributes.get(d.attribute).cloned(),
             kind: "mfa".into(),
-            subject: (f == MfaFactor::Email).then(|| subject.unwrap_or("Your sign-in code").to_owned()),
-            body: message(template, code),
+            subject: text.subject,
+            body: text.body,
             from,
             reply_to,
         })
@@ -228,6 +235,7 @@ impl Services {
     /// Every step passed: clear the failure count and issue tokens.
     pub fn finish_sign_in(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
         self.record_success(&ctx.pool.id, user)?;
+        self.post_authentication(ctx, user)?;
         let auth_time = self.now_ms() / 1000;
         if ctx.hosted {
             // The hosted pages go on to an authorization code, not tokens.

@@ -37,6 +37,8 @@ pub struct Initiate {
     pub auth_parameters: BTreeMap<String, String>,
     pub client_id: ClientId,
     pub user_pool_id: Option<PoolId>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// RespondToAuthChallenge / AdminRespondToAuthChallenge input.
@@ -50,6 +52,8 @@ pub struct Respond {
     pub challenge_responses: BTreeMap<String, String>,
     pub client_id: ClientId,
     pub user_pool_id: Option<PoolId>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// What a sign-in step produces.
@@ -77,6 +81,7 @@ pub enum Outcome {
 }
 
 /// The pool, app client and keys a sign-in runs against.
+#[derive(Clone)]
 pub struct Ctx {
     /// The pool.
     pub pool: Pool,
@@ -89,6 +94,29 @@ pub struct Ctx {
     /// True for a sign-in through the hosted login pages: it ends in
     /// [`Outcome::Authenticated`] (an authorization code follows), not in tokens.
     pub hosted: bool,
+    /// InitiateAuth's `ClientMetadata`: PreAuthentication's `validationData`.
+    pub validation_data: BTreeMap<String, String>,
+    /// RespondToAuthChallenge's `ClientMetadata`: the `clientMetadata` of PostAuthentication
+    /// and PreTokenGeneration (Cognito passes them InitiateAuth's no metadata).
+    pub metadata: BTreeMap<String, String>,
+    /// Why tokens would be issued at the end of this step (PreTokenGeneration's source).
+    pub source: crate::triggers::tokens::TokenSource,
+}
+
+impl Ctx {
+    /// A context for `pool` and `client`, no metadata.
+    pub fn new(pool: Pool, client: Client, keys: Arc<LoadedKeys>, admin: bool) -> Self {
+        Self {
+            pool,
+            client,
+            keys,
+            admin,
+            hosted: false,
+            validation_data: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            source: Default::default(),
+        }
+    }
 }
 
 fn param<'a>(p: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
@@ -108,7 +136,7 @@ impl Services {
         }
         let pool = r.pool(&pool_of_client)?.ok_or_else(|| Error::pool_not_found(pool_of_client.as_str()))?;
         let keys = self.pool_keys(&*r, &pool.id)?;
-        Ok(Ctx { pool, client, keys, admin, hosted: false })
+        Ok(Ctx::new(pool, client, keys, admin))
     }
 
     /// Resolve an app client of `pool`, already loaded (the OAuth endpoints and pages).
@@ -119,12 +147,13 @@ impl Services {
                 Error::ResourceNotFoundException(format!("User pool client {client_id} does not exist."))
             })?;
         let keys = self.pool_keys(&*r, &pool.id)?;
-        Ok(Ctx { pool: pool.clone(), client, keys, admin: false, hosted: false })
+        Ok(Ctx::new(pool.clone(), client, keys, false))
     }
 
     /// InitiateAuth and AdminInitiateAuth.
     pub fn initiate_auth(&self, input: Initiate, admin: bool) -> Result<Outcome> {
-        let ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        let mut ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        ctx.validation_data = input.client_metadata;
         let flow = input.auth_flow.as_str();
         client::check_flow(&ctx, flow)?;
         let p = &input.auth_parameters;
@@ -149,7 +178,8 @@ impl Services {
 
     /// RespondToAuthChallenge and AdminRespondToAuthChallenge.
     pub fn respond_to_challenge(&self, input: Respond, admin: bool) -> Result<Outcome> {
-        let ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        let mut ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
+        ctx.metadata = input.client_metadata;
         self.answer_challenge(&ctx, &input.challenge_name, input.session.as_deref(), &input.challenge_responses)
     }
 

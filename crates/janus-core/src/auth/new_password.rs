@@ -89,6 +89,7 @@ impl Services {
         }
         tx.put(&ctx.pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
-        self.after_authentication(ctx, &user)
+        let ctx = Ctx { source: crate::triggers::tokens::TokenSource::NewPasswordChallenge, ..ctx.clone() };
+        self.after_authentication(&ctx, &user)
     }
 }

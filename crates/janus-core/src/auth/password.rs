@@ -43,6 +43,9 @@ impl Services {
             s.decoys.pad(&ctx.pool.id, "SignInFailed", started);
             Err(Error::bad_credentials())
         };
+        if found.is_some() || hide {
+            self.pre_authentication(ctx, username, found.as_ref())?;
+        }
         let Some(mut user) = found else {
             let _ = self.hasher.verify(password, self.decoy_hash());
             return if hide { hidden(self) } else { Err(unknown_user(ctx)) };

@@ -80,7 +80,8 @@ impl Services {
                 "Refresh token rotation is enabled for this app client: refresh with GetTokensFromRefreshToken.".into(),
             ));
         }
-        let grant = super::tokens::Grant { scope: c.scope.clone(), nonce: None };
+        let source = crate::triggers::tokens::TokenSource::RefreshTokens;
+        let grant = super::tokens::Grant { scope: c.scope.clone(), nonce: None, source };
         let mut tokens = self.issue_granted(ctx, &user, c.auth_time, Some(&c.origin_jti), rotating, &grant)?;
         if rotating {
             self.retire_refresh_token(ctx, &user, c)?;

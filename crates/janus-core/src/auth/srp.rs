@@ -44,6 +44,9 @@ impl Services {
         self.srp.check_a(a_hex)?;
         let user = users::find(&*self.store.read()?, &ctx.pool, username)?;
         let hide = password::prevents_existence_errors(ctx);
+        if user.is_some() || hide {
+            self.pre_authentication(ctx, username, user.as_ref())?;
+        }
         match &user {
             // Hiding existence, a disabled or locked user's state shows only at the proof.
             Some(_) if hide => {}

@@ -11,6 +11,7 @@ use janus_types::{Client, Result, User};
 
 use super::sealed::{self, RefreshClaims};
 use super::Ctx;
+use crate::triggers::tokens::{GroupClaims, Minting, TokenSource};
 use crate::Services;
 
 /// The tokens of a successful sign-in.
@@ -74,6 +75,8 @@ pub struct Grant {
     pub scope: Option<String>,
     /// The `nonce` of the authorization request, echoed in the ID token.
     pub nonce: Option<String>,
+    /// Why the tokens are issued (PreTokenGeneration's `triggerSource`).
+    pub source: TokenSource,
 }
 
 /// The access token's `scope` for an API sign-in.
@@ -89,7 +92,8 @@ impl Services {
         origin_jti: Option<&str>,
         with_refresh: bool,
     ) -> Result<Tokens> {
-        self.issue_granted(ctx, user, auth_time, origin_jti, with_refresh, &Grant::default())
+        let grant = Grant { source: ctx.source, ..Grant::default() };
+        self.issue_granted(ctx, user, auth_time, origin_jti, with_refresh, &grant)
     }
 
     /// [`Services::issue_tokens`] for an OAuth grant: its scopes and nonce go into the tokens
@@ -112,26 +116,20 @@ impl Services {
         let groups: Vec<String> = member_of.iter().map(|g| g.name.to_string()).collect();
         member_of.sort_by_key(|g| g.precedence.unwrap_or(i64::MAX));
         let roles: Vec<String> = member_of.iter().filter_map(|g| g.role_arn.clone()).collect();
+        let mut groups = GroupClaims { groups, preferred_role: roles.first().cloned(), roles };
         let iss = self.issuer(&ctx.pool);
         let (access_s, id_s) = (validity_s(&ctx.client, "AccessToken"), validity_s(&ctx.client, "IdToken"));
-        let mut access = json!({
+        let access = json!({
             "sub": user.sub, "iss": iss, "client_id": ctx.client.id, "origin_jti": origin,
             "event_id": event_id, "token_use": "access", "scope": grant.scope.as_deref().unwrap_or(API_SCOPE),
             "auth_time": auth_time, "exp": iat + access_s, "iat": iat, "jti": random::uuid_v7(rng, now_ms),
             "username": user.username, "version": 2,
         });
+        let Value::Object(mut access) = access else { unreachable!("json! of an object") };
         let mut id = Map::new();
         id.insert("sub".into(), json!(user.sub));
         for (name, value) in user.attributes.iter().filter(|(n, _)| readable(&ctx.client, n)) {
             id.insert(name.clone(), id_claim(name, value));
-        }
-        if !groups.is_empty() {
-            access["cognito:groups"] = json!(groups);
-            id.insert("cognito:groups".into(), json!(groups));
-        }
-        if let Some(preferred) = roles.first() {
-            id.insert("cognito:preferred_role".into(), json!(preferred));
-            id.insert("cognito:roles".into(), json!(roles));
         }
         for (k, v) in [
             ("iss", json!(iss)),
@@ -149,6 +147,19 @@ impl Services {
         }
         if let Some(nonce) = &grant.nonce {
             id.insert("nonce".into(), json!(nonce));
+        }
+        let minting = Minting { id: Some(&mut id), access: &mut access, groups: &mut groups };
+        let metadata = &ctx.metadata;
+        self.pre_token_generation(&ctx.pool, ctx.client.id.as_str(), Some(user), grant.source, metadata, minting)?;
+        if !groups.groups.is_empty() {
+            access.insert("cognito:groups".into(), json!(groups.groups));
+            id.insert("cognito:groups".into(), json!(groups.groups));
+        }
+        if let Some(preferred) = &groups.preferred_role {
+            id.insert("cognito:preferred_role".into(), json!(preferred));
+        }
+        if !groups.roles.is_empty() {
+            id.insert("cognito:roles".into(), json!(groups.roles));
         }
         let signer = ctx.keys.signer(now_ms)?;
         let refresh = if with_refresh {
@@ -171,7 +182,7 @@ impl Services {
         };
         Ok(Tokens {
             id: signer.sign(&Value::Object(id), rng)?,
-            access: signer.sign(&access, rng)?,
+            access: signer.sign(&Value::Object(access), rng)?,
             refresh,
             expires_in: access_s,
         })

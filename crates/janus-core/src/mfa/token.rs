@@ -166,7 +166,7 @@ impl Services {
         if s.exp_ms < self.now_ms() {
             return Err(expired_session());
         }
-        Ok((Ctx { pool, client, keys, admin: false, hosted: false }, s))
+        Ok((Ctx::new(pool, client, keys, false), s))
     }
 
     /// The user's software-token secret, for a sign-in.

@@ -4,7 +4,7 @@
 //! authenticates with client_secret_basic or client_secret_post (the HTTP surface extracts
 //! either); a client of another pool than the endpoint's is `invalid_client`.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use janus_crypto::random;
 use janus_types::{Client, ClientId, Error, Pool, Result};
@@ -16,6 +16,7 @@ use crate::auth::tokens::{validity_s, Grant};
 use crate::auth::{Ctx, Tokens};
 use crate::placement::Access;
 use crate::security::SecurityEvent;
+use crate::triggers::tokens::{GroupClaims, Minting, TokenSource};
 use crate::Services;
 
 /// A token request, decoded from the form.
@@ -107,7 +108,8 @@ impl Services {
             }
             return Err(OAuthError::grant(e));
         }
-        let grant = Grant { scope: Some(c.scope.clone()), nonce: c.nonce.clone() };
+        let source = crate::triggers::tokens::TokenSource::HostedAuth;
+        let grant = Grant { scope: Some(c.scope.clone()), nonce: c.nonce.clone(), source };
         // The code's id is the token family's origin, so a replay can revoke what it issued.
         let t = self.issue_granted(ctx, &user, c.auth_time, Some(&c.id), true, &grant)?;
         Ok(from_tokens(t, Some(&c.scope)))
@@ -170,6 +172,11 @@ impl Services {
             "iss": self.issuer(&ctx.pool), "exp": iat + validity_s(client, "AccessToken"), "iat": iat,
             "version": 2, "jti": random::uuid_v7(rng, now_ms), "client_id": client.id,
         });
-        ctx.keys.signer(now_ms)?.sign(&claims, rng)
+        let Value::Object(mut claims) = claims else { unreachable!("json! of an object") };
+        let mut groups = GroupClaims::default();
+        let minting = Minting { id: None, access: &mut claims, groups: &mut groups };
+        let source = TokenSource::ClientCredentials;
+        self.pre_token_generation(&ctx.pool, client.id.as_str(), None, source, &ctx.metadata, minting)?;
+        ctx.keys.signer(now_ms)?.sign(&Value::Object(claims), rng)
     }
 }

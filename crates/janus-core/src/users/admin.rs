@@ -113,9 +113,15 @@ impl Services {
         })
     }
 
-    /// AdminConfirmSignUp: only an UNCONFIRMED user can be confirmed.
-    pub fn admin_confirm_sign_up(&self, pool_id: &PoolId, username: &str) -> Result<User> {
-        self.modify_user(pool_id, username, |_, user| {
+    /// AdminConfirmSignUp: only an UNCONFIRMED user can be confirmed; PostConfirmation runs
+    /// once the confirmation is stored.
+    pub fn admin_confirm_sign_up(
+        &self,
+        pool_id: &PoolId,
+        username: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+    ) -> Result<User> {
+        let user = self.modify_user(pool_id, username, |_, user| {
             if user.status != UserStatus::Unconfirmed {
                 return Err(Error::NotAuthorizedException(format!(
                     "User cannot be confirmed. Current status is {}",
@@ -124,7 +130,10 @@ impl Services {
             }
             user.status = UserStatus::Confirmed;
             Ok(())
-        })
+        })?;
+        let pool = self.load_pool(pool_id)?;
+        self.post_confirmation(&pool, "PostConfirmation_ConfirmSignUp", &user, None, metadata)?;
+        Ok(user)
     }
 
     /// AdminResetUserPassword: the user must reset before signing in again; the reset code
@@ -145,7 +154,13 @@ impl Services {
             Ok(())
         })?;
         if let Some((d, code)) = sent {
-            self.send_code(&self.load_pool(pool_id)?, &user, &d, "password reset", &code)?;
+            self.send_code(
+                &self.load_pool(pool_id)?,
+                &user,
+                &d,
+                ("password reset", "CustomMessage_ForgotPassword"),
+                &code,
+            )?;
         }
         Ok(user)
     }

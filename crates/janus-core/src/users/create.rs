@@ -13,6 +13,8 @@ use janus_types::{Entity, Error, PasswordCredential, Pool, PoolId, Result, Sub, 
 use super::{claim_aliases, find, new_user, pairs, pool_of, to_map, AttributeInput};
 use crate::attributes::{self, is_email, is_phone, SetMode};
 use crate::outbox::Message;
+use crate::triggers::messages::Outgoing;
+use crate::triggers::signup::{apply_verified, SigningUp};
 use crate::Services;
 
 /// AdminCreateUser's input.
@@ -30,6 +32,10 @@ pub struct CreateUser {
     pub message_action: Option<String>,
     #[serde(default)]
     pub desired_delivery_mediums: Vec<String>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub validation_data: Vec<AttributeInput>,
+    #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// The user name stored for `requested` and the attributes implied by it.
@@ -84,7 +90,7 @@ impl Services {
         attributes::validate(&pool.config, &attrs, SetMode::Create)?;
         let sub = Sub::new(random::uuid_v4(&*self.rng));
         let username = username_for(&pool, &input.username, &mut attrs, &sub)?;
-        let attributes = to_map(attrs);
+        let mut attributes = to_map(attrs);
         let missing = attributes::missing_required(&pool.config, &attributes);
         if !missing.is_empty() {
             return Err(Error::invalid(format!(
@@ -92,6 +98,20 @@ impl Services {
                 missing.iter().map(|m| format!("{m}: The attribute {m} is required")).collect::<Vec<_>>().join(", ")
             )));
         }
+        if let Some(p) = &input.temporary_password {
+            crate::password_policy::check(&pool.config.password_policy, p)?;
+        }
+        let validation = to_map(pairs(&input.validation_data));
+        let signing_up = SigningUp {
+            source: "PreSignUp_AdminCreateUser",
+            username: &input.username,
+            client_id: None,
+            attributes: &attributes,
+            validation: &validation,
+            metadata: &input.client_metadata,
+        };
+        let answer = self.pre_sign_up(&pool, &signing_up)?;
+        apply_verified(&answer, &mut attributes);
         let (password, invite) = self.initial_password(&pool, &username, &input)?;
         let now = self.now_ms();
         let mut user = new_user(&pool, username, sub, attributes, UserStatus::ForceChangePassword, password, now);
@@ -156,7 +176,9 @@ impl Services {
         let email = mediums.iter().any(|m| m == "EMAIL");
         let (medium, destination) =
             if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
-        let text = crate::messages::invitation(pool, medium, &user.username, temp);
+        let default = crate::messages::invitation(pool, medium, &user.username, temp);
+        let source = "CustomMessage_AdminCreateUser";
+        let text = self.custom_message(pool, user, Outgoing { source, medium, code: temp, default })?;
         let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),

@@ -23,6 +23,7 @@ pub const OPS: &[Operation] = &[
     admin("DeleteUserPool", delete_user_pool),
     admin_global("ListUserPools", list_user_pools),
     admin("AddCustomAttributes", add_custom_attributes),
+    admin_read("JanusAdmin.ProbeTriggers", probe_triggers),
 ];
 
 #[derive(Deserialize)]
@@ -48,6 +49,14 @@ fn describe_user_pool(s: &Services, v: Value) -> Result<Value, Error> {
         pool["CustomDomain"] = json!(d);
     }
     Ok(json!({ "UserPool": pool }))
+}
+
+/// Send each trigger this region configures for the pool its test event (`janus audit
+/// --probe-triggers`): `{"Probes": [{"Trigger", "Function", "Response" | "Error"}]}`.
+fn probe_triggers(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: PoolRef = input(v)?;
+    let pool = s.load_pool(&r.user_pool_id)?;
+    Ok(json!({ "Probes": s.probe_triggers(&pool) }))
 }
 
 /// In a secondary, only regional settings (`janus_repl::regional`).

@@ -157,6 +157,8 @@ pub async fn signup_submit(State(st): State<St>, params: RawPathParams, headers:
             username: username.clone(),
             password: field(form, "password").map(str::to_owned),
             user_attributes: vec![AttributeInput { name: "email".into(), value: Some(email.clone()) }],
+            validation_data: Vec::new(),
+            client_metadata: Default::default(),
         };
         match s.sign_up(input) {
             Ok(done) if done.user.status == janus_types::UserStatus::Confirmed => {
@@ -182,6 +184,7 @@ pub async fn confirm_submit(State(st): State<St>, params: RawPathParams, headers
             username: username.clone(),
             confirmation_code: field(form, "code").map(|c| c.trim().to_owned()),
             password: None,
+            client_metadata: Default::default(),
         };
         match s.confirm_sign_up(input) {
             Ok(()) => sign_in_with_notice(flow, "Your account is confirmed. Sign in."),
@@ -210,6 +213,7 @@ pub async fn forgot_submit(State(st): State<St>, params: RawPathParams, headers:
             username: username.clone(),
             confirmation_code: None,
             password: None,
+            client_metadata: Default::default(),
         };
         match s.forgot_password(input) {
             Ok(d) => reset_form(flow, &username, None, Some(&format!("We sent a code to {}.", d.destination))),
@@ -229,6 +233,7 @@ pub async fn reset_submit(State(st): State<St>, params: RawPathParams, headers: 
             username: username.clone(),
             confirmation_code: field(form, "code").map(|c| c.trim().to_owned()),
             password: field(form, "password").map(str::to_owned),
+            client_metadata: Default::default(),
         };
         match s.confirm_forgot_password(input) {
             Ok(()) => sign_in_with_notice(flow, "Your password was changed. Sign in with the new one."),

@@ -1,0 +1,257 @@
+//! Calling a trigger's function: the [`Invoker`] seam, and [`LambdaInvoker`], which speaks the
+//! AWS Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`, synchronous). The
+//! same handlers therefore run on AWS Lambda (SigV4, the region taken from the function's
+//! ARN) or on anything that speaks that API — serverless-offline, the runtime interface
+//! emulator, a local container — set per region, and optionally per function.
+//!
+//! Each attempt has its own deadline (Cognito's is 5 s); a call that timed out, could not
+//! connect or was throttled (429) is tried again, up to `attempts` in all (Cognito: three).
+//! As in Cognito, an Invoke error with a 5xx status (the function could not be launched) is
+//! not retried, nor is a function that ran and raised.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use janus_crypto::keys::sigv4::{Credentials, Signed};
+use janus_types::Clock;
+
+/// The cause Cognito names when a function did not answer in time.
+pub const TIMED_OUT: &str = "Socket timeout while invoking Lambda function";
+
+/// Why a call produced no answer to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The function ran and raised: its `errorMessage`.
+    Function(String),
+    /// The function could not be called: the cause, as Cognito names it in its message
+    /// (`ResourceNotFoundException`, `TimeoutException`, `AccessDeniedException`, …).
+    Call(String),
+}
+
+/// Invokes functions synchronously.
+pub trait Invoker: Send + Sync {
+    /// Call `function` with the JSON `payload`; its JSON answer.
+    fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure>;
+}
+
+/// A Lambda function's ARN: `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionArn {
+    /// The ARN as configured.
+    pub arn: String,
+    /// The region the function lives in.
+    pub region: String,
+    /// The function's name.
+    pub name: String,
+    /// Version or alias, when the ARN names one.
+    pub qualifier: Option<String>,
+}
+
+impl FunctionArn {
+    /// Parse an ARN; `None` when it is not a Lambda function's.
+    pub fn parse(arn: &str) -> Option<Self> {
+        let mut p = arn.split(':');
+        let (scheme, partition, service) = (p.next()?, p.next()?, p.next()?);
+        let (region, account, kind, name) = (p.next()?, p.next()?, p.next()?, p.next()?);
+        let qualifier = p.next().map(str::to_owned);
+        let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = scheme == "arn"
+            && partition.starts_with("aws")
+            && service == "lambda"
+            && valid(region)
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && kind == "function"
+            && valid(name)
+            && qualifier.as_deref().is_none_or(|q| valid(q) || q == "$LATEST")
+            && p.next().is_none();
+        ok.then(|| Self { arn: arn.to_owned(), region: region.to_owned(), name: name.to_owned(), qualifier })
+    }
+}
+
+/// Where and how functions are called (`[triggers]` in the configuration).
+#[derive(Clone)]
+pub struct LambdaSettings {
+    /// The Invoke API's base URL for every function (none: AWS Lambda in the function's
+    /// region, `https://lambda.<region>.amazonaws.com`).
+    pub endpoint: Option<String>,
+    /// Base URLs for single functions, by function name (over `endpoint`).
+    pub functions: BTreeMap<String, String>,
+    /// Credentials requests are signed with (none: sent unsigned, for local hosts).
+    pub credentials: Option<Credentials>,
+    /// The session token of temporary credentials.
+    pub session_token: Option<String>,
+    /// Deadline of one attempt.
+    pub timeout: Duration,
+    /// Attempts in all for a call that can be retried.
+    pub attempts: u32,
+}
+
+impl Default for LambdaSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            functions: BTreeMap::new(),
+            credentials: None,
+            session_token: None,
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+        }
+    }
+}
+
+impl std::fmt::Debug for LambdaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaSettings")
+            .field("endpoint", &self.endpoint)
+            .field("functions", &self.functions)
+            .field("signed", &self.credentials.is_some())
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+/// The Invoke API client.
+pub struct LambdaInvoker {
+    settings: LambdaSettings,
+    agent: ureq::Agent,
+    clock: Arc<dyn Clock>,
+}
+
+enum Attempt {
+    Done(Vec<u8>),
+    Failed(Failure),
+    Retry(String),
+}
+
+impl LambdaInvoker {
+    /// A client for `settings`; `clock` dates the signatures.
+    pub fn new(settings: LambdaSettings, clock: Arc<dyn Clock>) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(settings.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self { settings, agent, clock }
+    }
+
+    /// The base URL for `f`, and whether it is AWS's own (which is sent the whole ARN).
+    fn base(&self, f: &FunctionArn) -> (String, bool) {
+        match self.settings.functions.get(&f.name).or(self.settings.endpoint.as_ref()) {
+            Some(url) => (url.trim_end_matches('/').to_owned(), false),
+            None => (format!("https://lambda.{}.amazonaws.com", f.region), true),
+        }
+    }
+
+    fn attempt(&self, f: &FunctionArn, payload: &[u8]) -> Attempt {
+        let (base, aws) = self.base(f);
+        let name = if aws { f.arn.replace(':', "%3A") } else { f.name.clone() };
+        let path = format!("/2015-03-31/functions/{name}/invocations");
+        let query = match &f.qualifier {
+            Some(q) if !aws => format!("?Qualifier={q}"),
+            _ => String::new(),
+        };
+        let mut req = self
+            .agent
+            .post(format!("{base}{path}{query}"))
+            .header("content-type", "application/json")
+            .header("x-amz-invocation-type", "RequestResponse");
+        if let Some(creds) = &self.settings.credentials {
+            let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+            let signed = Signed {
+                creds,
+                region: &f.region,
+                service: "lambda",
+                method: "POST",
+                path: &path,
+                host,
+                session_token: self.settings.session_token.as_deref(),
+            };
+            let sent = [("content-type", "application/json"), ("x-amz-invocation-type", "RequestResponse")];
+            for (k, v) in signed.headers(&sent, payload, self.clock.now_ms()) {
+                req = req.header(k, &v);
+            }
+        }
+        let mut resp = match req.send(payload) {
+            Ok(r) => r,
+            Err(ureq::Error::Timeout(_)) => return Attempt::Retry(TIMED_OUT.into()),
+            Err(e) => return Attempt::Retry(format!("ServiceException ({e})")),
+        };
+        let status = resp.status().as_u16();
+        let function_error = resp.headers().get("x-amz-function-error").is_some();
+        let error_type = resp
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(':').next().unwrap_or(v).to_owned());
+        let body = match resp.body_mut().with_config().limit(6 * 1024 * 1024).read_to_vec() {
+            Ok(b) => b,
+            Err(ureq::Error::Timeout(_)) => return Attempt::Retry(TIMED_OUT.into()),
+            Err(e) => return Attempt::Retry(format!("ServiceException ({e})")),
+        };
+        match status {
+            200 if function_error => Attempt::Failed(Failure::Function(error_message(&body))),
+            200 => Attempt::Done(body),
+            429 => Attempt::Retry(error_type.unwrap_or_else(|| "TooManyRequestsException".into())),
+            500..=599 => Attempt::Failed(Failure::Call(error_type.unwrap_or_else(|| "ServiceException".into()))),
+            403 => Attempt::Failed(Failure::Call(error_type.unwrap_or_else(|| "AccessDeniedException".into()))),
+            404 => Attempt::Failed(Failure::Call(error_type.unwrap_or_else(|| "ResourceNotFoundException".into()))),
+            other => Attempt::Failed(Failure::Call(error_type.unwrap_or_else(|| format!("HTTP {other}")))),
+        }
+    }
+}
+
+/// The `errorMessage` of a function's error answer (its type when it has no message).
+fn error_message(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v.get("errorMessage")
+        .and_then(serde_json::Value::as_str)
+        .or_else(|| v.get("errorType").and_then(serde_json::Value::as_str))
+        .unwrap_or("Unhandled")
+        .to_owned()
+}
+
+impl Invoker for LambdaInvoker {
+    fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+        let mut last = String::new();
+        for _ in 0..self.settings.attempts.max(1) {
+            match self.attempt(function, payload) {
+                Attempt::Done(body) => return Ok(body),
+                Attempt::Failed(f) => return Err(f),
+                Attempt::Retry(why) => last = why,
+            }
+        }
+        Err(Failure::Call(last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_arns_parse_with_and_without_a_qualifier() {
+        let f = FunctionArn::parse("arn:aws:lambda:eu-west-1:123456789012:function:pre-signup").unwrap();
+        assert_eq!((f.region.as_str(), f.name.as_str(), f.qualifier), ("eu-west-1", "pre-signup", None));
+        let q = FunctionArn::parse("arn:aws:lambda:us-east-1:1:function:f:live").unwrap();
+        assert_eq!(q.qualifier.as_deref(), Some("live"));
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "arn:aws:lambda:us-east-1:1:layer:f",
+            "arn:aws:lambda:us-east-1:x:function:f",
+            "arn:aws:lambda:us-east-1:1:function:",
+            "arn:aws:lambda:us-east-1:1:function:f:v:extra",
+            "arn:aws:lambda:us-east-1:1:function:../f",
+        ] {
+            assert_eq!(FunctionArn::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_error_answer_gives_its_message() {
+        assert_eq!(error_message(br#"{"errorMessage":"no","errorType":"Error"}"#), "no");
+        assert_eq!(error_message(br#"{"errorType":"Runtime.ExitError"}"#), "Runtime.ExitError");
+        assert_eq!(error_message(b"not json"), "Unhandled");
+    }
+}
