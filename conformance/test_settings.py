@@ -94,7 +94,7 @@ REFUSED = {
 # Refused values inside a member that is otherwise honoured.
 REFUSED_VALUES = [
     ("pool", {"LambdaConfig": {"CreateAuthChallenge": LAMBDA}}, "LambdaConfig.CreateAuthChallenge"),
-    ("pool", {"LambdaConfig": {"UserMigration": LAMBDA}}, "LambdaConfig.UserMigration"),
+    ("pool", {"LambdaConfig": {"VerifyAuthChallengeResponse": LAMBDA}}, "LambdaConfig.VerifyAuthChallengeResponse"),
     ("pool", {"LambdaConfig": {"DefineAuthChallenge": LAMBDA}}, "LambdaConfig.DefineAuthChallenge"),
     ("pool", {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}, "SignInPolicy"),
     ("pool", {"Policies": {"PasswordPolicy": {"MinimumLength": 8, "PasswordHistorySize": 5}}}, "PasswordHistorySize"),

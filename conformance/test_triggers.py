@@ -291,6 +291,63 @@ def test_pre_token_generation_v3_shapes_machine_tokens_and_v2_does_not(trig):
             assert trig.host.events("tokenv2", userPoolId=pool) == []
 
 
+# --- UserMigration ---------------------------------------------------------------------------
+
+
+def test_user_migration_on_first_sign_in(trig):
+    pool, client = trig.pool(UserMigration="usermigration")
+    user = unique("legacy-")
+    t = trig.public.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH", ClientMetadata={"app": "web"},
+                                  AuthParameters={"USERNAME": user, "PASSWORD": "legacy-pw"})
+    assert claims(t["AuthenticationResult"]["IdToken"])["name"] == "From Legacy"
+    [event] = trig.host.events("usermigration", userPoolId=pool)
+    envelope(event, pool, "UserMigration_Authentication", user, client)
+    assert event["request"] == {"password": "legacy-pw", "validationData": {"app": "web"}}
+    got = trig.admin.admin_get_user(UserPoolId=pool, Username=user)
+    assert got["UserStatus"] == "CONFIRMED"
+    assert attrs(got["UserAttributes"])["email"] == f"{user}@legacy.example"
+    assert attrs(got["UserAttributes"])["email_verified"] == "true"
+    # Migrated once: the next sign-ins (password and SRP, with the same password) are the pool's own.
+    sign_in(trig.public, client, user, "legacy-pw")
+    srp = AWSSRP(username=user, password="legacy-pw", pool_id=pool, client_id=client, client=trig.public)
+    assert "IdToken" in srp.authenticate_user()["AuthenticationResult"]
+    assert len(trig.host.events("usermigration", userPoolId=pool)) == 1
+    with raises_code("NotAuthorizedException"):
+        password_auth(trig.public, client, user, "wrong-pw")
+
+
+def test_user_migration_refusals(trig):
+    pool, client = trig.pool(UserMigration="usermigration")
+    user = unique("legacy-")
+    with raises_code("UserNotFoundException") as e:
+        password_auth(trig.public, client, user, "not-the-legacy-pw")
+    assert e.value.response["Error"]["Message"] == f"Exception migrating user in app client {client}"
+    with raises_code("UserNotFoundException"):
+        trig.admin.admin_get_user(UserPoolId=pool, Username=user)
+    reset = unique("legacy-reset-")
+    with raises_code("PasswordResetRequiredException"):
+        password_auth(trig.public, client, reset, "legacy-pw")
+    assert trig.admin.admin_get_user(UserPoolId=pool, Username=reset)["UserStatus"] == "RESET_REQUIRED"
+    hidden = make_app_client(trig.admin, pool, PreventUserExistenceErrors="ENABLED")["ClientId"]
+    with raises_code("NotAuthorizedException") as e:
+        password_auth(trig.public, hidden, unique("nobody"), "x")
+    assert e.value.response["Error"]["Message"] == "Incorrect username or password."
+
+
+def test_user_migration_on_forgot_password(trig):
+    pool, client = trig.pool(UserMigration="usermigration")
+    user = unique("legacy-")
+    out = trig.public.forgot_password(ClientId=client, Username=user)
+    assert out["CodeDeliveryDetails"]["AttributeName"] == "email"
+    [event] = trig.host.events("usermigration", userPoolId=pool)
+    envelope(event, pool, "UserMigration_ForgotPassword", user, client)
+    assert "password" not in event["request"]
+    assert trig.admin.admin_get_user(UserPoolId=pool, Username=user)["UserStatus"] == "RESET_REQUIRED"
+    trig.public.confirm_forgot_password(ClientId=client, Username=user, Password="N3w-Passw0rd!x",
+                                        ConfirmationCode=trig.outbox.code(pool, user))
+    sign_in(trig.public, client, user, "N3w-Passw0rd!x")
+
+
 # --- CustomMessage ---------------------------------------------------------------------------
 
 

@@ -16,11 +16,19 @@ impl Services {
         temporary: bool,
     ) -> Result<PasswordCredential> {
         password_policy::check(&pool.config.password_policy, password)?;
+        let mut c = self.credential_unchecked(pool, username, password)?;
+        c.temporary = temporary;
+        Ok(c)
+    }
+
+    /// A permanent credential for `password` without the policy check (a migrated user's
+    /// legacy password, which Cognito takes as it is).
+    pub fn credential_unchecked(&self, pool: &Pool, username: &str, password: &str) -> Result<PasswordCredential> {
         let phc = self.hasher.hash(password, &*self.rng)?;
         let v = self.srp.verifier(pool.id.suffix(), username, password, &*self.rng)?;
         Ok(PasswordCredential {
             phc,
-            temporary,
+            temporary: false,
             set_ms: self.now_ms(),
             srp_salt: Some(v.salt),
             srp_verifier: Some(v.verifier),

@@ -73,10 +73,15 @@ impl Services {
     /// gets a simulated delivery (`crate::existence`).
     pub fn forgot_password(&self, input: CodeInput) -> Result<Delivery> {
         let started = Instant::now();
-        let (ctx, user) = self.code_ctx(&input)?;
+        let (mut ctx, user) = self.code_ctx(&input)?;
         if admin_only(&ctx.pool) {
             return Err(Error::NotAuthorizedException("Contact administrator to reset password.".into()));
         }
+        ctx.metadata = input.client_metadata.clone();
+        let user = match user {
+            Some(u) => Some(u),
+            None => self.migrate_user(&ctx, &input.username, None)?,
+        };
         let revealing = match &user {
             Some(u) if !u.enabled => Some(Error::NotAuthorizedException("User is disabled.".into())),
             Some(u) if u.status == UserStatus::ForceChangePassword => {

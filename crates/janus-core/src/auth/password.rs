@@ -38,7 +38,10 @@ impl Services {
     pub fn verify_password(&self, ctx: &Ctx, username: &str, password: &str) -> Result<User> {
         let started = std::time::Instant::now();
         let hide = prevents_existence_errors(ctx);
-        let found = users::find(&*self.store.read()?, &ctx.pool, username)?;
+        let found = match users::find(&*self.store.read()?, &ctx.pool, username)? {
+            Some(u) => Some(u),
+            None => self.migrate_user(ctx, username, Some(password))?,
+        };
         let hidden = |s: &Self| {
             s.decoys.pad(&ctx.pool.id, "SignInFailed", started);
             Err(Error::bad_credentials())

@@ -6,12 +6,13 @@
 //! This module resolves a trigger to its function, wraps a request in Cognito's event
 //! envelope, calls it through the [`invoke::Invoker`], checks the answer's shape, turns
 //! failures into Cognito's errors, and counts calls for `/metrics`. Each trigger's request and
-//! the use of its response have a module (`signup`, `auth`, `tokens`, `messages`).
+//! the use of its response have a module (`signup`, `auth`, `tokens`, `messages`, `migration`).
 //! Events are never logged: they hold attributes, and some hold passwords or codes.
 
 pub mod auth;
 pub mod invoke;
 pub mod messages;
+pub mod migration;
 pub mod probe;
 pub mod signup;
 pub mod stats;
@@ -35,6 +36,7 @@ pub enum Trigger {
     PostAuthentication,
     PreTokenGeneration,
     CustomMessage,
+    UserMigration,
 }
 
 impl Trigger {
@@ -47,6 +49,7 @@ impl Trigger {
             Trigger::PostAuthentication => "PostAuthentication",
             Trigger::PreTokenGeneration => "PreTokenGeneration",
             Trigger::CustomMessage => "CustomMessage",
+            Trigger::UserMigration => "UserMigration",
         }
     }
 }
@@ -60,6 +63,7 @@ pub const INVOKED: &[&str] = &[
     "PreTokenGeneration",
     "PreTokenGenerationConfig",
     "CustomMessage",
+    "UserMigration",
 ];
 
 /// The event version a pre token generation function asked for.

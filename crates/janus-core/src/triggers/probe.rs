@@ -21,6 +21,7 @@ const ALL: &[Trigger] = &[
     Trigger::PostAuthentication,
     Trigger::PreTokenGeneration,
     Trigger::CustomMessage,
+    Trigger::UserMigration,
 ];
 
 /// What one trigger answered.
@@ -73,6 +74,12 @@ fn probe_event(trigger: Trigger, version: TokenVersion) -> Event<'static> {
             };
             ("TokenGeneration_Authentication", request, preset)
         }
+        Trigger::UserMigration => (
+            "UserMigration_ForgotPassword",
+            json!({"validationData": null, "clientMetadata": metadata}),
+            json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null,
+                   "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
+        ),
         Trigger::CustomMessage => (
             "CustomMessage_SignUp",
             json!({"userAttributes": attributes, "codeParameter": "{####}", "linkParameter": "{##Click Here##}",
