@@ -93,9 +93,10 @@ REFUSED = {
 
 # Refused values inside a member that is otherwise honoured.
 REFUSED_VALUES = [
-    ("pool", {"LambdaConfig": {"CreateAuthChallenge": LAMBDA}}, "LambdaConfig.CreateAuthChallenge"),
-    ("pool", {"LambdaConfig": {"VerifyAuthChallengeResponse": LAMBDA}}, "LambdaConfig.VerifyAuthChallengeResponse"),
-    ("pool", {"LambdaConfig": {"DefineAuthChallenge": LAMBDA}}, "LambdaConfig.DefineAuthChallenge"),
+    ("pool", {"LambdaConfig": {"CustomEmailSender": {"LambdaVersion": "V1_0", "LambdaArn": LAMBDA}}},
+     "LambdaConfig.CustomEmailSender"),
+    ("pool", {"LambdaConfig": {"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": LAMBDA}}},
+     "LambdaConfig.CustomSMSSender"),
     ("pool", {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}, "SignInPolicy"),
     ("pool", {"Policies": {"PasswordPolicy": {"MinimumLength": 8, "PasswordHistorySize": 5}}}, "PasswordHistorySize"),
     ("pool", {"VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_LINK"}}, "CONFIRM_WITH_LINK"),

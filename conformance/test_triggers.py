@@ -18,7 +18,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from pycognito.aws_srp import AWSSRP
 
-from auth_support import Outbox, claims, make_app_client, make_user, password_auth, sign_in
+from auth_support import ALL_FLOWS, Outbox, claims, make_app_client, make_user, password_auth, sign_in
 from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus
 from lambda_support import LambdaHost, start_lambda_host, stop_lambda_host
 from oauth_support import hosted_login, oauth_client, pkce, redeem
@@ -44,7 +44,7 @@ class Triggers:
         config = {k: (LambdaHost.arn(v) if isinstance(v, str) else v) for k, v in lambda_config.items()}
         pool = self.admin.create_user_pool(PoolName=unique("trig"), AutoVerifiedAttributes=["email"],
                                            LambdaConfig=config)["UserPool"]["Id"]
-        return pool, make_app_client(self.admin, pool)["ClientId"]
+        return pool, make_app_client(self.admin, pool, flows=[*ALL_FLOWS, "ALLOW_CUSTOM_AUTH"])["ClientId"]
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +291,88 @@ def test_pre_token_generation_v3_shapes_machine_tokens_and_v2_does_not(trig):
             assert trig.host.events("tokenv2", userPoolId=pool) == []
 
 
+# --- CUSTOM_AUTH -----------------------------------------------------------------------------
+
+CUSTOM = {"DefineAuthChallenge": "define", "CreateAuthChallenge": "create", "VerifyAuthChallengeResponse": "verify"}
+
+
+def custom_code(trig, pool: str, n: int) -> str:
+    """The code of the pool's n-th (from 1) CUSTOM_CHALLENGE."""
+    return trig.host.events("create", userPoolId=pool)[n - 1]["response"]["privateChallengeParameters"]["answer"]
+
+
+def test_custom_auth_one_time_code_sign_in(trig):
+    pool, client = trig.pool(**CUSTOM)
+    user = make_user(trig.admin, pool, email="c@example.com")
+    first = trig.public.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": user})
+    assert first["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert first["ChallengeParameters"] == {"hint": "the code we sent", "USERNAME": user}
+    assert custom_code(trig, pool, 1) not in first["Session"], "the private parameters are sealed"
+    wrong = trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                                  Session=first["Session"],
+                                                  ChallengeResponses={"USERNAME": user, "ANSWER": "000000"})
+    assert wrong["ChallengeName"] == "CUSTOM_CHALLENGE", "a wrong answer gets another try"
+    with raises_code("NotAuthorizedException"):
+        trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                              Session=first["Session"],
+                                              ChallengeResponses={"USERNAME": user, "ANSWER": custom_code(trig, pool, 1)})
+    done = trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                                 Session=wrong["Session"],
+                                                 ChallengeResponses={"USERNAME": user, "ANSWER": custom_code(trig, pool, 2)})
+    assert claims(done["AuthenticationResult"]["IdToken"])["cognito:username"] == user
+    defines = trig.host.events("define", userPoolId=pool)
+    envelope(defines[0], pool, "DefineAuthChallenge_Authentication", user, client)
+    assert [d["request"]["session"] for d in defines] == [
+        [],
+        [{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": "CODE-1"}],
+        [{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": "CODE-1"},
+         {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": True, "challengeMetadata": "CODE-2"}],
+    ]
+    verify = trig.host.events("verify", userPoolId=pool)[0]
+    envelope(verify, pool, "VerifyAuthChallengeResponse_Authentication", user, client)
+    assert verify["request"]["challengeAnswer"] == "000000"
+    assert verify["request"]["privateChallengeParameters"] == {"answer": custom_code(trig, pool, 1)}
+    create = trig.host.events("create", userPoolId=pool)[0]
+    envelope(create, pool, "CreateAuthChallenge_Authentication", user, client)
+    assert create["request"]["challengeName"] == "CUSTOM_CHALLENGE"
+
+
+def test_custom_auth_fails_after_three_wrong_answers_and_runs_for_admins(trig):
+    pool, client = trig.pool(**CUSTOM)
+    user = make_user(trig.admin, pool)
+    step = trig.public.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": user})
+    for attempt in range(3):
+        answer = lambda: trig.public.respond_to_auth_challenge(  # noqa: E731
+            ClientId=client, ChallengeName="CUSTOM_CHALLENGE", Session=step["Session"],
+            ChallengeResponses={"USERNAME": user, "ANSWER": "wrong"})
+        if attempt < 2:
+            step = answer()
+        else:
+            with raises_code("NotAuthorizedException") as e:
+                answer()
+            assert e.value.response["Error"]["Message"] == "Incorrect username or password."
+    admin = trig.admin.admin_initiate_auth(UserPoolId=pool, ClientId=client, AuthFlow="CUSTOM_AUTH",
+                                           AuthParameters={"USERNAME": user})
+    n = len(trig.host.events("create", userPoolId=pool))
+    out = trig.admin.admin_respond_to_auth_challenge(
+        UserPoolId=pool, ClientId=client, ChallengeName="CUSTOM_CHALLENGE", Session=admin["Session"],
+        ChallengeResponses={"USERNAME": user, "ANSWER": custom_code(trig, pool, n)})
+    assert "AccessToken" in out["AuthenticationResult"]
+
+
+def test_custom_auth_needs_its_triggers_and_the_flow(trig):
+    pool, client = trig.pool(PreSignUp="presignup")
+    user = make_user(trig.admin, pool)
+    with raises_code("InvalidParameterException") as e:
+        trig.public.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": user})
+    assert e.value.response["Error"]["Message"] == "Custom auth lambda trigger is not configured for the user pool."
+    pool, _ = trig.pool(**CUSTOM)
+    no_custom = make_app_client(trig.admin, pool, flows=["ALLOW_USER_PASSWORD_AUTH"])["ClientId"]
+    with raises_code("InvalidParameterException"):
+        trig.public.initiate_auth(ClientId=no_custom, AuthFlow="CUSTOM_AUTH",
+                                  AuthParameters={"USERNAME": make_user(trig.admin, pool)})
+
+
 # --- UserMigration ---------------------------------------------------------------------------
 
 
@@ -443,7 +525,7 @@ def test_metrics_count_trigger_calls(trig):
 
 def test_lambda_config_is_checked(trig):
     arn = LambdaHost.arn("presignup")
-    for bad, why in (({"DefineAuthChallenge": arn}, "not supported by Janus yet"),
+    for bad, why in (({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}}, "not supported by Janus yet"),
                      ({"PreSignUp": "arn:aws:sqs:us-east-1:123456789012:queue"}, None),
                      ({"PreTokenGeneration": arn, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0",
                                                                                "LambdaArn": arn + "x"}}, None)):

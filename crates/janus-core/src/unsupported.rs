@@ -154,7 +154,7 @@ mod tests {
             "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": []}}))
         .unwrap();
         for refused in [
-            json!({"LambdaConfig": {"DefineAuthChallenge": "arn:aws:lambda:us-east-1:1:function:f"}}),
+            json!({"LambdaConfig": {"KMSKeyID": "arn:aws:kms:us-east-1:1:key/k"}}),
             json!({"DeviceConfiguration": {"ChallengeRequiredOnNewDevice": false}}),
             json!({"UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
             json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),

@@ -7,6 +7,7 @@
 //! so any region holding the pool's keys can continue a sign-in.
 
 pub mod client;
+pub mod custom;
 pub mod lockout;
 pub mod mfa;
 pub mod new_password;
@@ -168,6 +169,16 @@ impl Services {
                 client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
                 self.srp_start(&ctx, username, param(p, "SRP_A")?)
             }
+            "CUSTOM_AUTH" => {
+                let username = param(p, "USERNAME")?;
+                client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
+                if p.contains_key("SRP_A") {
+                    return Err(Error::invalid(
+                        "CUSTOM_AUTH with SRP_A (a password step first) is not supported by Janus yet.",
+                    ));
+                }
+                self.custom_start(&ctx, username)
+            }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 let refreshed = self.refresh(&ctx, param(p, "REFRESH_TOKEN")?, Some(p.get("SECRET_HASH")), false)?;
                 Ok(Outcome::Tokens(refreshed))
@@ -194,6 +205,7 @@ impl Services {
         match name {
             "PASSWORD_VERIFIER" => self.srp_finish(ctx, r),
             "NEW_PASSWORD_REQUIRED" => self.new_password(ctx, session, r),
+            "CUSTOM_CHALLENGE" => self.custom_answer(ctx, session, r),
             name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
                 self.respond_mfa(ctx, name, session, r)
             }

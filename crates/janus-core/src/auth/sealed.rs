@@ -32,7 +32,7 @@ pub struct SrpState {
     pub exp_ms: i64,
 }
 
-/// A challenge session (NEW_PASSWORD_REQUIRED, the MFA challenges, MFA_SETUP).
+/// A challenge session (NEW_PASSWORD_REQUIRED, the MFA challenges, MFA_SETUP, CUSTOM_CHALLENGE).
 #[allow(missing_docs)]
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Session {
@@ -54,6 +54,9 @@ pub struct Session {
     /// MFA_SETUP: VerifySoftwareToken succeeded.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verified: bool,
+    /// CUSTOM_CHALLENGE: the challenges so far and the function's private parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<super::custom::CustomState>,
 }
 
 impl Session {
@@ -70,6 +73,7 @@ impl Session {
             code: None,
             secret: None,
             verified: false,
+            custom: None,
         }
     }
 }

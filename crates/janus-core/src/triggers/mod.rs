@@ -37,6 +37,9 @@ pub enum Trigger {
     PreTokenGeneration,
     CustomMessage,
     UserMigration,
+    DefineAuthChallenge,
+    CreateAuthChallenge,
+    VerifyAuthChallengeResponse,
 }
 
 impl Trigger {
@@ -50,6 +53,9 @@ impl Trigger {
             Trigger::PreTokenGeneration => "PreTokenGeneration",
             Trigger::CustomMessage => "CustomMessage",
             Trigger::UserMigration => "UserMigration",
+            Trigger::DefineAuthChallenge => "DefineAuthChallenge",
+            Trigger::CreateAuthChallenge => "CreateAuthChallenge",
+            Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
         }
     }
 }
@@ -64,6 +70,9 @@ pub const INVOKED: &[&str] = &[
     "PreTokenGenerationConfig",
     "CustomMessage",
     "UserMigration",
+    "DefineAuthChallenge",
+    "CreateAuthChallenge",
+    "VerifyAuthChallengeResponse",
 ];
 
 /// The event version a pre token generation function asked for.
@@ -182,7 +191,7 @@ fn response_of(bytes: &[u8]) -> Option<Map<String, Value>> {
 }
 
 /// A response member that must be a boolean when present.
-pub(crate) fn flag(r: &Map<String, Value>, name: &str) -> Result<bool> {
+pub fn flag(r: &Map<String, Value>, name: &str) -> Result<bool> {
     match r.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -200,7 +209,7 @@ pub(crate) fn or_null(m: &std::collections::BTreeMap<String, String>) -> Value {
 }
 
 /// `request` with `clientMetadata` when the caller sent some (it is optional in the events).
-pub(crate) fn with_metadata(mut request: Value, m: &std::collections::BTreeMap<String, String>) -> Value {
+pub fn with_metadata(mut request: Value, m: &std::collections::BTreeMap<String, String>) -> Value {
     if !m.is_empty() {
         request["clientMetadata"] = string_map(m);
     }

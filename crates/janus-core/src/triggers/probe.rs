@@ -22,6 +22,9 @@ const ALL: &[Trigger] = &[
     Trigger::PreTokenGeneration,
     Trigger::CustomMessage,
     Trigger::UserMigration,
+    Trigger::DefineAuthChallenge,
+    Trigger::CreateAuthChallenge,
+    Trigger::VerifyAuthChallengeResponse,
 ];
 
 /// What one trigger answered.
@@ -79,6 +82,23 @@ fn probe_event(trigger: Trigger, version: TokenVersion) -> Event<'static> {
             json!({"validationData": null, "clientMetadata": metadata}),
             json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null,
                    "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
+        ),
+        Trigger::DefineAuthChallenge => (
+            "DefineAuthChallenge_Authentication",
+            json!({"userAttributes": attributes, "session": [], "userNotFound": false, "clientMetadata": metadata}),
+            json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
+        ),
+        Trigger::CreateAuthChallenge => (
+            "CreateAuthChallenge_Authentication",
+            json!({"userAttributes": attributes, "challengeName": "CUSTOM_CHALLENGE", "session": [],
+                   "userNotFound": false, "clientMetadata": metadata}),
+            json!({"publicChallengeParameters": null, "privateChallengeParameters": null, "challengeMetadata": null}),
+        ),
+        Trigger::VerifyAuthChallengeResponse => (
+            "VerifyAuthChallengeResponse_Authentication",
+            json!({"userAttributes": attributes, "privateChallengeParameters": {}, "challengeAnswer": "janus-probe",
+                   "userNotFound": false, "clientMetadata": metadata}),
+            json!({"answerCorrect": null}),
         ),
         Trigger::CustomMessage => (
             "CustomMessage_SignUp",

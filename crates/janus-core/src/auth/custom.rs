@@ -1,0 +1,198 @@
+//! CUSTOM_AUTH: sign-in decided by the pool's three challenge functions. DefineAuthChallenge
+//! reads the challenges so far and says what comes next (a challenge, tokens, or failure);
+//! CreateAuthChallenge makes a CUSTOM_CHALLENGE (public parameters to the client, private ones
+//! kept); VerifyAuthChallengeResponse judges the client's ANSWER against the private ones.
+//! The state between steps — the history and the private parameters (which hold the expected
+//! answer) — travels sealed in the Session, never readable by the client, and each Session is
+//! answered once (the replicated one-time mark the MFA codes use), so an answer cannot be
+//! retried against the same challenge.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use janus_types::{Error, Result, User, UserStatus};
+
+use super::sealed::{self, Session};
+use super::{lockout, param, Ctx, Outcome};
+use crate::security::CodeKind;
+use crate::triggers::signup::event_attributes;
+use crate::triggers::{flag, with_metadata, Event, Trigger};
+use crate::users;
+use crate::Services;
+
+const CHALLENGE: &str = "CUSTOM_CHALLENGE";
+
+/// One challenge answered, as DefineAuthChallenge's `request.session` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeResult {
+    /// The challenge.
+    pub challenge_name: String,
+    /// Whether it was answered correctly.
+    pub challenge_result: bool,
+    /// What CreateAuthChallenge attached to it.
+    pub challenge_metadata: Option<String>,
+}
+
+/// What a CUSTOM_CHALLENGE session carries.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct CustomState {
+    /// The challenges answered so far.
+    pub history: Vec<ChallengeResult>,
+    /// CreateAuthChallenge's `privateChallengeParameters`.
+    pub private: Map<String, Value>,
+    /// CreateAuthChallenge's `challengeMetadata`.
+    pub metadata: Option<String>,
+}
+
+fn unrecognizable() -> Error {
+    Error::InvalidLambdaResponseException("Unrecognizable lambda output".into())
+}
+
+fn invalid_session() -> Error {
+    Error::NotAuthorizedException("Invalid session for the user.".into())
+}
+
+fn string_params(v: Option<&Value>) -> Result<Map<String, Value>> {
+    match v {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) if m.values().all(Value::is_string) => Ok(m.clone()),
+        Some(_) => Err(unrecognizable()),
+    }
+}
+
+impl Services {
+    /// InitiateAuth CUSTOM_AUTH.
+    pub fn custom_start(&self, ctx: &Ctx, username: &str) -> Result<Outcome> {
+        let triggers =
+            [Trigger::DefineAuthChallenge, Trigger::CreateAuthChallenge, Trigger::VerifyAuthChallengeResponse];
+        if triggers.iter().any(|t| self.trigger_function(&ctx.pool, *t).is_none()) {
+            return Err(Error::invalid("Custom auth lambda trigger is not configured for the user pool."));
+        }
+        let Some(user) = users::find(&*self.store.read()?, &ctx.pool, username)? else {
+            return Err(if super::password::prevents_existence_errors(ctx) {
+                Error::bad_credentials()
+            } else {
+                Error::user_not_found()
+            });
+        };
+        self.pre_authentication(ctx, username, Some(&user))?;
+        self.custom_usable(&user)?;
+        self.custom_next(ctx, &user, Vec::new())
+    }
+
+    /// RespondToAuthChallenge CUSTOM_CHALLENGE.
+    pub fn custom_answer(&self, ctx: &Ctx, session: Option<&str>, r: &BTreeMap<String, String>) -> Result<Outcome> {
+        let s = session.and_then(|t| sealed::open_session(&ctx.keys, t)).ok_or_else(invalid_session)?;
+        if s.challenge != CHALLENGE || s.pool != ctx.pool.id || s.client != ctx.client.id {
+            return Err(invalid_session());
+        }
+        if s.exp_ms < self.now_ms() {
+            return Err(Error::NotAuthorizedException("Invalid session for the user, session is expired.".into()));
+        }
+        let state = s.custom.clone().ok_or_else(invalid_session)?;
+        let user = self.store.read()?.user(&ctx.pool.id, &s.user)?.ok_or_else(invalid_session)?;
+        self.custom_usable(&user)?;
+        if s.issued_ms <= self.used_mark(&ctx.pool, &user, CodeKind::Otp)?
+            || !self.use_code(&ctx.pool, &user, CodeKind::Otp, s.issued_ms)?
+        {
+            return Err(invalid_session());
+        }
+        let answer = param(r, "ANSWER")?;
+        let event = Event {
+            source: "VerifyAuthChallengeResponse_Authentication",
+            user_name: &user.username,
+            client_id: Some(ctx.client.id.as_str()),
+            request: with_metadata(
+                json!({"userAttributes": event_attributes(&user), "privateChallengeParameters": state.private,
+                       "challengeAnswer": answer, "userNotFound": false}),
+                &ctx.metadata,
+            ),
+            response: json!({"answerCorrect": null}),
+        };
+        let verdict = self.run_trigger(&ctx.pool, Trigger::VerifyAuthChallengeResponse, event)?.unwrap_or_default();
+        let correct = flag(&verdict, "answerCorrect")?;
+        let mut history = state.history;
+        history.push(ChallengeResult {
+            challenge_name: CHALLENGE.into(),
+            challenge_result: correct,
+            challenge_metadata: state.metadata,
+        });
+        self.custom_next(ctx, &user, history)
+    }
+
+    fn custom_usable(&self, user: &User) -> Result<()> {
+        if !user.enabled {
+            return Err(Error::NotAuthorizedException("User is disabled.".into()));
+        }
+        lockout::check(user, self.now_ms())
+    }
+
+    /// Ask DefineAuthChallenge what follows `history`, and do it.
+    fn custom_next(&self, ctx: &Ctx, user: &User, history: Vec<ChallengeResult>) -> Result<Outcome> {
+        let attributes = event_attributes(user);
+        let event = Event {
+            source: "DefineAuthChallenge_Authentication",
+            user_name: &user.username,
+            client_id: Some(ctx.client.id.as_str()),
+            request: with_metadata(
+                json!({"userAttributes": attributes, "session": history, "userNotFound": false}),
+                &ctx.metadata,
+            ),
+            response: json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
+        };
+        let decision = self.run_trigger(&ctx.pool, Trigger::DefineAuthChallenge, event)?.unwrap_or_default();
+        if flag(&decision, "failAuthentication")? {
+            self.record_failure(&ctx.pool.id, user)?;
+            return Err(Error::bad_credentials());
+        }
+        if flag(&decision, "issueTokens")? {
+            return match user.status {
+                UserStatus::Unconfirmed => Err(Error::UserNotConfirmedException("User is not confirmed.".into())),
+                UserStatus::ResetRequired => {
+                    Err(Error::PasswordResetRequiredException("Password reset required for the user".into()))
+                }
+                _ => self.finish_sign_in(ctx, user),
+            };
+        }
+        match decision.get("challengeName").and_then(Value::as_str) {
+            Some(CHALLENGE) => self.custom_challenge(ctx, user, history),
+            Some(other) => Err(Error::InvalidLambdaResponseException(format!(
+                "DefineAuthChallenge chose {other}: Janus's custom authentication runs CUSTOM_CHALLENGE steps only."
+            ))),
+            None => Err(unrecognizable()),
+        }
+    }
+
+    fn custom_challenge(&self, ctx: &Ctx, user: &User, history: Vec<ChallengeResult>) -> Result<Outcome> {
+        let event = Event {
+            source: "CreateAuthChallenge_Authentication",
+            user_name: &user.username,
+            client_id: Some(ctx.client.id.as_str()),
+            request: with_metadata(
+                json!({"userAttributes": event_attributes(user), "challengeName": CHALLENGE, "session": history,
+                       "userNotFound": false}),
+                &ctx.metadata,
+            ),
+            response: json!({"publicChallengeParameters": null, "privateChallengeParameters": null,
+                             "challengeMetadata": null}),
+        };
+        let made = self.run_trigger(&ctx.pool, Trigger::CreateAuthChallenge, event)?.unwrap_or_default();
+        let public = string_params(made.get("publicChallengeParameters"))?;
+        let private = string_params(made.get("privateChallengeParameters"))?;
+        let metadata = match made.get("challengeMetadata") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(m)) => Some(m.clone()),
+            Some(_) => return Err(unrecognizable()),
+        };
+        let now = self.now_ms();
+        let mut s = Session::new(CHALLENGE, ctx, &user.key, now, sealed::session_validity_ms(&ctx.client));
+        s.custom = Some(CustomState { history, private, metadata });
+        let session = sealed::seal_session(&ctx.keys, &s, &*self.rng)?;
+        let mut parameters: BTreeMap<String, String> =
+            public.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
+        parameters.insert("USERNAME".into(), user.username.clone());
+        Ok(Outcome::Challenge { name: CHALLENGE.into(), session: Some(session), parameters })
+    }
+}
