@@ -6,11 +6,14 @@ that nothing is half-written, and that the server stays healthy."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -358,6 +361,33 @@ def test_custom_auth_fails_after_three_wrong_answers_and_runs_for_admins(trig):
         UserPoolId=pool, ClientId=client, ChallengeName="CUSTOM_CHALLENGE", Session=admin["Session"],
         ChallengeResponses={"USERNAME": user, "ANSWER": custom_code(trig, pool, n)})
     assert "AccessToken" in out["AuthenticationResult"]
+
+
+def test_custom_auth_after_the_password_with_amazon_cognito_identity_js(trig):
+    """The library's CUSTOM_AUTH with a password: SRP_A, PASSWORD_VERIFIER, then the code."""
+    node_dir = Path(__file__).resolve().parent / "node"
+    if shutil.which("node") is None or not (node_dir / "node_modules" / "amazon-cognito-identity-js").is_dir():
+        pytest.skip("conformance/node is not installed (scripts/setup-test-env)")
+    pool, client = trig.pool(**CUSTOM)
+    user = make_user(trig.admin, pool)
+    step = {"op": "authenticate", "flow": "CUSTOM_AUTH", "password": GOOD_PASSWORD,
+            "customAnswersFrom": {"events": str(trig.host.events_path), "pool": pool}}
+    run = lambda s: json.loads(subprocess.run(  # noqa: E731
+        ["node", str(node_dir / "identity.js")], capture_output=True, text=True, timeout=60, check=True,
+        input=json.dumps({"endpoint": trig.server.endpoint, "userPoolId": pool, "clientId": client,
+                          "username": user, "steps": [s]})).stdout)
+    out = run(step)
+    assert out["error"] is None, out
+    assert out["steps"][0]["idPayload"]["cognito:username"] == user
+    sessions = [d["request"]["session"] for d in trig.host.events("define", userPoolId=pool)]
+    names = lambda h: [(c["challengeName"], c["challengeResult"]) for c in h]  # noqa: E731
+    assert [names(h) for h in sessions] == [
+        [("SRP_A", True)],
+        [("SRP_A", True), ("PASSWORD_VERIFIER", True)],
+        [("SRP_A", True), ("PASSWORD_VERIFIER", True), ("CUSTOM_CHALLENGE", True)],
+    ]
+    wrong = run({**step, "password": "Wrong-Passw0rd!"})
+    assert wrong["error"]["code"] == "NotAuthorizedException", wrong
 
 
 def test_custom_auth_needs_its_triggers_and_the_flow(trig):

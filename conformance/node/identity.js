@@ -17,7 +17,9 @@
 //                 setupMfa?: bool,                (answers MFA_SETUP: associateSoftwareToken →
 //                                                  associateSecretCode → verifySoftwareToken with
 //                                                  this step's TOTP; reports the secret)
-//                 totpSecret?, totpStepsAhead? | totpCode?}   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
+//                 totpSecret?, totpStepsAhead? | totpCode?,   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
+//                 customAnswersFrom?: {events, pool}}  (flow CUSTOM_AUTH: answers each
+//                                                  CUSTOM_CHALLENGE with the code CreateAuthChallenge made)
 //   getUserAttributes, getSession, refreshSession, globalSignOut, deleteUser,
 //   changePassword {oldPassword, newPassword}, updateAttributes {attributes: {name: value}},
 //   signUp {password, attributes}, confirmRegistration {code}, resendConfirmationCode,
@@ -84,6 +86,14 @@ function tokensOf(session) {
   };
 }
 
+// The code the newest CreateAuthChallenge of a pool made, from the Lambda host's events file
+// (conformance/lambda_support.py): {events: path, pool: id}.
+function lastCustomCode({ events, pool }) {
+  const made = require('fs').readFileSync(events, 'utf8').split('\n').filter(Boolean).map(JSON.parse)
+    .filter((r) => r.fn === 'create' && r.event.userPoolId === pool);
+  return made[made.length - 1].event.response.privateChallengeParameters.answer;
+}
+
 function attributeList(attrs) {
   return Object.entries(attrs || {}).map(([Name, Value]) => new CognitoUserAttribute({ Name, Value }));
 }
@@ -118,7 +128,14 @@ const OPS = {
           }
           ctx.user.sendMFACode(step.totpCode || totp(step.totpSecret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
         },
-        customChallenge() { reject(new Error('unexpected custom challenge')); },
+        customChallenge(parameters) {
+          challenge = { name: 'CUSTOM_CHALLENGE', parameters };
+          if (!step.customAnswersFrom) {
+            resolve({ challenge });
+            return;
+          }
+          ctx.user.sendCustomChallengeAnswer(lastCustomCode(step.customAnswersFrom), callbacks);
+        },
         mfaSetup(name, parameters) {
           challenge = { name, parameters };
           if (!step.setupMfa) {

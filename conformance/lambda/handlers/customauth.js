@@ -8,7 +8,16 @@ exports.define = async (event) => {
   record("define", event);
   const session = event.request.session;
   const last = session[session.length - 1];
-  if (last && last.challengeResult === true) {
+  if (last && last.challengeName === "SRP_A") {
+    // A client that starts with its password (CUSTOM_AUTH with SRP_A): check it first.
+    event.response.issueTokens = false;
+    event.response.failAuthentication = false;
+    event.response.challengeName = "PASSWORD_VERIFIER";
+  } else if (last && last.challengeName === "PASSWORD_VERIFIER" && last.challengeResult === true) {
+    event.response.issueTokens = false;
+    event.response.failAuthentication = false;
+    event.response.challengeName = "CUSTOM_CHALLENGE";
+  } else if (last && last.challengeResult === true) {
     event.response.issueTokens = true;
     event.response.failAuthentication = false;
   } else if (session.length >= 3) {

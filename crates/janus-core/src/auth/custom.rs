@@ -2,6 +2,9 @@
 //! reads the challenges so far and says what comes next (a challenge, tokens, or failure);
 //! CreateAuthChallenge makes a CUSTOM_CHALLENGE (public parameters to the client, private ones
 //! kept); VerifyAuthChallengeResponse judges the client's ANSWER against the private ones.
+//! A client may start with its password (`SRP_A` with `CHALLENGE_NAME: SRP_A`, as
+//! amazon-cognito-identity-js and Amplify's CUSTOM_WITH_SRP do): Define then sees
+//! `SRP_A` and may ask for PASSWORD_VERIFIER, after which it sees that step too.
 //! The state between steps — the history and the private parameters (which hold the expected
 //! answer) — travels sealed in the Session, never readable by the client, and each Session is
 //! answered once (the replicated one-time mark the MFA codes use), so an answer cannot be
@@ -46,6 +49,10 @@ pub struct CustomState {
     pub metadata: Option<String>,
 }
 
+fn step(name: &str, result: bool) -> ChallengeResult {
+    ChallengeResult { challenge_name: name.into(), challenge_result: result, challenge_metadata: None }
+}
+
 fn unrecognizable() -> Error {
     Error::InvalidLambdaResponseException("Unrecognizable lambda output".into())
 }
@@ -63,8 +70,8 @@ fn string_params(v: Option<&Value>) -> Result<Map<String, Value>> {
 }
 
 impl Services {
-    /// InitiateAuth CUSTOM_AUTH.
-    pub fn custom_start(&self, ctx: &Ctx, username: &str) -> Result<Outcome> {
+    /// InitiateAuth CUSTOM_AUTH; `srp_a`: the client starts with a password step (SRP_A).
+    pub fn custom_start(&self, ctx: &Ctx, username: &str, srp_a: Option<&str>) -> Result<Outcome> {
         let triggers =
             [Trigger::DefineAuthChallenge, Trigger::CreateAuthChallenge, Trigger::VerifyAuthChallengeResponse];
         if triggers.iter().any(|t| self.trigger_function(&ctx.pool, *t).is_none()) {
@@ -79,7 +86,19 @@ impl Services {
         };
         self.pre_authentication(ctx, username, Some(&user))?;
         self.custom_usable(&user)?;
-        self.custom_next(ctx, &user, Vec::new())
+        match srp_a {
+            Some(a) => {
+                self.srp.check_a(a)?;
+                let history = vec![step("SRP_A", true)];
+                self.custom_decide(ctx, &user, history, Some(a))
+            }
+            None => self.custom_next(ctx, &user, Vec::new()),
+        }
+    }
+
+    /// The password step of a CUSTOM_AUTH sign-in passed: back to DefineAuthChallenge.
+    pub(crate) fn custom_after_password(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
+        self.custom_next(ctx, user, vec![step("SRP_A", true), step("PASSWORD_VERIFIER", true)])
     }
 
     /// RespondToAuthChallenge CUSTOM_CHALLENGE.
@@ -131,6 +150,18 @@ impl Services {
 
     /// Ask DefineAuthChallenge what follows `history`, and do it.
     fn custom_next(&self, ctx: &Ctx, user: &User, history: Vec<ChallengeResult>) -> Result<Outcome> {
+        self.custom_decide(ctx, user, history, None)
+    }
+
+    /// [`Self::custom_next`]; right after SRP_A (`srp_a` set) Define may ask for the password
+    /// (PASSWORD_VERIFIER).
+    fn custom_decide(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        history: Vec<ChallengeResult>,
+        srp_a: Option<&str>,
+    ) -> Result<Outcome> {
         let attributes = event_attributes(user);
         let event = Event {
             source: "DefineAuthChallenge_Authentication",
@@ -156,12 +187,14 @@ impl Services {
                 _ => self.finish_sign_in(ctx, user),
             };
         }
-        match decision.get("challengeName").and_then(Value::as_str) {
-            Some(CHALLENGE) => self.custom_challenge(ctx, user, history),
-            Some(other) => Err(Error::InvalidLambdaResponseException(format!(
-                "DefineAuthChallenge chose {other}: Janus's custom authentication runs CUSTOM_CHALLENGE steps only."
+        match (decision.get("challengeName").and_then(Value::as_str), srp_a) {
+            (Some(CHALLENGE), _) => self.custom_challenge(ctx, user, history),
+            (Some("PASSWORD_VERIFIER"), Some(a)) => self.srp_begin(ctx, &user.username, a, true),
+            (Some(other), _) => Err(Error::InvalidLambdaResponseException(format!(
+                "DefineAuthChallenge chose {other}: Janus's custom authentication runs CUSTOM_CHALLENGE steps, \
+                 and PASSWORD_VERIFIER right after SRP_A."
             ))),
-            None => Err(unrecognizable()),
+            (None, _) => Err(unrecognizable()),
         }
     }
 

@@ -172,12 +172,8 @@ impl Services {
             "CUSTOM_AUTH" => {
                 let username = param(p, "USERNAME")?;
                 client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
-                if p.contains_key("SRP_A") {
-                    return Err(Error::invalid(
-                        "CUSTOM_AUTH with SRP_A (a password step first) is not supported by Janus yet.",
-                    ));
-                }
-                self.custom_start(&ctx, username)
+                let srp_a = p.get("SRP_A").filter(|_| p.get("CHALLENGE_NAME").is_some_and(|c| c == "SRP_A"));
+                self.custom_start(&ctx, username, srp_a.map(String::as_str))
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 let refreshed = self.refresh(&ctx, param(p, "REFRESH_TOKEN")?, Some(p.get("SECRET_HASH")), false)?;

@@ -30,6 +30,9 @@ pub struct SrpState {
     pub b: String,
     pub big_b: String,
     pub exp_ms: i64,
+    /// A CUSTOM_AUTH sign-in's password step: DefineAuthChallenge decides what follows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
 }
 
 /// A challenge session (NEW_PASSWORD_REQUIRED, the MFA challenges, MFA_SETUP, CUSTOM_CHALLENGE).

@@ -41,11 +41,17 @@ impl Services {
 
     /// InitiateAuth with USER_SRP_AUTH: answer PASSWORD_VERIFIER.
     pub fn srp_start(&self, ctx: &Ctx, username: &str, a_hex: &str) -> Result<Outcome> {
+        self.srp_begin(ctx, username, a_hex, false)
+    }
+
+    /// The PASSWORD_VERIFIER challenge; `custom`: of a CUSTOM_AUTH sign-in, which goes back to
+    /// DefineAuthChallenge once the password is proven.
+    pub(crate) fn srp_begin(&self, ctx: &Ctx, username: &str, a_hex: &str, custom: bool) -> Result<Outcome> {
         self.srp.check_a(a_hex)?;
         let user = users::find(&*self.store.read()?, &ctx.pool, username)?;
         let hide = password::prevents_existence_errors(ctx);
-        if user.is_some() || hide {
-            self.pre_authentication(ctx, username, user.as_ref())?;
+        if (user.is_some() || hide) && !custom {
+            self.pre_authentication(ctx, username, user.as_ref())?; // a custom sign-in ran it already
         }
         match &user {
             // Hiding existence, a disabled or locked user's state shows only at the proof.
@@ -76,6 +82,7 @@ impl Services {
             b: eph.b,
             big_b: eph.big_b.clone(),
             exp_ms: self.now_ms() + HANDSHAKE_MS,
+            custom,
         };
         let block = sealed::seal_srp(&ctx.keys, &state, &*self.rng)?;
         let parameters = BTreeMap::from([
@@ -125,6 +132,9 @@ impl Services {
             return Err(Error::NotAuthorizedException("User is disabled.".into()));
         }
         self.check_temporary_expiry(ctx, &user)?;
+        if state.custom {
+            return self.custom_after_password(ctx, &user);
+        }
         self.after_authentication(ctx, &user)
     }
 }
