@@ -17,6 +17,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 from pycognito.aws_srp import AWSSRP
@@ -289,6 +290,11 @@ def test_pre_token_generation_v3_shapes_machine_tokens_and_v2_does_not(trig):
             [event] = trig.host.events("tokenv3", userPoolId=pool)
             envelope(event, pool, "TokenGeneration_ClientCredentials", m2m["ClientId"], m2m["ClientId"], "3")
             assert event["request"]["scopes"] == ["orders/read"] and "userAttributes" not in event["request"]
+            r = requests.post(f"{trig.server.endpoint}/oauth/{pool}/oauth2/token", timeout=10, data={
+                "grant_type": "client_credentials", "client_id": m2m["ClientId"],
+                "client_secret": m2m["ClientSecret"], "aws_client_metadata": json.dumps({"job": "nightly"})})
+            assert r.status_code == 200, r.text
+            assert trig.host.events("tokenv3", userPoolId=pool)[-1]["request"]["clientMetadata"] == {"job": "nightly"}
         else:
             assert "caller" not in c and c["scope"] == "orders/read"
             assert trig.host.events("tokenv2", userPoolId=pool) == []

@@ -31,6 +31,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// `aws_client_metadata`: JSON of string pairs, PreTokenGeneration's `clientMetadata`.
+    pub aws_client_metadata: Option<String>,
 }
 
 /// What the token endpoint answers.
@@ -67,7 +69,12 @@ impl Services {
     /// Run a token request at `pool`'s token endpoint.
     pub fn token(&self, pool: &Pool, r: &TokenRequest) -> OAuthResult<Issued> {
         self.check_access(pool, "Token", Access::UserRead)?;
-        let ctx = self.token_client(pool, r.client_id.as_deref(), r.client_secret.as_deref())?;
+        let mut ctx = self.token_client(pool, r.client_id.as_deref(), r.client_secret.as_deref())?;
+        if let Some(m) = &r.aws_client_metadata {
+            ctx.metadata = serde_json::from_str(m).map_err(|_| {
+                OAuthError::InvalidRequest("aws_client_metadata must be a JSON object of strings.".into())
+            })?;
+        }
         match r.grant_type.as_deref() {
             Some("authorization_code") => self.code_grant(&ctx, r),
             Some("refresh_token") => self.refresh_grant(&ctx, r),

@@ -65,59 +65,30 @@ pub struct Minting<'a> {
     pub groups: &'a mut GroupClaims,
 }
 
-/// Claims a function may neither add, override nor suppress in an ID token.
-const FIXED_ID: &[&str] = &[
-    "acr",
-    "amr",
-    "at_hash",
-    "aud",
-    "auth_time",
-    "azp",
-    "cognito:username",
-    "exp",
-    "iat",
-    "identities",
-    "iss",
-    "jti",
-    "nbf",
-    "nonce",
-    "origin_jti",
-    "sub",
-    "token_use",
-    "event_id",
-];
-
-/// Claims a function may neither add, override nor suppress in an access token.
-const FIXED_ACCESS: &[&str] = &[
-    "acr",
-    "amr",
-    "aud",
-    "auth_time",
-    "azp",
-    "client_id",
-    "exp",
-    "iat",
-    "identities",
-    "iss",
-    "jti",
-    "nbf",
-    "nonce",
-    "origin_jti",
-    "scope",
-    "sub",
-    "token_use",
-    "username",
-    "version",
-    "event_id",
-    "device_key",
-];
-
-fn fixed(list: &[&str], claim: &str) -> bool {
-    list.contains(&claim) || claim.starts_with("cognito:")
+/// Which token claims are changed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Id,
+    Access,
 }
+
+/// Claims a function may neither add, override nor suppress, in either token (the developer
+/// guide's claims reference), and those of one token only.
+#[rustfmt::skip]
+const FIXED: &[&str] = &[
+    "acr", "amr", "aud", "auth_time", "azp", "exp", "iat", "identities", "iss", "jti", "nbf", "nonce", "origin_jti",
+    "sub", "token_use", "event_id",
+];
+const FIXED_ID: &[&str] = &["at_hash"];
+const FIXED_ACCESS: &[&str] = &["client_id", "scope", "username", "version", "device_key"];
 
 /// Attributes the ID token carries as plain values (never objects or arrays).
 const SCALAR_ID: &[&str] = &["email_verified", "phone_number_verified", "updated_at", "address"];
+
+fn fixed(token: Token, claim: &str) -> bool {
+    let own = if token == Token::Id { FIXED_ID } else { FIXED_ACCESS };
+    FIXED.contains(&claim) || own.contains(&claim) || claim.starts_with("cognito:")
+}
 
 fn unrecognizable() -> Error {
     Error::InvalidLambdaResponseException("Unrecognizable lambda output".into())
@@ -146,12 +117,12 @@ fn strings(v: Option<&Value>) -> Result<Option<Vec<String>>> {
 fn apply_claims(
     claims: &mut Map<String, Value>,
     detail: &Map<String, Value>,
-    fixed_list: &[&str],
+    token: Token,
     any_json: bool,
 ) -> Result<()> {
     if let Some(add) = object(detail.get("claimsToAddOrOverride"))? {
         for (k, v) in add {
-            if fixed_list == FIXED_ID && SCALAR_ID.contains(&k.as_str()) && (v.is_object() || v.is_array()) {
+            if token == Token::Id && SCALAR_ID.contains(&k.as_str()) && (v.is_object() || v.is_array()) {
                 return Err(unrecognizable());
             }
             if k.starts_with("dev:") {
@@ -164,13 +135,13 @@ fn apply_claims(
                 _ if any_json => v.clone(),
                 _ => return Err(unrecognizable()),
             };
-            if !fixed(fixed_list, k) {
+            if !fixed(token, k) {
                 claims.insert(k.clone(), v);
             }
         }
     }
     for k in strings(detail.get("claimsToSuppress"))?.unwrap_or_default() {
-        if !fixed(fixed_list, &k) {
+        if !fixed(token, &k) {
             claims.remove(&k);
         }
     }
@@ -269,19 +240,19 @@ impl Services {
         if c.version == TokenVersion::V1 {
             suppress_groups(t.groups, detail)?;
             if let Some(id) = t.id {
-                apply_claims(id, detail, FIXED_ID, false)?;
+                apply_claims(id, detail, Token::Id, false)?;
             }
             return Ok(());
         }
         if let Some(d) = object(detail.get("idTokenGeneration"))? {
             suppress_groups(t.groups, d)?;
             if let Some(id) = t.id {
-                apply_claims(id, d, FIXED_ID, true)?;
+                apply_claims(id, d, Token::Id, true)?;
             }
         }
         if let Some(d) = object(detail.get("accessTokenGeneration"))? {
             suppress_groups(t.groups, d)?;
-            apply_claims(t.access, d, FIXED_ACCESS, true)?;
+            apply_claims(t.access, d, Token::Access, true)?;
             apply_scopes(t.access, d)?;
         }
         Ok(())
@@ -302,16 +273,16 @@ mod tests {
         let detail =
             map(json!({"claimsToAddOrOverride": {"sub": "evil", "tenant": "t1", "n": 3, "cognito:groups": "x"},
                                 "claimsToSuppress": ["email", "iss"]}));
-        apply_claims(&mut claims, &detail, FIXED_ID, false).unwrap();
+        apply_claims(&mut claims, &detail, Token::Id, false).unwrap();
         assert_eq!(Value::Object(claims), json!({"sub": "s", "iss": "i", "tenant": "t1", "n": "3"}));
     }
 
     #[test]
     fn v1_claims_are_text_and_v2_take_json() {
         let detail = map(json!({"claimsToAddOrOverride": {"o": {"a": [1]}}}));
-        assert!(apply_claims(&mut Map::new(), &detail, FIXED_ID, false).is_err());
+        assert!(apply_claims(&mut Map::new(), &detail, Token::Id, false).is_err());
         let mut claims = Map::new();
-        apply_claims(&mut claims, &detail, FIXED_ID, true).unwrap();
+        apply_claims(&mut claims, &detail, Token::Id, true).unwrap();
         assert_eq!(claims["o"], json!({"a": [1]}));
     }
 

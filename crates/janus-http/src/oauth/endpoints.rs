@@ -95,6 +95,7 @@ fn token_request(headers: &HeaderMap, f: &[(String, String)]) -> Result<TokenReq
         code_verifier: field(f, "code_verifier"),
         refresh_token: field(f, "refresh_token"),
         scope: field(f, "scope"),
+        aws_client_metadata: field(f, "aws_client_metadata"),
     };
     if let Some((id, secret)) = basic_auth(headers) {
         if r.client_secret.is_some() || r.client_id.as_ref().is_some_and(|c| *c != id) {
