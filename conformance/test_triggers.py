@@ -43,11 +43,11 @@ class Triggers:
                                    config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
         self.outbox = Outbox(server.data_dir)
 
-    def pool(self, **lambda_config) -> tuple[str, str]:
-        """A pool whose LambdaConfig names the host's functions; (pool id, client id)."""
+    def pool(self, settings: dict | None = None, **lambda_config) -> tuple[str, str]:
+        """A pool (with `settings`) whose LambdaConfig names the host's functions; (pool id, client id)."""
         config = {k: (LambdaHost.arn(v) if isinstance(v, str) else v) for k, v in lambda_config.items()}
         pool = self.admin.create_user_pool(PoolName=unique("trig"), AutoVerifiedAttributes=["email"],
-                                           LambdaConfig=config)["UserPool"]["Id"]
+                                           LambdaConfig=config, **(settings or {}))["UserPool"]["Id"]
         return pool, make_app_client(self.admin, pool, flows=[*ALL_FLOWS, "ALLOW_CUSTOM_AUTH"])["ClientId"]
 
 
@@ -122,6 +122,16 @@ def test_pre_sign_up_auto_confirms_and_verifies(trig):
         "Phone or email cannot be auto verified, when user is not being auto confirmed."
     with raises_code("UserNotFoundException"):
         trig.admin.admin_get_user(UserPoolId=pool, Username=odd)
+
+
+def test_pre_sign_up_names_the_stored_user_in_an_email_username_pool(trig):
+    pool, client = trig.pool({"UsernameAttributes": ["email"]}, PreSignUp="presignup")
+    email = f"{unique('u')}@auto.example"
+    out = trig.public.sign_up(ClientId=client, Username=email, Password=GOOD_PASSWORD)
+    [event] = trig.host.events("presignup", userPoolId=pool)
+    stored = trig.admin.admin_get_user(UserPoolId=pool, Username=email)["Username"]
+    assert event["userName"] == stored == out["UserSub"] != email
+    assert event["request"]["userAttributes"] == {"email": email}
 
 
 def test_pre_sign_up_runs_for_admin_create_user(trig):

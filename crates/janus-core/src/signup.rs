@@ -99,7 +99,7 @@ impl Services {
             pool,
             &SigningUp {
                 source: "PreSignUp_SignUp",
-                username: &input.username,
+                username: &username,
                 client_id: Some(ctx.client.id.as_str()),
                 attributes: &attributes,
                 validation: &validation,

@@ -31,7 +31,8 @@ pub struct PreSignUpAnswer {
 pub struct SigningUp<'a> {
     /// `PreSignUp_SignUp` or `PreSignUp_AdminCreateUser`.
     pub source: &'static str,
-    /// The user name as given.
+    /// The user name to be stored (for a pool that signs in by email or phone, the generated
+    /// one, as Cognito's events carry it).
     pub username: &'a str,
     /// The app client (SignUp), if any.
     pub client_id: Option<&'a str>,

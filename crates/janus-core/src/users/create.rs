@@ -104,7 +104,7 @@ impl Services {
         let validation = to_map(pairs(&input.validation_data));
         let signing_up = SigningUp {
             source: "PreSignUp_AdminCreateUser",
-            username: &input.username,
+            username: &username,
             client_id: None,
             attributes: &attributes,
             validation: &validation,
