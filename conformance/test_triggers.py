@@ -379,6 +379,41 @@ def test_custom_auth_fails_after_three_wrong_answers_and_runs_for_admins(trig):
     assert "AccessToken" in out["AuthenticationResult"]
 
 
+def test_custom_auth_hides_unknown_users_when_the_client_does(trig):
+    """With PreventUserExistenceErrors an unknown name gets challenges like a real user
+    (userNotFound: true), its sessions are used once like a real user's, and it never signs in."""
+    pool, _ = trig.pool(**CUSTOM)
+    client = make_app_client(trig.admin, pool, flows=["ALLOW_CUSTOM_AUTH"],
+                             PreventUserExistenceErrors="ENABLED")["ClientId"]
+    real = make_user(trig.admin, pool)
+    answers = {}
+    for name in (real, unique("ghost")):
+        first = trig.public.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": name})
+        assert first["ChallengeName"] == "CUSTOM_CHALLENGE"
+        assert first["ChallengeParameters"] == {"hint": "the code we sent", "USERNAME": name}
+        again = trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                                      Session=first["Session"],
+                                                      ChallengeResponses={"USERNAME": name, "ANSWER": "000000"})
+        assert again["ChallengeName"] == "CUSTOM_CHALLENGE"
+        with raises_code("NotAuthorizedException") as e:
+            trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                                  Session=first["Session"],
+                                                  ChallengeResponses={"USERNAME": name, "ANSWER": "000000"})
+        answers[name] = e.value.response["Error"]["Message"]
+    assert len(set(answers.values())) == 1, answers
+    ghost = [n for n in answers if n != real][0]
+    [first_define] = [d for d in trig.host.events("define", userPoolId=pool, userName=ghost)
+                      if d["request"]["session"] == []]
+    assert first_define["request"]["userNotFound"] is True and first_define["request"]["userAttributes"] == {}
+    step = trig.public.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": ghost})
+    n = len(trig.host.events("create", userPoolId=pool))
+    with raises_code("NotAuthorizedException") as e:
+        trig.public.respond_to_auth_challenge(ClientId=client, ChallengeName="CUSTOM_CHALLENGE",
+                                              Session=step["Session"],
+                                              ChallengeResponses={"USERNAME": ghost, "ANSWER": custom_code(trig, pool, n)})
+    assert e.value.response["Error"]["Message"] == "Incorrect username or password."
+
+
 def test_custom_auth_after_the_password_with_amazon_cognito_identity_js(trig):
     """The library's CUSTOM_AUTH with a password: SRP_A, PASSWORD_VERIFIER, then the code."""
     node_dir = Path(__file__).resolve().parent / "node"

@@ -11,7 +11,9 @@
 //!   a per-process keyed hash of (pool, user key), so it holds no more than [`SLOTS`] entries
 //!   whatever an attacker sends (two names may share a slot; nobody can choose which);
 //! - padded time ([`Decoys::pad`]): a simulated answer waits until the median of the last
-//!   real answers of that operation in that pool (which write the store and send mail).
+//!   real answers of that operation in that pool (which write the store and send mail);
+//! - single use of a simulated challenge session ([`Decoys::use_mark`]), as a real user's
+//!   session is used once: the newest mark per slot of a second fixed-size table.
 //!
 //! The table and the timings live in memory: a restart, or another node, starts them afresh.
 
@@ -39,6 +41,7 @@ const MAX_TIMED_POOLS: usize = 10_000;
 pub(crate) struct Decoys {
     hasher: std::collections::hash_map::RandomState,
     budgets: Mutex<Vec<CodeBudget>>,
+    marks: Mutex<Vec<i64>>,
     timings: Mutex<HashMap<(PoolId, &'static str), VecDeque<Duration>>>,
 }
 
@@ -47,6 +50,7 @@ impl Default for Decoys {
         Self {
             hasher: Default::default(),
             budgets: Mutex::new(vec![CodeBudget::default(); SLOTS]),
+            marks: Mutex::new(vec![0; SLOTS]),
             timings: Mutex::default(),
         }
     }
@@ -92,6 +96,18 @@ impl Decoys {
         } else {
             Err(codes::limit_exceeded())
         }
+    }
+
+    /// Use a simulated session of a name without an account, issued at `mark`: true the first
+    /// time (and for a newer session), false when it, or a newer one, was used already.
+    pub(crate) fn use_mark(&self, pool: &PoolId, key: &UserKey, mark: i64) -> bool {
+        let slot = (self.hasher.hash_one((pool, key)) as usize) % SLOTS;
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
+        if mark <= marks[slot] {
+            return false;
+        }
+        marks[slot] = mark;
+        true
     }
 
     /// A simulated delivery for `name` (see the module's header).

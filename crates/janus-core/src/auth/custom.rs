@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-use janus_types::{Error, Result, User, UserStatus};
+use janus_types::{Error, Result, User, UserKey, UserStatus};
 
 use super::sealed::{self, Session};
 use super::{lockout, param, Ctx, Outcome};
@@ -47,6 +47,37 @@ pub struct CustomState {
     pub private: Map<String, Value>,
     /// CreateAuthChallenge's `challengeMetadata`.
     pub metadata: Option<String>,
+    /// The name signed in as, when the pool has no such user and the app client hides that
+    /// (the challenge runs anyway, `userNotFound: true`, and ends in a wrong-password answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+}
+
+/// Whom a custom sign-in is for.
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    User(&'a User),
+    /// No such user; the app client hides that.
+    Unknown(&'a str),
+}
+
+impl Who<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Who::User(u) => &u.username,
+            Who::Unknown(n) => n,
+        }
+    }
+
+    /// `userAttributes`, `userNotFound` and the rest of a request.
+    fn request(&self, mut rest: Value) -> Value {
+        rest["userAttributes"] = match self {
+            Who::User(u) => event_attributes(u),
+            Who::Unknown(_) => json!({}),
+        };
+        rest["userNotFound"] = json!(matches!(self, Who::Unknown(_)));
+        rest
+    }
 }
 
 fn step(name: &str, result: bool) -> ChallengeResult {
@@ -77,28 +108,33 @@ impl Services {
         if triggers.iter().any(|t| self.trigger_function(&ctx.pool, *t).is_none()) {
             return Err(Error::invalid("Custom auth lambda trigger is not configured for the user pool."));
         }
-        let Some(user) = users::find(&*self.store.read()?, &ctx.pool, username)? else {
-            return Err(if super::password::prevents_existence_errors(ctx) {
-                Error::bad_credentials()
-            } else {
-                Error::user_not_found()
-            });
+        let found = users::find(&*self.store.read()?, &ctx.pool, username)?;
+        let hide = super::password::prevents_existence_errors(ctx);
+        let who = match &found {
+            Some(user) => Who::User(user),
+            None if hide => Who::Unknown(username),
+            None => return Err(Error::user_not_found()),
         };
-        self.pre_authentication(ctx, username, Some(&user))?;
-        self.custom_usable(&user)?;
-        match srp_a {
-            Some(a) => {
+        self.pre_authentication(ctx, username, found.as_ref())?;
+        if let Who::User(user) = who {
+            self.custom_usable(user)?;
+        }
+        match (srp_a, who) {
+            (Some(a), Who::User(_)) => {
                 self.srp.check_a(a)?;
-                let history = vec![step("SRP_A", true)];
-                self.custom_decide(ctx, &user, history, Some(a))
+                self.custom_decide(ctx, who, vec![step("SRP_A", true)], Some(a))
             }
-            None => self.custom_next(ctx, &user, Vec::new()),
+            // Without an account there is no password to check: a wrong-password answer, as
+            // the PASSWORD_VERIFIER step of a real account would give a wrong password.
+            (Some(_), Who::Unknown(_)) => Err(Error::bad_credentials()),
+            (None, _) => self.custom_decide(ctx, who, Vec::new(), None),
         }
     }
 
     /// The password step of a CUSTOM_AUTH sign-in passed: back to DefineAuthChallenge.
     pub(crate) fn custom_after_password(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
-        self.custom_next(ctx, user, vec![step("SRP_A", true), step("PASSWORD_VERIFIER", true)])
+        let history = vec![step("SRP_A", true), step("PASSWORD_VERIFIER", true)];
+        self.custom_decide(ctx, Who::User(user), history, None)
     }
 
     /// RespondToAuthChallenge CUSTOM_CHALLENGE.
@@ -111,21 +147,33 @@ impl Services {
             return Err(Error::NotAuthorizedException("Invalid session for the user, session is expired.".into()));
         }
         let state = s.custom.clone().ok_or_else(invalid_session)?;
-        let user = self.store.read()?.user(&ctx.pool.id, &s.user)?.ok_or_else(invalid_session)?;
-        self.custom_usable(&user)?;
-        if s.issued_ms <= self.used_mark(&ctx.pool, &user, CodeKind::Otp)?
-            || !self.use_code(&ctx.pool, &user, CodeKind::Otp, s.issued_ms)?
-        {
+        let user = match &state.unknown {
+            Some(_) => None,
+            None => Some(self.store.read()?.user(&ctx.pool.id, &s.user)?.ok_or_else(invalid_session)?),
+        };
+        let who = match (&user, &state.unknown) {
+            (Some(u), _) => Who::User(u),
+            (None, Some(name)) => Who::Unknown(name),
+            (None, None) => return Err(invalid_session()),
+        };
+        let fresh = match who {
+            Who::User(u) => {
+                self.custom_usable(u)?;
+                s.issued_ms > self.used_mark(&ctx.pool, u, CodeKind::Otp)?
+                    && self.use_code(&ctx.pool, u, CodeKind::Otp, s.issued_ms)?
+            }
+            Who::Unknown(_) => self.decoys.use_mark(&ctx.pool.id, &s.user, s.issued_ms),
+        };
+        if !fresh {
             return Err(invalid_session());
         }
         let answer = param(r, "ANSWER")?;
         let event = Event {
             source: "VerifyAuthChallengeResponse_Authentication",
-            user_name: &user.username,
+            user_name: who.name(),
             client_id: Some(ctx.client.id.as_str()),
             request: with_metadata(
-                json!({"userAttributes": event_attributes(&user), "privateChallengeParameters": state.private,
-                       "challengeAnswer": answer, "userNotFound": false}),
+                who.request(json!({"privateChallengeParameters": state.private, "challengeAnswer": answer})),
                 &ctx.metadata,
             ),
             response: json!({"answerCorrect": null}),
@@ -138,7 +186,7 @@ impl Services {
             challenge_result: correct,
             challenge_metadata: state.metadata,
         });
-        self.custom_next(ctx, &user, history)
+        self.custom_decide(ctx, who, history, None)
     }
 
     fn custom_usable(&self, user: &User) -> Result<()> {
@@ -148,32 +196,31 @@ impl Services {
         lockout::check(user, self.now_ms())
     }
 
-    /// Ask DefineAuthChallenge what follows `history`, and do it.
-    fn custom_next(&self, ctx: &Ctx, user: &User, history: Vec<ChallengeResult>) -> Result<Outcome> {
-        self.custom_decide(ctx, user, history, None)
-    }
-
-    /// [`Self::custom_next`]; right after SRP_A (`srp_a` set) Define may ask for the password
-    /// (PASSWORD_VERIFIER).
+    /// Ask DefineAuthChallenge what follows `history`, and do it; right after SRP_A
+    /// (`srp_a` set) it may ask for the password (PASSWORD_VERIFIER).
     fn custom_decide(
         &self,
         ctx: &Ctx,
-        user: &User,
+        who: Who<'_>,
         history: Vec<ChallengeResult>,
         srp_a: Option<&str>,
     ) -> Result<Outcome> {
-        let attributes = event_attributes(user);
         let event = Event {
             source: "DefineAuthChallenge_Authentication",
-            user_name: &user.username,
+            user_name: who.name(),
             client_id: Some(ctx.client.id.as_str()),
-            request: with_metadata(
-                json!({"userAttributes": attributes, "session": history, "userNotFound": false}),
-                &ctx.metadata,
-            ),
+            request: with_metadata(who.request(json!({"session": history})), &ctx.metadata),
             response: json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
         };
         let decision = self.run_trigger(&ctx.pool, Trigger::DefineAuthChallenge, event)?.unwrap_or_default();
+        let user = match who {
+            Who::User(u) => u,
+            // Whatever the function decides, a name without an account never signs in.
+            Who::Unknown(_) if flag(&decision, "failAuthentication")? || flag(&decision, "issueTokens")? => {
+                return Err(Error::bad_credentials())
+            }
+            Who::Unknown(_) => return self.custom_challenge(ctx, who, history),
+        };
         if flag(&decision, "failAuthentication")? {
             self.record_failure(&ctx.pool.id, user)?;
             return Err(Error::bad_credentials());
@@ -188,7 +235,7 @@ impl Services {
             };
         }
         match (decision.get("challengeName").and_then(Value::as_str), srp_a) {
-            (Some(CHALLENGE), _) => self.custom_challenge(ctx, user, history),
+            (Some(CHALLENGE), _) => self.custom_challenge(ctx, who, history),
             (Some("PASSWORD_VERIFIER"), Some(a)) => self.srp_begin(ctx, &user.username, a, true),
             (Some(other), _) => Err(Error::InvalidLambdaResponseException(format!(
                 "DefineAuthChallenge chose {other}: Janus's custom authentication runs CUSTOM_CHALLENGE steps, \
@@ -198,16 +245,12 @@ impl Services {
         }
     }
 
-    fn custom_challenge(&self, ctx: &Ctx, user: &User, history: Vec<ChallengeResult>) -> Result<Outcome> {
+    fn custom_challenge(&self, ctx: &Ctx, who: Who<'_>, history: Vec<ChallengeResult>) -> Result<Outcome> {
         let event = Event {
             source: "CreateAuthChallenge_Authentication",
-            user_name: &user.username,
+            user_name: who.name(),
             client_id: Some(ctx.client.id.as_str()),
-            request: with_metadata(
-                json!({"userAttributes": event_attributes(user), "challengeName": CHALLENGE, "session": history,
-                       "userNotFound": false}),
-                &ctx.metadata,
-            ),
+            request: with_metadata(who.request(json!({"challengeName": CHALLENGE, "session": history})), &ctx.metadata),
             response: json!({"publicChallengeParameters": null, "privateChallengeParameters": null,
                              "challengeMetadata": null}),
         };
@@ -219,13 +262,17 @@ impl Services {
             Some(Value::String(m)) => Some(m.clone()),
             Some(_) => return Err(unrecognizable()),
         };
+        let (key, unknown) = match who {
+            Who::User(u) => (u.key.clone(), None),
+            Who::Unknown(n) => (UserKey::of(n, ctx.pool.config.case_sensitive()), Some(n.to_owned())),
+        };
         let now = self.now_ms();
-        let mut s = Session::new(CHALLENGE, ctx, &user.key, now, sealed::session_validity_ms(&ctx.client));
-        s.custom = Some(CustomState { history, private, metadata });
+        let mut s = Session::new(CHALLENGE, ctx, &key, now, sealed::session_validity_ms(&ctx.client));
+        s.custom = Some(CustomState { history, private, metadata, unknown });
         let session = sealed::seal_session(&ctx.keys, &s, &*self.rng)?;
         let mut parameters: BTreeMap<String, String> =
             public.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
-        parameters.insert("USERNAME".into(), user.username.clone());
+        parameters.insert("USERNAME".into(), who.name().to_owned());
         Ok(Outcome::Challenge { name: CHALLENGE.into(), session: Some(session), parameters })
     }
 }
