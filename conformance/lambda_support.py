@@ -45,6 +45,13 @@ class LambdaHost:
         return [r["event"] for r in found
                 if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
 
+    def functions(self, function: str, **match) -> list[str]:
+        """The deployed function names that ran `function`'s handler for the matching events."""
+        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
+        found = [json.loads(line) for line in lines if line.strip()]
+        return [r["functionName"] for r in found
+                if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+
     def log_tail(self, n: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 

@@ -2,8 +2,8 @@
 // (and verify the email of) another, and (wrongly) verify without confirming for a third.
 const { record } = require("./record");
 
-exports.handler = async (event) => {
-  record("presignup", event);
+exports.handler = async (event, context) => {
+  record("presignup", event, context);
   const email = event.request.userAttributes.email || "";
   if (email.endsWith("@refused.example")) {
     throw new Error("Registration from this domain is not allowed.");

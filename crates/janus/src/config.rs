@@ -383,11 +383,11 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
     };
     let session_token = env("JANUS_LAMBDA_SESSION_TOKEN").or_else(|| env("AWS_SESSION_TOKEN"));
     let timeout = number("JANUS_LAMBDA_TIMEOUT_MS", f.timeout_ms)?.map_or(d.timeout, std::time::Duration::from_millis);
-    if timeout.is_zero() {
-        bail!("triggers.timeout_ms must be above 0");
+    if timeout.is_zero() || timeout > std::time::Duration::from_secs(30) {
+        bail!("triggers.timeout_ms must be between 1 and 30000 (Cognito's is 5000)");
     }
     let attempts =
-        number("JANUS_LAMBDA_ATTEMPTS", f.attempts.map(u64::from))?.map_or(d.attempts, |n| n.clamp(1, 10) as u32);
+        number("JANUS_LAMBDA_ATTEMPTS", f.attempts.map(u64::from))?.map_or(d.attempts, |n| n.clamp(1, 3) as u32);
     Ok(janus_core::triggers::invoke::LambdaSettings {
         endpoint,
         functions,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-use janus_types::{Error, Result, User, UserKey, UserStatus};
+use janus_types::{Error, Result, User, UserKey};
 
 use super::sealed::{self, Session};
 use super::{lockout, param, Ctx, Outcome};
@@ -110,24 +110,24 @@ impl Services {
         }
         let found = users::find(&*self.store.read()?, &ctx.pool, username)?;
         let hide = super::password::prevents_existence_errors(ctx);
+        self.pre_authentication(ctx, username, found.as_ref())?;
         let who = match &found {
-            Some(user) => Who::User(user),
+            // Hiding existence, a disabled or locked user is run like an unknown name (its
+            // state would otherwise show), and never signs in.
+            Some(user) if hide && self.custom_usable(user).is_err() => Who::Unknown(username),
+            Some(user) => {
+                self.custom_usable(user)?;
+                Who::User(user)
+            }
             None if hide => Who::Unknown(username),
             None => return Err(Error::user_not_found()),
         };
-        self.pre_authentication(ctx, username, found.as_ref())?;
-        if let Who::User(user) = who {
-            self.custom_usable(user)?;
-        }
-        match (srp_a, who) {
-            (Some(a), Who::User(_)) => {
+        match srp_a {
+            Some(a) => {
                 self.srp.check_a(a)?;
                 self.custom_decide(ctx, who, vec![step("SRP_A", true)], Some(a))
             }
-            // Without an account there is no password to check: a wrong-password answer, as
-            // the PASSWORD_VERIFIER step of a real account would give a wrong password.
-            (Some(_), Who::Unknown(_)) => Err(Error::bad_credentials()),
-            (None, _) => self.custom_decide(ctx, who, Vec::new(), None),
+            None => self.custom_decide(ctx, who, Vec::new(), None),
         }
     }
 
@@ -158,7 +158,13 @@ impl Services {
         };
         let fresh = match who {
             Who::User(u) => {
-                self.custom_usable(u)?;
+                if let Err(e) = self.custom_usable(u) {
+                    return Err(if super::password::prevents_existence_errors(ctx) {
+                        Error::bad_credentials()
+                    } else {
+                        e
+                    });
+                }
                 s.issued_ms > self.used_mark(&ctx.pool, u, CodeKind::Otp)?
                     && self.use_code(&ctx.pool, u, CodeKind::Otp, s.issued_ms)?
             }
@@ -213,30 +219,28 @@ impl Services {
             response: json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
         };
         let decision = self.run_trigger(&ctx.pool, Trigger::DefineAuthChallenge, event)?.unwrap_or_default();
+        let fail = flag(&decision, "failAuthentication")?;
+        let issue = flag(&decision, "issueTokens")?;
         let user = match who {
-            Who::User(u) => u,
-            // Whatever the function decides, a name without an account never signs in.
-            Who::Unknown(_) if flag(&decision, "failAuthentication")? || flag(&decision, "issueTokens")? => {
-                return Err(Error::bad_credentials())
-            }
-            Who::Unknown(_) => return self.custom_challenge(ctx, who, history),
+            Who::User(u) => Some(u),
+            Who::Unknown(_) => None,
         };
-        if flag(&decision, "failAuthentication")? {
-            self.record_failure(&ctx.pool.id, user)?;
+        if fail || (issue && user.is_none()) {
+            // Whatever the function decides, a name without an account never signs in.
+            if let Some(u) = user {
+                self.record_failure(&ctx.pool.id, u)?;
+            }
             return Err(Error::bad_credentials());
         }
-        if flag(&decision, "issueTokens")? {
-            return match user.status {
-                UserStatus::Unconfirmed => Err(Error::UserNotConfirmedException("User is not confirmed.".into())),
-                UserStatus::ResetRequired => {
-                    Err(Error::PasswordResetRequiredException("Password reset required for the user".into()))
-                }
-                _ => self.finish_sign_in(ctx, user),
-            };
+        if let (true, Some(u)) = (issue, user) {
+            // The user's state decides what is left, as after a password: a new password,
+            // then the pool's MFA — a custom sign-in never skips the second factor.
+            return self.after_authentication(ctx, u);
         }
         match (decision.get("challengeName").and_then(Value::as_str), srp_a) {
             (Some(CHALLENGE), _) => self.custom_challenge(ctx, who, history),
-            (Some("PASSWORD_VERIFIER"), Some(a)) => self.srp_begin(ctx, &user.username, a, true),
+            // An unknown name gets the decoy handshake its password can never pass.
+            (Some("PASSWORD_VERIFIER"), Some(a)) => self.srp_begin(ctx, who.name(), a, true),
             (Some(other), _) => Err(Error::InvalidLambdaResponseException(format!(
                 "DefineAuthChallenge chose {other}: Janus's custom authentication runs CUSTOM_CHALLENGE steps, \
                  and PASSWORD_VERIFIER right after SRP_A."

@@ -38,7 +38,8 @@ impl Services {
     pub fn verify_password(&self, ctx: &Ctx, username: &str, password: &str) -> Result<User> {
         let started = std::time::Instant::now();
         let hide = prevents_existence_errors(ctx);
-        let found = match users::find(&*self.store.read()?, &ctx.pool, username)? {
+        let found = users::find(&*self.store.read()?, &ctx.pool, username)?; // no read held across the migration
+        let found = match found {
             Some(u) => Some(u),
             None => self.migrate_user(ctx, username, Some(password))?,
         };

@@ -16,6 +16,13 @@ use std::time::Duration;
 use janus_crypto::keys::sigv4::{Credentials, Signed};
 use janus_types::Clock;
 
+/// The largest answer read (Lambda's own synchronous response limit).
+const MAX_ANSWER: u64 = 6 * 1024 * 1024;
+
+/// Calls in flight at once from this process; past it a call fails at once (a slow function
+/// must not take every blocking thread of the region).
+pub const MAX_IN_FLIGHT: usize = 32;
+
 /// The cause Cognito names when a function did not answer in time.
 pub const TIMED_OUT: &str = "Socket timeout while invoking Lambda function";
 
@@ -27,6 +34,8 @@ pub enum Failure {
     /// The function could not be called: the cause, as Cognito names it in its message
     /// (`ResourceNotFoundException`, `TimeoutException`, `AccessDeniedException`, …).
     Call(String),
+    /// Its answer was too large to read.
+    Unreadable,
 }
 
 /// Invokes functions synchronously.
@@ -117,6 +126,16 @@ pub struct LambdaInvoker {
     settings: LambdaSettings,
     agent: ureq::Agent,
     clock: Arc<dyn Clock>,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// One call counted in flight while it lives.
+struct Slot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 enum Attempt {
@@ -133,7 +152,7 @@ impl LambdaInvoker {
             .http_status_as_error(false)
             .build()
             .into();
-        Self { settings, agent, clock }
+        Self { settings, agent, clock, in_flight: Default::default() }
     }
 
     /// The base URL for `f`, and whether it is AWS's own (which is sent the whole ARN).
@@ -149,12 +168,13 @@ impl LambdaInvoker {
         let name = if aws { f.arn.replace(':', "%3A") } else { f.name.clone() };
         let path = format!("/2015-03-31/functions/{name}/invocations");
         let query = match &f.qualifier {
-            Some(q) if !aws => format!("?Qualifier={q}"),
+            Some(q) if !aws => format!("Qualifier={q}"),
             _ => String::new(),
         };
+        let sep = if query.is_empty() { "" } else { "?" };
         let mut req = self
             .agent
-            .post(format!("{base}{path}{query}"))
+            .post(format!("{base}{path}{sep}{query}"))
             .header("content-type", "application/json")
             .header("x-amz-invocation-type", "RequestResponse");
         if let Some(creds) = &self.settings.credentials {
@@ -165,6 +185,7 @@ impl LambdaInvoker {
                 service: "lambda",
                 method: "POST",
                 path: &path,
+                query: &query,
                 host,
                 session_token: self.settings.session_token.as_deref(),
             };
@@ -176,7 +197,11 @@ impl LambdaInvoker {
         let mut resp = match req.send(payload) {
             Ok(r) => r,
             Err(ureq::Error::Timeout(_)) => return Attempt::Retry(TIMED_OUT.into()),
-            Err(e) => return Attempt::Retry(format!("ServiceException ({e})")),
+            Err(e) => {
+                // The cause stays in the log: the caller sees a fixed name, never hosts or TLS details.
+                tracing::warn!(function = %f.name, error = %e, "a trigger's function could not be reached");
+                return Attempt::Retry("ServiceException".into());
+            }
         };
         let status = resp.status().as_u16();
         let function_error = resp.headers().get("x-amz-function-error").is_some();
@@ -185,10 +210,16 @@ impl LambdaInvoker {
             .get("x-amzn-errortype")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(':').next().unwrap_or(v).to_owned());
-        let body = match resp.body_mut().with_config().limit(6 * 1024 * 1024).read_to_vec() {
+        // The function has run once an answer arrives: a body that cannot be read is not retried
+        // (that would run its side effects again).
+        let body = match resp.body_mut().with_config().limit(MAX_ANSWER).read_to_vec() {
             Ok(b) => b,
-            Err(ureq::Error::Timeout(_)) => return Attempt::Retry(TIMED_OUT.into()),
-            Err(e) => return Attempt::Retry(format!("ServiceException ({e})")),
+            Err(ureq::Error::Timeout(_)) => return Attempt::Failed(Failure::Call(TIMED_OUT.into())),
+            Err(ureq::Error::BodyExceedsLimit(_)) => return Attempt::Failed(Failure::Unreadable),
+            Err(e) => {
+                tracing::warn!(function = %f.name, error = %e, "a trigger's answer could not be read");
+                return Attempt::Failed(Failure::Call("ServiceException".into()));
+            }
         };
         match status {
             200 if function_error => Attempt::Failed(Failure::Function(error_message(&body))),
@@ -214,6 +245,12 @@ fn error_message(body: &[u8]) -> String {
 
 impl Invoker for LambdaInvoker {
     fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+        use std::sync::atomic::Ordering;
+        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= MAX_IN_FLIGHT {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return Err(Failure::Call("TooManyRequestsException".into()));
+        }
+        let _slot = Slot(&self.in_flight);
         let mut last = String::new();
         for _ in 0..self.settings.attempts.max(1) {
             match self.attempt(function, payload) {

@@ -5,8 +5,9 @@
 //! argon2id, never stored as sent; Cognito's password policy does not apply to it) and the
 //! operation goes on as for any user: CONFIRMED signs in, RESET_REQUIRED is told to reset.
 //! A function that raises means "no such user": Cognito's `UserNotFoundException` (`Exception
-//! migrating user in app client …`), or the usual wrong-password answer when the app client
-//! hides whether users exist. Only the primary creates users; a secondary does not migrate.
+//! migrating user in app client …`), or — when the app client hides whether users exist — the
+//! operation's usual answer for an unknown name (the decoy password check, the simulated
+//! delivery). Only the primary creates users; a secondary does not migrate.
 
 use serde_json::{json, Map, Value};
 
@@ -58,7 +59,16 @@ impl Services {
         let r = match self.run_trigger(&ctx.pool, Trigger::UserMigration, event) {
             Ok(Some(r)) => r,
             Ok(None) => return Ok(None),
-            Err(Error::UserLambdaValidationException(_)) => return Err(self.not_migrated(ctx)),
+            // Hiding existence, "no such user" is the caller's usual hidden answer.
+            Err(Error::UserLambdaValidationException(_)) if crate::auth::password::prevents_existence_errors(ctx) => {
+                return Ok(None)
+            }
+            Err(Error::UserLambdaValidationException(_)) => {
+                return Err(Error::UserNotFoundException(format!(
+                    "Exception migrating user in app client {}",
+                    ctx.client.id
+                )))
+            }
             Err(e) => return Err(e),
         };
         let mut attrs = attributes_of(&r)?;
@@ -93,14 +103,5 @@ impl Services {
         tx.commit()?;
         tracing::info!(pool = %ctx.pool.id, user = %user.username, source, "user migrated");
         Ok(Some(user))
-    }
-
-    /// The function knew no such user.
-    fn not_migrated(&self, ctx: &Ctx) -> Error {
-        if crate::auth::password::prevents_existence_errors(ctx) {
-            Error::bad_credentials()
-        } else {
-            Error::UserNotFoundException(format!("Exception migrating user in app client {}", ctx.client.id))
-        }
     }
 }

@@ -153,6 +153,7 @@ impl Services {
         let answer = self.invoker.invoke(&c.function, body.to_string().as_bytes());
         let result = match answer {
             Ok(bytes) => response_of(&bytes).ok_or_else(unrecognizable),
+            Err(Failure::Unreadable) => Err(unrecognizable()),
             Err(Failure::Function(msg)) => {
                 Err(Error::UserLambdaValidationException(format!("{} failed with error {msg}.", trigger.name())))
             }

@@ -66,7 +66,7 @@ pub fn sign(
     now_ms: i64,
 ) -> Vec<(&'static str, String)> {
     let content = "application/x-amz-json-1.1";
-    let signed = Signed { creds, region, service, method: "POST", path: "/", host, session_token: None };
+    let signed = Signed { creds, region, service, method: "POST", path: "/", query: "", host, session_token: None };
     let mut headers = signed.headers(&[("content-type", content), ("x-amz-target", target)], body, now_ms);
     headers.extend([("content-type", content.to_owned()), ("x-amz-target", target.to_owned())]);
     headers
@@ -85,6 +85,8 @@ pub struct Signed<'a> {
     /// The path as sent (already percent-encoded; signed encoded once more, as every
     /// service but S3 expects).
     pub path: &'a str,
+    /// The query as sent (already encoded and in canonical order), without `?`.
+    pub query: &'a str,
     /// The `host` header.
     pub host: &'a str,
     /// Temporary credentials' session token (`x-amz-security-token`, signed).
@@ -93,7 +95,7 @@ pub struct Signed<'a> {
 
 impl Signed<'_> {
     /// `x-amz-date`, the session token when there is one, and `authorization` for a request
-    /// carrying `headers` (lower-case names; all signed, with `host`) and `body`, no query.
+    /// carrying `headers` (lower-case names; all signed, with `host`) and `body`.
     pub fn headers(&self, headers: &[(&str, &str)], body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
         let date = amz_date(now_ms);
         let day = &date[..8];
@@ -106,9 +108,10 @@ impl Signed<'_> {
         let signed = all.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
         let listed: String = all.iter().map(|(k, v)| format!("{k}:{}\n", v.trim())).collect();
         let canonical = format!(
-            "{}\n{}\n\n{listed}\n{signed}\n{}",
+            "{}\n{}\n{}\n{listed}\n{signed}\n{}",
             self.method,
             canonical_uri(self.path),
+            self.query,
             hex::encode(Sha256::digest(body))
         );
         let scope = format!("{day}/{}/{}/aws4_request", self.region, self.service);
@@ -202,6 +205,7 @@ mod tests {
         let a = sig(&base, b"{}");
         assert_ne!(a, sig(&base, b"{ }"));
         assert_ne!(a, sig(&super::Signed { path: "/x", ..base }, b"{}"));
+        assert_ne!(a, sig(&super::Signed { query: "Qualifier=live", ..base }, b"{}"));
         let with_token = sig(&super::Signed { session_token: Some("t"), ..base }, b"{}");
         assert!(with_token.iter().any(|(k, v)| *k == "x-amz-security-token" && v == "t"));
         assert!(with_token
