@@ -360,6 +360,20 @@ def test_custom_auth_one_time_code_sign_in(trig):
     assert create["request"]["challengeName"] == "CUSTOM_CHALLENGE"
 
 
+def test_a_strangers_custom_sign_in_does_not_cancel_the_users(trig):
+    pool, client = trig.pool(**CUSTOM)
+    user = make_user(trig.admin, pool)
+    start = lambda: trig.public.initiate_auth(  # noqa: E731
+        ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": user})
+    answer = lambda step, code: trig.public.respond_to_auth_challenge(  # noqa: E731
+        ClientId=client, ChallengeName="CUSTOM_CHALLENGE", Session=step["Session"],
+        ChallengeResponses={"USERNAME": user, "ANSWER": code})
+    mine = start()
+    theirs = start()
+    assert answer(theirs, "000000")["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert "AccessToken" in answer(mine, custom_code(trig, pool, 1))["AuthenticationResult"]
+
+
 def test_custom_auth_fails_after_three_wrong_answers_and_runs_for_admins(trig):
     pool, client = trig.pool(**CUSTOM)
     user = make_user(trig.admin, pool)

@@ -12,8 +12,9 @@
 //!   whatever an attacker sends (two names may share a slot; nobody can choose which);
 //! - padded time ([`Decoys::pad`]): a simulated answer waits until the median of the last
 //!   real answers of that operation in that pool (which write the store and send mail);
-//! - single use of a simulated challenge session ([`Decoys::use_mark`]), as a real user's
-//!   session is used once: the newest mark per slot of a second fixed-size table.
+//! - single use of a simulated challenge session ([`Decoys::use_once`]), as a real user's
+//!   session is used once: a fingerprint of each used session id in a second fixed-size table
+//!   (a later id landing in the same slot forgets the earlier one; nobody can choose which).
 //!
 //! The table and the timings live in memory: a restart, or another node, starts them afresh.
 
@@ -41,7 +42,7 @@ const MAX_TIMED_POOLS: usize = 10_000;
 pub(crate) struct Decoys {
     hasher: std::collections::hash_map::RandomState,
     budgets: Mutex<Vec<CodeBudget>>,
-    marks: Mutex<Vec<i64>>,
+    used: Mutex<Vec<u64>>,
     timings: Mutex<HashMap<(PoolId, &'static str), VecDeque<Duration>>>,
 }
 
@@ -50,7 +51,7 @@ impl Default for Decoys {
         Self {
             hasher: Default::default(),
             budgets: Mutex::new(vec![CodeBudget::default(); SLOTS]),
-            marks: Mutex::new(vec![0; SLOTS]),
+            used: Mutex::new(vec![0; SLOTS]),
             timings: Mutex::default(),
         }
     }
@@ -98,15 +99,16 @@ impl Decoys {
         }
     }
 
-    /// Use a simulated session of a name without an account, issued at `mark`: true the first
-    /// time (and for a newer session), false when it, or a newer one, was used already.
-    pub(crate) fn use_mark(&self, pool: &PoolId, key: &UserKey, mark: i64) -> bool {
-        let slot = (self.hasher.hash_one((pool, key)) as usize) % SLOTS;
-        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
-        if mark <= marks[slot] {
+    /// Use the simulated session `id` of a name without an account: true the first time,
+    /// false when it was used already.
+    pub(crate) fn use_once(&self, pool: &PoolId, key: &UserKey, id: &str) -> bool {
+        let print = self.hasher.hash_one((pool, key, id)) | 1; // never 0, the empty slot
+        let slot = (print as usize) % SLOTS;
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        if used[slot] == print {
             return false;
         }
-        marks[slot] = mark;
+        used[slot] = print;
         true
     }
 

@@ -7,8 +7,9 @@
 //! `SRP_A` and may ask for PASSWORD_VERIFIER, after which it sees that step too.
 //! The state between steps — the history and the private parameters (which hold the expected
 //! answer) — travels sealed in the Session, never readable by the client, and each Session is
-//! answered once (the replicated one-time mark the MFA codes use), so an answer cannot be
-//! retried against the same challenge.
+//! answered once (its id recorded like an authorization code's, across regions), so an answer
+//! cannot be retried against the same challenge, and answering one challenge never spends
+//! another.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -18,7 +19,6 @@ use janus_types::{Error, Result, User, UserKey};
 
 use super::sealed::{self, Session};
 use super::{lockout, param, Ctx, Outcome};
-use crate::security::CodeKind;
 use crate::triggers::signup::event_attributes;
 use crate::triggers::{flag, with_metadata, Event, Trigger};
 use crate::users;
@@ -47,6 +47,9 @@ pub struct CustomState {
     pub private: Map<String, Value>,
     /// CreateAuthChallenge's `challengeMetadata`.
     pub metadata: Option<String>,
+    /// This challenge's id: each is answered once (recorded like an authorization code).
+    #[serde(default)]
+    pub id: String,
     /// The name signed in as, when the pool has no such user and the app client hides that
     /// (the challenge runs anyway, `userNotFound: true`, and ends in a wrong-password answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,19 +159,24 @@ impl Services {
             (None, Some(name)) => Who::Unknown(name),
             (None, None) => return Err(invalid_session()),
         };
+        if state.id.is_empty() {
+            return Err(invalid_session());
+        }
+        // Each challenge is answered once, by its own id: answering one never spends another
+        // (a stranger's sign-in for the same name cannot cancel the user's).
         let fresh = match who {
             Who::User(u) => {
                 if let Err(e) = self.custom_usable(u) {
-                    return Err(if super::password::prevents_existence_errors(ctx) {
-                        Error::bad_credentials()
-                    } else {
-                        e
-                    });
+                    let hide = super::password::prevents_existence_errors(ctx);
+                    return Err(if hide { Error::bad_credentials() } else { e });
                 }
-                s.issued_ms > self.used_mark(&ctx.pool, u, CodeKind::Otp)?
-                    && self.use_code(&ctx.pool, u, CodeKind::Otp, s.issued_ms)?
+                match self.redeem_code_once(&ctx.pool, &u.key, &format!("custom:{}", state.id), s.exp_ms) {
+                    Ok(()) => true,
+                    Err(e) if e.is_internal() => return Err(e),
+                    Err(_) => false,
+                }
             }
-            Who::Unknown(_) => self.decoys.use_mark(&ctx.pool.id, &s.user, s.issued_ms),
+            Who::Unknown(_) => self.decoys.use_once(&ctx.pool.id, &s.user, &state.id),
         };
         if !fresh {
             return Err(invalid_session());
@@ -272,7 +280,8 @@ impl Services {
         };
         let now = self.now_ms();
         let mut s = Session::new(CHALLENGE, ctx, &key, now, sealed::session_validity_ms(&ctx.client));
-        s.custom = Some(CustomState { history, private, metadata, unknown });
+        let id = janus_crypto::random::uuid_v4(&*self.rng);
+        s.custom = Some(CustomState { history, private, metadata, id, unknown });
         let session = sealed::seal_session(&ctx.keys, &s, &*self.rng)?;
         let mut parameters: BTreeMap<String, String> =
             public.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
