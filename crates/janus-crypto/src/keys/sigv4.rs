@@ -198,6 +198,7 @@ mod tests {
             service: "lambda",
             method: "POST",
             path: "/2015-03-31/functions/f/invocations",
+            query: "",
             host: "h",
             session_token: None,
         };
