@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod envelope;
+pub mod esdk;
 pub mod jwt;
 pub mod keys;
 pub mod password;

@@ -8,13 +8,13 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use janus_types::Clock;
 
-use super::sigv4::{self, Credentials};
+use super::kms_api::KmsClient;
+use super::sigv4::Credentials;
 use super::{DataKey, KeyAdmin, KeyArn, KeyError, KeyErrorKind, KeyInfo, KeyPolicy, KeyProvider};
 
 /// How to reach KMS.
@@ -35,8 +35,7 @@ pub struct AwsKmsOptions {
 /// The provider.
 pub struct AwsKms {
     opts: AwsKmsOptions,
-    host: String,
-    agent: ureq::Agent,
+    client: KmsClient,
     clock: Arc<dyn Clock>,
     described: Mutex<HashMap<String, (i64, KeyInfo)>>,
 }
@@ -48,18 +47,8 @@ fn err(kind: KeyErrorKind, msg: String) -> KeyError {
 impl AwsKms {
     /// A provider for `opts`.
     pub fn new(opts: AwsKmsOptions, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
-        let host = opts
-            .endpoint
-            .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_owned())
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| err(KeyErrorKind::Invalid, format!("KMS endpoint {} is not a URL", opts.endpoint)))?;
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Ok(Self { opts, host, agent, clock, described: Mutex::default() })
+        let client = KmsClient::new(&opts.endpoint, &opts.region, Some(opts.credentials.clone()), None, clock.clone())?;
+        Ok(Self { opts, client, clock, described: Mutex::default() })
     }
 
     /// The key as this region's KMS knows it: a multi-region key by its ARN in this region.
@@ -71,42 +60,7 @@ impl AwsKms {
     }
 
     fn call(&self, op: &str, key: &str, body: Value) -> Result<Value, KeyError> {
-        let bytes = serde_json::to_vec(&body).map_err(|e| err(KeyErrorKind::Invalid, e.to_string()))?;
-        let target = format!("TrentService.{op}");
-        let headers = sigv4::sign(
-            &self.opts.credentials,
-            &self.opts.region,
-            "kms",
-            &self.host,
-            &target,
-            &bytes,
-            self.clock.now_ms(),
-        );
-        let mut req = self.agent.post(format!("{}/", self.opts.endpoint.trim_end_matches('/')));
-        for (k, v) in &headers {
-            req = req.header(*k, v);
-        }
-        let place = format!("AWS KMS in {} ({})", self.opts.region, self.opts.endpoint);
-        let mut resp = req
-            .send(&bytes[..])
-            .map_err(|e| err(KeyErrorKind::Unavailable, format!("{place}: {op} of key {key}: {e}")))?;
-        let status = resp.status();
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(v);
-        }
-        let kind_of = v["__type"].as_str().unwrap_or("").rsplit('#').next().unwrap_or("").to_owned();
-        let kind = match kind_of.as_str() {
-            "NotFoundException" => KeyErrorKind::NotFound,
-            "DisabledException" | "KMSInvalidStateException" => KeyErrorKind::Disabled,
-            "AccessDeniedException" => KeyErrorKind::Denied,
-            "InvalidCiphertextException" | "IncorrectKeyException" => KeyErrorKind::Integrity,
-            "ValidationException" | "InvalidArnException" => KeyErrorKind::Invalid,
-            _ => KeyErrorKind::Unavailable,
-        };
-        let message = v["message"].as_str().or(v["Message"].as_str()).unwrap_or("");
-        Err(err(kind, format!("{place}: {op} of key {key} failed: {kind_of} {message} (HTTP {status})")))
+        self.client.call(op, key, body)
     }
 
     fn info(v: &Value) -> KeyInfo {
@@ -177,13 +131,9 @@ impl KeyProvider for AwsKms {
 
     fn generate_data_key(&self, key: &str, pool: &str) -> Result<DataKey, KeyError> {
         self.authorize(key, pool)?;
-        let body = json!({"KeyId": self.local(key), "KeySpec": "AES_256", "EncryptionContext": Self::context(pool)});
-        let v = self.call("GenerateDataKey", key, body)?;
-        let plain = B64.decode(v["Plaintext"].as_str().unwrap_or_default()).unwrap_or_default();
-        let wrapped = B64.decode(v["CiphertextBlob"].as_str().unwrap_or_default()).unwrap_or_default();
-        let plaintext: [u8; 32] = plain
-            .try_into()
-            .map_err(|_| err(KeyErrorKind::Unavailable, format!("GenerateDataKey of {key} did not return 256 bits")))?;
+        let context = BTreeMap::from([("janus:pool".to_owned(), pool.to_owned())]);
+        let k = self.client.generate_data_key(&self.local(key), &context)?;
+        let (plaintext, wrapped) = (k.plaintext, k.ciphertext);
         Ok(DataKey { plaintext, wrapped })
     }
 

@@ -13,6 +13,7 @@ pub mod keyring;
 mod keyring_admin;
 pub mod keyring_backing;
 mod keyring_file;
+pub mod kms_api;
 mod material;
 pub mod sigv4;
 #[cfg(test)]

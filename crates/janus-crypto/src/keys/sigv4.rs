@@ -1,5 +1,5 @@
-//! AWS Signature Version 4 for the JSON 1.1 requests the AWS KMS provider sends: `POST /` with
-//! `content-type`, `host`, `x-amz-date` and `x-amz-target` signed. The time comes from the
+//! AWS Signature Version 4 for the requests Janus sends AWS: KMS's JSON 1.1 calls (`POST /`
+//! with `content-type`, `host`, `x-amz-date` and `x-amz-target` signed) and Lambda's Invoke. The time comes from the
 //! injected clock (Unix ms), formatted without a date library. The SigV4 primitives here
 //! (credentials, HMAC, the signing-key derivation, the date format) are also what janus-http
 //! verifies administrator calls with.
@@ -53,23 +53,6 @@ pub fn amz_date(ms: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// The headers to add to a signed `POST /` of `body` with `target` to `host`.
-pub fn sign(
-    creds: &Credentials,
-    region: &str,
-    service: &str,
-    host: &str,
-    target: &str,
-    body: &[u8],
-    now_ms: i64,
-) -> Vec<(&'static str, String)> {
-    let content = "application/x-amz-json-1.1";
-    let signed = Signed { creds, region, service, method: "POST", path: "/", query: "", host, session_token: None };
-    let mut headers = signed.headers(&[("content-type", content), ("x-amz-target", target)], body, now_ms);
-    headers.extend([("content-type", content.to_owned()), ("x-amz-target", target.to_owned())]);
-    headers
 }
 
 /// One request to sign: who signs, for which region and service, what is sent where.
@@ -175,7 +158,18 @@ mod tests {
         );
         let key = super::derive_key("secret", "20150830", "eu-west-1", "kms");
         let expected = hex::encode(super::hmac(&key, to_sign.as_bytes()));
-        let headers = super::sign(&creds, "eu-west-1", "kms", "kms.local", target, body, now);
+        let signed = super::Signed {
+            creds: &creds,
+            region: "eu-west-1",
+            service: "kms",
+            method: "POST",
+            path: "/",
+            query: "",
+            host: "kms.local",
+            session_token: None,
+        };
+        let sent = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)];
+        let headers = signed.headers(&sent, body, now);
         let auth = &headers.iter().find(|(k, _)| *k == "authorization").unwrap().1;
         assert!(auth.ends_with(&format!("Signature={expected}")), "{auth}");
     }
