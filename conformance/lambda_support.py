@@ -45,6 +45,13 @@ class LambdaHost:
         return [r["event"] for r in found
                 if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
 
+    def found(self, function: str, **match) -> list[tuple[dict, dict]]:
+        """(event, what the handler worked out) for `function`'s matching events, oldest first."""
+        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
+        found = [json.loads(line) for line in lines if line.strip()]
+        return [(r["event"], r.get("found") or {}) for r in found
+                if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+
     def functions(self, function: str, **match) -> list[str]:
         """The deployed function names that ran `function`'s handler for the matching events."""
         lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
@@ -56,8 +63,10 @@ class LambdaHost:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
-def start_lambda_host(root: Path) -> LambdaHost:
-    """Start serverless-offline; returns once its Invoke API answers."""
+def start_lambda_host(root: Path, env: dict | None = None) -> LambdaHost:
+    """Start serverless-offline (its handlers also see `env`); returns once its Invoke API
+    answers. Python handlers run on the test venv's interpreter (VIRTUAL_ENV), which holds
+    the packages they import (aws-encryption-sdk)."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     events = root / "events.jsonl"
@@ -65,7 +74,7 @@ def start_lambda_host(root: Path) -> LambdaHost:
     env = dict(os.environ, LAMBDA_PORT=str(port), LAMBDA_HTTP_PORT=str(free_port()),
                JANUS_TEST_EVENTS=str(events), SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off",
                SLS_DEPRECATION_DISABLE="*", AWS_ACCESS_KEY_ID="offline", AWS_SECRET_ACCESS_KEY="offline",
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1", VIRTUAL_ENV=str(LAMBDA_DIR.parent.parent / ".venv"), **(env or {}))
     binary = LAMBDA_DIR / "node_modules" / ".bin" / "serverless"
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(binary), "offline", "start"], cwd=LAMBDA_DIR, env=env,

@@ -10,48 +10,25 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import urllib.request
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from auth_support import make_app_client, make_user, sign_in
-from conftest import ACCESS_KEY_ID, JANUS_BIN, REPO, SECRET_ACCESS_KEY, start_janus, stop_janus, store_dump
+from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus, store_dump
+from kms_support import Moto, kms
 from support import unique
 from test_cross_region import boto_clients, free_port
 
-MOTO = REPO / ".venv" / "bin" / "moto_server"
 PASSWORD = "Kms-Pa55word-Known!"
 
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
-    if not MOTO.exists():
-        pytest.skip("moto_server is not installed (scripts/setup-test-env)")
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def kms(moto: str, region: str = "us-east-1"):
-    return boto3.client("kms", endpoint_url=moto, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    server = Moto(tmp_path_factory.mktemp("moto"))
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")

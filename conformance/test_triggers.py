@@ -7,6 +7,7 @@ that nothing is half-written, and that the server stays healthy."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from pycognito.aws_srp import AWSSRP
 from auth_support import (ALL_FLOWS, Outbox, claims, make_app_client, make_temp_user, make_user, password_auth,
                           sign_in)
 from conftest import ACCESS_KEY_ID, JANUS_BIN, SECRET_ACCESS_KEY, start_janus, stop_janus
+from kms_support import Moto, kms
 from lambda_support import LambdaHost, start_lambda_host, stop_lambda_host
 from oauth_support import hosted_login, oauth_client, pkce, redeem
 from region_support import EAST, WEST, admin, audit, pair, replicate, wait_until  # noqa: F401
@@ -47,7 +49,8 @@ class Triggers:
 
     def pool(self, settings: dict | None = None, **lambda_config) -> tuple[str, str]:
         """A pool (with `settings`) whose LambdaConfig names the host's functions; (pool id, client id)."""
-        config = {k: (LambdaHost.arn(v) if isinstance(v, str) else v) for k, v in lambda_config.items()}
+        config = {k: (LambdaHost.arn(v) if isinstance(v, str) and not v.startswith("arn:") else v)
+                  for k, v in lambda_config.items()}
         pool = self.admin.create_user_pool(PoolName=unique("trig"), AutoVerifiedAttributes=["email"],
                                            LambdaConfig=config, **(settings or {}))["UserPool"]["Id"]
         return pool, make_app_client(self.admin, pool, flows=[*ALL_FLOWS, "ALLOW_CUSTOM_AUTH"])["ClientId"]
@@ -55,18 +58,28 @@ class Triggers:
 
 @pytest.fixture(scope="module")
 def trig(tmp_path_factory):
-    host = start_lambda_host(tmp_path_factory.mktemp("lambda"))
+    # moto's KMS holds the key the custom senders' codes are encrypted under; the handlers'
+    # AWS SDKs reach it through AWS_ENDPOINT_URL_KMS, Janus through JANUS_SENDER_KMS_ENDPOINT.
+    moto = Moto(tmp_path_factory.mktemp("moto"))
+    key = kms(moto.url).create_key(Description="custom sender codes")["KeyMetadata"]["Arn"]
+    host = start_lambda_host(tmp_path_factory.mktemp("lambda"), env={
+        "JANUS_TEST_KMS_KEY_ARN": key, "AWS_ENDPOINT_URL_KMS": moto.url, "AWS_REGION": "us-east-1"})
     try:
         server = start_janus(tmp_path_factory.mktemp("janus-triggers"), extra_env={
             "JANUS_LAMBDA_ENDPOINT": host.endpoint, "JANUS_LAMBDA_TIMEOUT_MS": str(TIMEOUT_MS),
-            "JANUS_LAMBDA_ATTEMPTS": "2"})
+            "JANUS_LAMBDA_ATTEMPTS": "2", "JANUS_SENDER_KMS_ENDPOINT": moto.url,
+            # Signed calls (moto routes a request by its signature's service).
+            "JANUS_LAMBDA_ACCESS_KEY_ID": "testing", "JANUS_LAMBDA_SECRET_ACCESS_KEY": "testing"})
         try:
-            yield Triggers(server, host)
+            t = Triggers(server, host)
+            t.moto, t.kms_key = moto.url, key
+            yield t
         finally:
             code = stop_janus(server)
             assert code == 0, f"janus exited with {code}:\n{server.log_tail()}"
     finally:
         stop_lambda_host(host)
+        moto.stop()
 
 
 def envelope(event: dict, pool: str, source: str, user: str, client: str | None, version: str = "1"):
@@ -76,8 +89,10 @@ def envelope(event: dict, pool: str, source: str, user: str, client: str | None,
     assert set(event["callerContext"]) == {"awsSdkVersion", "clientId"}
     if client:
         assert event["callerContext"]["clientId"] == client
+    # The custom senders' events carry no `response` (Cognito expects none back).
+    sender = source.startswith(("CustomEmailSender_", "CustomSMSSender_"))
     assert set(event) == {"version", "triggerSource", "region", "userPoolId", "userName", "callerContext",
-                          "request", "response"}
+                          "request"} | (set() if sender else {"response"})
 
 
 # --- PreSignUp -------------------------------------------------------------------------------
@@ -601,6 +616,96 @@ def test_custom_message_writes_the_mail_that_arrives(mail_trig):
     assert re.search(r"\b\d{6}\b", reset.body) and "Follow the link" not in reset.body
 
 
+# --- Custom senders ---------------------------------------------------------------------------
+
+
+def sender_events(trig, function: str, pool: str, source: str, n: int = 1) -> list[tuple[dict, dict]]:
+    """The first `n` events of `source` the sender took (it is called asynchronously)."""
+    wait_until(f"{function} {source}", lambda: len(trig.host.found(function, userPoolId=pool,
+                                                                   triggerSource=source)) >= n)
+    return trig.host.found(function, userPoolId=pool, triggerSource=source)
+
+
+def sender_pool(trig, **settings) -> tuple[str, str]:
+    function = {"LambdaVersion": "V1_0"}
+    return trig.pool(settings or None, CustomEmailSender={**function, "LambdaArn": LambdaHost.arn("emailsender")},
+                     CustomSMSSender={**function, "LambdaArn": LambdaHost.arn("smssender")},
+                     KMSKeyID=trig.kms_key, CustomMessage="custommessage")
+
+
+def test_custom_email_sender_gets_the_code_encrypted_for_the_pools_kms_key(trig):
+    pool, client = sender_pool(trig)
+    user = unique("u")
+    email = f"{user}@example.com"
+    trig.public.sign_up(ClientId=client, Username=user, Password=GOOD_PASSWORD,
+                        UserAttributes=attr_list(email=email), ClientMetadata={"campaign": "winter"})
+    [(event, found)] = sender_events(trig, "emailsender", pool, "CustomEmailSender_SignUp")
+    envelope(event, pool, "CustomEmailSender_SignUp", user, client)
+    request = event["request"]
+    assert set(request) == {"type", "code", "clientMetadata", "userAttributes"}
+    assert request["type"] == "customEmailSenderRequestV1"
+    assert request["clientMetadata"] == {"campaign": "winter"}
+    assert request["userAttributes"]["email"] == email
+    assert request["userAttributes"]["cognito:user_status"] == "UNCONFIRMED"
+    # An AWS Encryption SDK message (version 1, suite 0x0378, as Cognito's codes begin), bound
+    # to the pool; Node's @aws-crypto/client-node decrypted it with a KMS keyring.
+    assert request["code"].startswith("AYADe") and re.fullmatch(r"\d{6}", found["code"])
+    assert found["encryptionContext"]["userpool-id"] == pool
+    assert "aws-crypto-public-key" in found["encryptionContext"]
+    # Janus sent nothing itself, and CustomMessage was not asked for a text.
+    assert not [m for m in trig.outbox.messages() if m.get("username") == user]
+    assert not trig.host.events("custommessage", userPoolId=pool)
+    trig.public.confirm_sign_up(ClientId=client, Username=user, ConfirmationCode=found["code"])
+    # Password reset: a fresh code, decrypted the same way, resets the password.
+    trig.public.forgot_password(ClientId=client, Username=user)
+    [(reset, found)] = sender_events(trig, "emailsender", pool, "CustomEmailSender_ForgotPassword")
+    assert reset["request"]["code"] != request["code"]
+    trig.public.confirm_forgot_password(ClientId=client, Username=user, ConfirmationCode=found["code"],
+                                        Password=GOOD_PASSWORD + "2")
+    password_auth(trig.public, client, user, GOOD_PASSWORD + "2")
+    with urllib.request.urlopen(f"{trig.server.endpoint}/metrics", timeout=5) as r:
+        assert 'janus_trigger_calls_total{trigger="CustomEmailSender"}' in r.read().decode()
+
+
+def test_custom_sms_sender_gets_invitations_with_escaped_temporary_passwords(trig):
+    pool, client = sender_pool(trig)
+    user, temp = unique("u"), "Temp<Pa55>&word"
+    trig.admin.admin_create_user(UserPoolId=pool, Username=user, TemporaryPassword=temp,
+                                 DesiredDeliveryMediums=["SMS"],
+                                 UserAttributes=attr_list(phone_number="+12065550100", phone_number_verified="true"))
+    [(event, found)] = sender_events(trig, "smssender", pool, "CustomSMSSender_AdminCreateUser")
+    envelope(event, pool, "CustomSMSSender_AdminCreateUser", user, "CLIENT_ID_NOT_APPLICABLE")
+    assert event["request"]["type"] == "customSMSSenderRequestV1"
+    assert event["request"]["clientMetadata"] is None
+    # Python's aws-encryption-sdk (a strict KMS master key provider) decrypted it; Cognito
+    # HTML-escapes a temporary password's reserved characters.
+    assert found["code"] == "Temp&lt;Pa55&gt;&amp;word"
+    assert html.unescape(found["code"]) == temp
+    assert not [m for m in trig.outbox.messages() if m.get("username") == user]
+    r = trig.public.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": user, "PASSWORD": temp})
+    assert r["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+
+def test_a_custom_sender_that_cannot_get_a_data_key_refuses_with_cognitos_error(trig):
+    # A key KMS has never heard of: GenerateDataKey fails, the caller hears why (by KMS's
+    # error's name), and no code is left to reach anybody.
+    missing = trig.kms_key.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
+    function = {"LambdaVersion": "V1_0", "LambdaArn": LambdaHost.arn("emailsender")}
+    pool, client = trig.pool(CustomEmailSender=function, KMSKeyID=missing)
+    user = unique("u")
+    trig.admin.admin_create_user(UserPoolId=pool, Username=user, MessageAction="SUPPRESS",
+                                 UserAttributes=attr_list(email=f"{user}@example.com", email_verified="true"))
+    trig.admin.admin_set_user_password(UserPoolId=pool, Username=user, Password=GOOD_PASSWORD, Permanent=True)
+    with raises_code("UnexpectedLambdaException") as e:
+        trig.public.forgot_password(ClientId=client, Username=user)
+    assert e.value.response["Error"]["Message"] == \
+        "CustomEmailSender invocation failed due to error KMSNotFoundException."
+    assert not trig.host.found("emailsender", userPoolId=pool)
+    with urllib.request.urlopen(f"{trig.server.endpoint}/health", timeout=5) as r:
+        assert r.status == 200
+
+
 # --- Failures --------------------------------------------------------------------------------
 
 
@@ -642,7 +747,9 @@ def test_metrics_count_trigger_calls(trig):
 
 def test_lambda_config_is_checked(trig):
     arn = LambdaHost.arn("presignup")
-    for bad, why in (({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}}, "not supported by Janus yet"),
+    for bad, why in (({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}}, "KMSKeyID"),
+                     ({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}, "KMSKeyID": "alias/custom-sender-codes"},
+                      "lambdaConfig.kMSKeyID"),
                      ({"PreSignUp": "arn:aws:sqs:us-east-1:123456789012:queue"}, None),
                      ({"PreTokenGeneration": arn, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0",
                                                                                "LambdaArn": arn + "x"}}, None)):

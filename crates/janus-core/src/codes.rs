@@ -158,7 +158,11 @@ impl Services {
         d: &Delivery,
         (what, source): (&str, &'static str),
         code: &str,
+        caller: crate::triggers::senders::Caller<'_>,
     ) -> Result<()> {
+        if self.custom_send(pool, user, (source, d.medium), code, caller)? {
+            return Ok(());
+        }
         let default = crate::messages::code(pool, d.medium, what, code);
         let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
         let text = self.custom_message(pool, user, outgoing)?;

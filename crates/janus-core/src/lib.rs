@@ -103,6 +103,7 @@ pub struct Services {
     vault: Option<Arc<vault::Vault>>,
     raw_store: Arc<dyn Store>,
     invoker: Arc<dyn triggers::invoke::Invoker>,
+    data_keys: Arc<dyn triggers::senders::DataKeys>,
     trigger_stats: Arc<triggers::stats::TriggerStats>,
 }
 
@@ -110,8 +111,10 @@ impl Services {
     /// Build the services of a region.
     pub fn new(p: Parts) -> Self {
         let invoker = triggers::invoke::LambdaInvoker::new(Default::default(), p.clock.clone());
+        let data_keys = triggers::senders::KmsDataKeys::new(None, None, None, p.clock.clone());
         Self {
             invoker: Arc::new(invoker),
+            data_keys: Arc::new(data_keys),
             trigger_stats: Arc::default(),
             raw_store: p.store.clone(),
             vault: None,
@@ -149,6 +152,13 @@ impl Services {
     /// Call triggers' functions through `invoker` (by default: AWS Lambda, unsigned).
     pub fn with_invoker(mut self, invoker: Arc<dyn triggers::invoke::Invoker>) -> Self {
         self.invoker = invoker;
+        self
+    }
+
+    /// Encrypt the custom senders' codes under data keys from `data_keys` (by default: AWS
+    /// KMS in the key's region, unsigned).
+    pub fn with_data_keys(mut self, data_keys: Arc<dyn triggers::senders::DataKeys>) -> Self {
+        self.data_keys = data_keys;
         self
     }
 

@@ -159,7 +159,14 @@ impl Services {
             Ok(())
         })?;
         for (d, code) in &pending {
-            self.send_code(&pool, &user, d, ("verification", "CustomMessage_UpdateUserAttribute"), code)?;
+            self.send_code(
+                &pool,
+                &user,
+                d,
+                ("verification", "CustomMessage_UpdateUserAttribute"),
+                code,
+                Default::default(),
+            )?;
         }
         Ok(pending.into_iter().map(|(d, _)| d).collect())
     }
@@ -177,7 +184,14 @@ impl Services {
             Ok(())
         })?;
         let (d, code) = sent.ok_or_else(|| Error::invalid("Nothing to verify."))?;
-        self.send_code(&pool, &user, &d, ("verification", "CustomMessage_VerifyUserAttribute"), &code)?;
+        self.send_code(
+            &pool,
+            &user,
+            &d,
+            ("verification", "CustomMessage_VerifyUserAttribute"),
+            &code,
+            Default::default(),
+        )?;
         Ok(d)
     }
 

@@ -18,6 +18,7 @@ use crate::auth::password;
 use crate::codes::{self, Delivery};
 use crate::existence::{self, Route};
 use crate::signup::CodeInput;
+use crate::triggers::senders::Caller;
 use crate::Services;
 
 const FORGOT_CODE_MS: i64 = 3600 * 1000;
@@ -104,7 +105,8 @@ impl Services {
         });
         let result = stored.and_then(|stored| {
             let (d, code) = sent.ok_or_else(no_destination)?;
-            self.send_code(&ctx.pool, &stored, &d, ("password reset", "CustomMessage_ForgotPassword"), &code)?;
+            let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&ctx.metadata) };
+            self.send_code(&ctx.pool, &stored, &d, ("password reset", "CustomMessage_ForgotPassword"), &code, caller)?;
             Ok(d)
         });
         self.timed(&ctx.pool, "ForgotPassword", started, &result);

@@ -13,6 +13,7 @@ use crate::attributes::{self, SetMode};
 use crate::auth::{client, password, Ctx};
 use crate::codes::{self, Delivery};
 use crate::existence::{self, Route};
+use crate::triggers::senders::Caller;
 use crate::triggers::signup::{apply_verified, SigningUp};
 use crate::users::{self, claim_aliases, create::username_for, new_user, pairs, to_map, AttributeInput};
 use crate::Services;
@@ -124,7 +125,8 @@ impl Services {
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
         if let (Some(d), Some(code)) = (&delivery, code) {
-            self.send_code(pool, &user, d, ("confirmation", "CustomMessage_SignUp"), &code)?;
+            let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&input.client_metadata) };
+            self.send_code(pool, &user, d, ("confirmation", "CustomMessage_SignUp"), &code, caller)?;
         }
         Ok(SignedUp { user, delivery })
     }
@@ -225,7 +227,8 @@ impl Services {
             Ok(Ok(()))
         });
         let result = stored.and_then(|stored| {
-            self.send_code(&ctx.pool, &stored, &d, ("confirmation", "CustomMessage_ResendCode"), &code)?;
+            let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&input.client_metadata) };
+            self.send_code(&ctx.pool, &stored, &d, ("confirmation", "CustomMessage_ResendCode"), &code, caller)?;
             Ok(d)
         });
         self.timed(&ctx.pool, "ResendConfirmationCode", started, &result);

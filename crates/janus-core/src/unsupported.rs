@@ -29,21 +29,38 @@ fn non_empty(v: Option<&Value>) -> bool {
     }
 }
 
-/// `LambdaConfig`: the triggers Janus invokes, each a Lambda function's ARN; any other
-/// trigger (custom senders, custom auth, migration, messages) is refused by name.
+/// `LambdaConfig`: the triggers Janus invokes, each a Lambda function's ARN (the versioned
+/// ones `{LambdaVersion, LambdaArn}`), and `KMSKeyID`, a KMS key's ARN, which a custom sender
+/// needs; any other member is refused by name.
 fn check_lambda_config(config: Option<&Value>) -> Result<()> {
     let Some(Value::Object(c)) = config else { return Ok(()) };
     for (k, v) in c.iter().filter(|(_, v)| non_empty(Some(v))) {
         if !crate::triggers::INVOKED.contains(&k.as_str()) {
             return Err(refuse(&format!("LambdaConfig.{k}"), "this trigger is not invoked"));
         }
-        let arn = match k.as_str() {
-            "PreTokenGenerationConfig" => v.get("LambdaArn"),
-            _ => Some(v),
-        };
+        if k == "KMSKeyID" {
+            if v.as_str().map(janus_crypto::keys::KeyArn::parse).is_none_or(|a| a.is_err()) {
+                return Err(Error::invalid("LambdaConfig.KMSKeyID must name a KMS key by its ARN."));
+            }
+            continue;
+        }
+        let versioned = crate::triggers::VERSIONED.contains(&k.as_str());
+        if versioned
+            && k != "PreTokenGenerationConfig"
+            && v.get("LambdaVersion").and_then(Value::as_str) != Some("V1_0")
+        {
+            return Err(Error::invalid(format!("LambdaConfig.{k}.LambdaVersion must be V1_0.")));
+        }
+        let arn = if versioned { v.get("LambdaArn") } else { Some(v) };
         if arn.and_then(Value::as_str).and_then(crate::triggers::invoke::FunctionArn::parse).is_none() {
             return Err(Error::invalid(format!("LambdaConfig.{k} must name a Lambda function by its ARN.")));
         }
+    }
+    let sender = ["CustomEmailSender", "CustomSMSSender"].iter().any(|k| non_empty(c.get(*k)));
+    if sender && !non_empty(c.get("KMSKeyID")) {
+        return Err(Error::invalid(
+            "LambdaConfig.KMSKeyID must name the KMS key that encrypts the codes sent to a custom sender.",
+        ));
     }
     let legacy = c.get("PreTokenGeneration").and_then(Value::as_str);
     let config_arn = c.get("PreTokenGenerationConfig").and_then(|p| p.get("LambdaArn")).and_then(Value::as_str);
@@ -154,7 +171,6 @@ mod tests {
             "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": []}}))
         .unwrap();
         for refused in [
-            json!({"LambdaConfig": {"KMSKeyID": "arn:aws:kms:us-east-1:1:key/k"}}),
             json!({"DeviceConfiguration": {"ChallengeRequiredOnNewDevice": false}}),
             json!({"UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
             json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
@@ -165,11 +181,19 @@ mod tests {
         }
         assert!(check_client(json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}).as_object().unwrap()).is_err());
         let f = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         pool(json!({"LambdaConfig": {"PreSignUp": f, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": f}}}))
+            .unwrap();
+        let sender = json!({"LambdaVersion": "V1_0", "LambdaArn": f});
+        pool(json!({"LambdaConfig": {"CustomEmailSender": sender, "CustomSMSSender": sender, "KMSKeyID": key}}))
             .unwrap();
         for bad in [
             json!({"LambdaConfig": {"PreSignUp": "arn:aws:sqs:us-east-1:1:q"}}),
             json!({"LambdaConfig": {"PreTokenGeneration": f, "PreTokenGenerationConfig": {"LambdaArn": format!("{f}2")}}}),
+            json!({"LambdaConfig": {"CustomEmailSender": {"LambdaVersion": "V1_0", "LambdaArn": f}}}),
+            json!({"LambdaConfig": {"CustomSMSSender": {"LambdaVersion": "V2_0", "LambdaArn": f}, "KMSKeyID": key}}),
+            json!({"LambdaConfig": {"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": "f"}, "KMSKeyID": key}}),
+            json!({"LambdaConfig": {"KMSKeyID": "alias/codes"}}),
         ] {
             assert_eq!(pool(bad.clone()).unwrap_err().code(), "InvalidParameterException", "{bad}");
         }

@@ -91,6 +91,7 @@ struct TriggersConfig {
     functions: Option<std::collections::BTreeMap<String, String>>,
     timeout_ms: Option<u64>,
     attempts: Option<u32>,
+    kms_endpoint: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -353,7 +354,8 @@ fn sms_webhook(file: Option<SmsConfig>) -> anyhow::Result<Option<janus_core::out
     Ok(Some(janus_core::outbox::webhook::WebhookSettings { url, token }))
 }
 
-/// `[triggers]` from the file, overridden by `JANUS_LAMBDA_ENDPOINT`, `_TIMEOUT_MS`, `_ATTEMPTS`; requests are signed with
+/// `[triggers]` from the file, overridden by `JANUS_LAMBDA_ENDPOINT`, `_TIMEOUT_MS`, `_ATTEMPTS`
+/// and `JANUS_SENDER_KMS_ENDPOINT` (where custom senders' codes get their data keys); requests are signed with
 /// `JANUS_LAMBDA_ACCESS_KEY_ID` / `_SECRET_ACCESS_KEY` / `_SESSION_TOKEN`, else the standard
 /// `AWS_*` variables, when set.
 fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers::invoke::LambdaSettings> {
@@ -386,6 +388,8 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
     if timeout.is_zero() || timeout > std::time::Duration::from_secs(30) {
         bail!("triggers.timeout_ms must be between 1 and 30000 (Cognito's is 5000)");
     }
+    let kms_endpoint =
+        env("JANUS_SENDER_KMS_ENDPOINT").or(f.kms_endpoint).map(|u| url("triggers.kms_endpoint", u)).transpose()?;
     let attempts =
         number("JANUS_LAMBDA_ATTEMPTS", f.attempts.map(u64::from))?.map_or(d.attempts, |n| n.clamp(1, 3) as u32);
     Ok(janus_core::triggers::invoke::LambdaSettings {
@@ -395,6 +399,7 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
         session_token,
         timeout,
         attempts,
+        kms_endpoint,
     })
 }
 

@@ -81,6 +81,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let invoker = janus_core::triggers::invoke::LambdaInvoker::new(config.triggers.clone(), Arc::new(SystemClock));
     services = services.with_invoker(Arc::new(invoker));
+    let t = &config.triggers;
+    let data_keys = janus_core::triggers::senders::KmsDataKeys::new(
+        t.kms_endpoint.clone(),
+        t.credentials.clone(),
+        t.session_token.clone(),
+        Arc::new(SystemClock),
+    );
+    services = services.with_data_keys(Arc::new(data_keys));
     match config.keys.provider.as_str() {
         "none" => {
             tracing::warn!("key provider none: pools' secrets are stored unencrypted (development and benchmarks only)")

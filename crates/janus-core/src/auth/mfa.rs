@@ -24,6 +24,7 @@ use crate::mfa::deliverable;
 use crate::mfa::token::{expired_session, invalid_session};
 use crate::outbox::Message;
 use crate::security::CodeKind;
+use crate::triggers::senders::Caller;
 use crate::Services;
 
 const SELECT: &str = "SELECT_MFA_TYPE";
@@ -139,6 +140,10 @@ impl Services {
             body: message(template, code),
         };
         let source = "CustomMessage_Authentication";
+        let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&ctx.metadata) };
+        if self.custom_send(&ctx.pool, user, (source, d.medium), code, caller)? {
+            return Ok(());
+        }
         let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
         let text = self.custom_message(&ctx.pool, user, outgoing)?;
         self.outbox.send(&Message {

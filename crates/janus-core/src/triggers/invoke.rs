@@ -1,5 +1,6 @@
 //! Calling a trigger's function: the [`Invoker`] seam, and [`LambdaInvoker`], which speaks the
-//! AWS Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`, synchronous). The
+//! AWS Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`; synchronous, or
+//! invocation type `Event` for the custom senders, which Cognito calls asynchronously). The
 //! same handlers therefore run on AWS Lambda (SigV4, the region taken from the function's
 //! ARN) or on anything that speaks that API — serverless-offline, the runtime interface
 //! emulator, a local container — set per region, and optionally per function.
@@ -38,10 +39,13 @@ pub enum Failure {
     Unreadable,
 }
 
-/// Invokes functions synchronously.
+/// Invokes functions.
 pub trait Invoker: Send + Sync {
-    /// Call `function` with the JSON `payload`; its JSON answer.
+    /// Call `function` with the JSON `payload` and wait: its JSON answer.
     fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure>;
+    /// Queue a call of `function` with `payload` (invocation type `Event`): Ok once the
+    /// Invoke API has accepted it; what the function does later is not reported.
+    fn invoke_event(&self, function: &FunctionArn, payload: &[u8]) -> Result<(), Failure>;
 }
 
 /// A Lambda function's ARN: `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
@@ -94,6 +98,9 @@ pub struct LambdaSettings {
     pub timeout: Duration,
     /// Attempts in all for a call that can be retried.
     pub attempts: u32,
+    /// Where custom senders' codes get their data keys: KMS's base URL for every region
+    /// (none: AWS KMS in the key's region, `https://kms.<region>.amazonaws.com`).
+    pub kms_endpoint: Option<String>,
 }
 
 impl Default for LambdaSettings {
@@ -105,6 +112,7 @@ impl Default for LambdaSettings {
             session_token: None,
             timeout: Duration::from_secs(5),
             attempts: 3,
+            kms_endpoint: None,
         }
     }
 }
@@ -117,6 +125,7 @@ impl std::fmt::Debug for LambdaSettings {
             .field("signed", &self.credentials.is_some())
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
+            .field("kms_endpoint", &self.kms_endpoint)
             .finish()
     }
 }
@@ -163,7 +172,8 @@ impl LambdaInvoker {
         }
     }
 
-    fn attempt(&self, f: &FunctionArn, payload: &[u8]) -> Attempt {
+    /// One try; `kind` is the invocation type (`RequestResponse` or `Event`).
+    fn attempt(&self, f: &FunctionArn, payload: &[u8], kind: &str) -> Attempt {
         let (base, aws) = self.base(f);
         let name = if aws { f.arn.replace(':', "%3A") } else { f.name.clone() };
         let path = format!("/2015-03-31/functions/{name}/invocations");
@@ -176,7 +186,7 @@ impl LambdaInvoker {
             .agent
             .post(format!("{base}{path}{sep}{query}"))
             .header("content-type", "application/json")
-            .header("x-amz-invocation-type", "RequestResponse");
+            .header("x-amz-invocation-type", kind);
         if let Some(creds) = &self.settings.credentials {
             let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
             let signed = Signed {
@@ -189,7 +199,7 @@ impl LambdaInvoker {
                 host,
                 session_token: self.settings.session_token.as_deref(),
             };
-            let sent = [("content-type", "application/json"), ("x-amz-invocation-type", "RequestResponse")];
+            let sent = [("content-type", "application/json"), ("x-amz-invocation-type", kind)];
             for (k, v) in signed.headers(&sent, payload, self.clock.now_ms()) {
                 req = req.header(k, &v);
             }
@@ -222,6 +232,7 @@ impl LambdaInvoker {
             }
         };
         match status {
+            202 if kind == "Event" => Attempt::Done(body),
             200 if function_error => Attempt::Failed(Failure::Function(error_message(&body))),
             200 => Attempt::Done(body),
             429 => Attempt::Retry(error_type.unwrap_or_else(|| "TooManyRequestsException".into())),
@@ -243,8 +254,8 @@ fn error_message(body: &[u8]) -> String {
         .to_owned()
 }
 
-impl Invoker for LambdaInvoker {
-    fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+impl LambdaInvoker {
+    fn call(&self, function: &FunctionArn, payload: &[u8], kind: &str) -> Result<Vec<u8>, Failure> {
         use std::sync::atomic::Ordering;
         if self.in_flight.fetch_add(1, Ordering::Relaxed) >= MAX_IN_FLIGHT {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -253,13 +264,23 @@ impl Invoker for LambdaInvoker {
         let _slot = Slot(&self.in_flight);
         let mut last = String::new();
         for _ in 0..self.settings.attempts.max(1) {
-            match self.attempt(function, payload) {
+            match self.attempt(function, payload, kind) {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Failed(f) => return Err(f),
                 Attempt::Retry(why) => last = why,
             }
         }
         Err(Failure::Call(last))
+    }
+}
+
+impl Invoker for LambdaInvoker {
+    fn invoke(&self, function: &FunctionArn, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+        self.call(function, payload, "RequestResponse")
+    }
+
+    fn invoke_event(&self, function: &FunctionArn, payload: &[u8]) -> Result<(), Failure> {
+        self.call(function, payload, "Event").map(drop)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod invoke;
 pub mod messages;
 pub mod migration;
 pub mod probe;
+pub mod senders;
 pub mod signup;
 pub mod stats;
 pub mod tokens;
@@ -40,6 +41,8 @@ pub enum Trigger {
     DefineAuthChallenge,
     CreateAuthChallenge,
     VerifyAuthChallengeResponse,
+    CustomEmailSender,
+    CustomSmsSender,
 }
 
 impl Trigger {
@@ -56,6 +59,8 @@ impl Trigger {
             Trigger::DefineAuthChallenge => "DefineAuthChallenge",
             Trigger::CreateAuthChallenge => "CreateAuthChallenge",
             Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
+            Trigger::CustomEmailSender => "CustomEmailSender",
+            Trigger::CustomSmsSender => "CustomSMSSender",
         }
     }
 }
@@ -73,7 +78,13 @@ pub const INVOKED: &[&str] = &[
     "DefineAuthChallenge",
     "CreateAuthChallenge",
     "VerifyAuthChallengeResponse",
+    "CustomEmailSender",
+    "CustomSMSSender",
+    "KMSKeyID",
 ];
+
+/// The members whose value is `{LambdaVersion, LambdaArn}` rather than an ARN.
+pub const VERSIONED: &[&str] = &["PreTokenGenerationConfig", "CustomEmailSender", "CustomSMSSender"];
 
 /// The event version a pre token generation function asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +138,13 @@ impl Services {
                 return arn(c.get("LambdaArn")).map(|function| Configured { function, version });
             }
         }
-        arn(config.get(trigger.name())).map(|function| Configured { function, version: TokenVersion::V1 })
+        let member = config.get(trigger.name());
+        let member = if matches!(trigger, Trigger::CustomEmailSender | Trigger::CustomSmsSender) {
+            member.and_then(|m| m.get("LambdaArn"))
+        } else {
+            member
+        };
+        arn(member).map(|function| Configured { function, version: TokenVersion::V1 })
     }
 
     /// Call `trigger` with `event` when this region configures it: its `response` object

@@ -160,6 +160,7 @@ impl Services {
                 &d,
                 ("password reset", "CustomMessage_ForgotPassword"),
                 &code,
+                Default::default(),
             )?;
         }
         Ok(user)

@@ -178,6 +178,9 @@ impl Services {
             if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
         let default = crate::messages::invitation(pool, medium, &user.username, temp);
         let source = "CustomMessage_AdminCreateUser";
+        if self.custom_send(pool, user, (source, medium), temp, Default::default())? {
+            return Ok(());
+        }
         let text = self.custom_message(pool, user, Outgoing { source, medium, code: temp, default })?;
         let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {

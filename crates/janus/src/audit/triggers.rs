@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 use super::{check, Check};
 use crate::client::Client;
 
-/// Trigger → function ARN, from a DescribeUserPool answer (PreTokenGenerationConfig's
-/// function is PreTokenGeneration's: Janus requires the two to agree when both are set).
+/// Trigger → function ARN (and `KMSKeyID` → key ARN), from a DescribeUserPool answer
+/// (PreTokenGenerationConfig's function is PreTokenGeneration's: Janus requires the two to
+/// agree when both are set).
 fn functions(d: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (k, v) in d["LambdaConfig"].as_object().into_iter().flatten() {
         let (name, arn) = match k.as_str() {
             "PreTokenGenerationConfig" => ("PreTokenGeneration", v["LambdaArn"].as_str()),
-            other => (other, v.as_str()),
+            // The custom senders are `{LambdaVersion, LambdaArn}`; KMSKeyID is a key's ARN.
+            other => (other, v.as_str().or_else(|| v["LambdaArn"].as_str())),
         };
         if let Some(arn) = arn {
             out.insert(name.to_owned(), arn.to_owned());
@@ -137,5 +139,13 @@ mod tests {
             )
         };
         assert_eq!(triggers(&v2(east), &v2(west)).result, "PASS");
+        let senders = |arn: &str, key: &str| {
+            pool(json!({"CustomEmailSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}, "KMSKeyID": key}))
+        };
+        let key = "arn:aws:kms:us-east-1:1:key/mrk-1";
+        let c = triggers(&senders(east, key), &pool(json!({})));
+        assert_eq!(c.result, "FAIL");
+        assert!(c.detail.contains("CustomEmailSender, KMSKeyID"), "{}", c.detail);
+        assert_eq!(triggers(&senders(east, key), &senders(west, "arn:aws:kms:us-west-2:1:key/mrk-1")).result, "PASS");
     }
 }

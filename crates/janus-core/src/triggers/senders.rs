@@ -1,0 +1,246 @@
+//! CustomEmailSender and CustomSMSSender: a pool that names a sender function for a medium has
+//! every message of that medium delivered by the function instead of Janus's outbox (and
+//! CustomMessage is not asked for its text: the function writes its own). As in Cognito:
+//!
+//! - the code (or an invitation's temporary password, HTML-escaped) travels encrypted: an AWS
+//!   Encryption SDK message (`janus_crypto::esdk`) under a data key from KMS GenerateDataKey
+//!   on the pool's `KMSKeyID`, with encryption context `userpool-id`, base64 in
+//!   `request.code` — the function decrypts it with the Encryption SDK and `kms:Decrypt`;
+//! - the function is invoked asynchronously (invocation type `Event`): the caller is answered
+//!   once Lambda has accepted the call, whatever the function does later, and nothing is
+//!   expected back;
+//! - `request.type` is `customEmailSenderRequestV1` / `customSMSSenderRequestV1`, and
+//!   `clientMetadata` is sent for sign-up, password reset and sign-in codes only.
+//!
+//! KMS is reached through the [`DataKeys`] seam; [`KmsDataKeys`] calls the key's own region
+//! (`https://kms.<region>.amazonaws.com`, or the configured endpoint), signed with the trigger
+//! credentials.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use janus_crypto::esdk;
+use janus_crypto::keys::kms_api::{GeneratedKey, KmsClient};
+use janus_crypto::keys::sigv4::Credentials;
+use janus_crypto::keys::{KeyArn, KeyError, KeyErrorKind};
+use janus_types::{Clock, Error, Pool, Result, User};
+
+use super::signup::event_attributes;
+use super::{lambda_config, string_map, Trigger};
+use crate::Services;
+
+/// Where GenerateDataKey is sent.
+pub trait DataKeys: Send + Sync {
+    /// A data key under `key` (a KMS key ARN) bound to `context`.
+    fn generate(&self, key: &str, context: &BTreeMap<String, String>) -> std::result::Result<GeneratedKey, KeyError>;
+}
+
+/// GenerateDataKey through KMS in the key's region.
+pub struct KmsDataKeys {
+    endpoint: Option<String>,
+    credentials: Option<Credentials>,
+    session_token: Option<String>,
+    clock: Arc<dyn Clock>,
+    clients: Mutex<HashMap<String, Arc<KmsClient>>>,
+}
+
+impl KmsDataKeys {
+    /// KMS at `endpoint` for every region (none: AWS's own endpoint of the key's region),
+    /// signed with `credentials` when given.
+    pub fn new(
+        endpoint: Option<String>,
+        credentials: Option<Credentials>,
+        session_token: Option<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { endpoint, credentials, session_token, clock, clients: Mutex::default() }
+    }
+
+    fn client(&self, region: &str) -> std::result::Result<Arc<KmsClient>, KeyError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = clients.get(region) {
+            return Ok(c.clone());
+        }
+        let url = self.endpoint.clone().unwrap_or_else(|| format!("https://kms.{region}.amazonaws.com"));
+        let c = Arc::new(KmsClient::new(
+            &url,
+            region,
+            self.credentials.clone(),
+            self.session_token.clone(),
+            self.clock.clone(),
+        )?);
+        clients.insert(region.to_owned(), c.clone());
+        Ok(c)
+    }
+}
+
+impl DataKeys for KmsDataKeys {
+    fn generate(&self, key: &str, context: &BTreeMap<String, String>) -> std::result::Result<GeneratedKey, KeyError> {
+        let arn = KeyArn::parse(key)?;
+        self.client(&arn.region)?.generate_data_key(key, context)
+    }
+}
+
+/// Who asked for the message: the app client and its `ClientMetadata`, when there are.
+#[derive(Clone, Copy, Default)]
+pub struct Caller<'a> {
+    /// The app client.
+    pub client_id: Option<&'a str>,
+    /// `ClientMetadata` of the request.
+    pub metadata: Option<&'a BTreeMap<String, String>>,
+}
+
+/// The sender's `triggerSource` for CustomMessage's `source`.
+fn sender_source(trigger: Trigger, source: &str) -> Option<&'static str> {
+    let email = trigger == Trigger::CustomEmailSender;
+    Some(match source.strip_prefix("CustomMessage_")? {
+        "SignUp" if email => "CustomEmailSender_SignUp",
+        "SignUp" => "CustomSMSSender_SignUp",
+        "ResendCode" if email => "CustomEmailSender_ResendCode",
+        "ResendCode" => "CustomSMSSender_ResendCode",
+        "ForgotPassword" if email => "CustomEmailSender_ForgotPassword",
+        "ForgotPassword" => "CustomSMSSender_ForgotPassword",
+        "UpdateUserAttribute" if email => "CustomEmailSender_UpdateUserAttribute",
+        "UpdateUserAttribute" => "CustomSMSSender_UpdateUserAttribute",
+        "VerifyUserAttribute" if email => "CustomEmailSender_VerifyUserAttribute",
+        "VerifyUserAttribute" => "CustomSMSSender_VerifyUserAttribute",
+        "AdminCreateUser" if email => "CustomEmailSender_AdminCreateUser",
+        "AdminCreateUser" => "CustomSMSSender_AdminCreateUser",
+        "Authentication" if email => "CustomEmailSender_Authentication",
+        "Authentication" => "CustomSMSSender_Authentication",
+        _ => return None,
+    })
+}
+
+/// A temporary password as Cognito hands it to a sender: reserved HTML characters escaped.
+fn escaped(temp: &str) -> String {
+    temp.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn failed(trigger: Trigger, cause: &str) -> Error {
+    Error::UnexpectedLambdaException(format!("{} invocation failed due to error {cause}.", trigger.name()))
+}
+
+impl Services {
+    /// Hand a message to the pool's sender function for `medium` when this region configures
+    /// one: true when it took it (the outbox must not send it too). `source` is
+    /// CustomMessage's `triggerSource` for the message, `code` its code or temporary password.
+    pub fn custom_send(
+        &self,
+        pool: &Pool,
+        user: &User,
+        (source, medium): (&str, &str),
+        code: &str,
+        caller: Caller<'_>,
+    ) -> Result<bool> {
+        let trigger = if medium == "EMAIL" { Trigger::CustomEmailSender } else { Trigger::CustomSmsSender };
+        let Some(c) = self.trigger_function(pool, trigger) else { return Ok(false) };
+        let Some(source) = sender_source(trigger, source) else { return Ok(false) };
+        let started = Instant::now();
+        let result = self.sealed_code(pool, trigger, source, code).and_then(|sealed| {
+            let with_metadata = source.ends_with("_SignUp")
+                || source.ends_with("_ForgotPassword")
+                || source.ends_with("_Authentication");
+            let metadata = caller.metadata.filter(|m| with_metadata && !m.is_empty()).map_or(Value::Null, string_map);
+            let kind = if medium == "EMAIL" { "customEmailSenderRequestV1" } else { "customSMSSenderRequestV1" };
+            let event = json!({
+                "version": "1",
+                "triggerSource": source,
+                "region": self.region.as_str(),
+                "userPoolId": pool.id.as_str(),
+                "userName": user.username,
+                "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
+                    "clientId": caller.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
+                "request": {"type": kind, "code": sealed, "clientMetadata": metadata,
+                    "userAttributes": event_attributes(user)},
+            });
+            self.invoker.invoke_event(&c.function, event.to_string().as_bytes()).map_err(|f| match f {
+                super::invoke::Failure::Call(cause) => failed(trigger, &cause),
+                _ => failed(trigger, "ServiceException"),
+            })
+        });
+        let elapsed = started.elapsed();
+        self.trigger_stats.record(trigger, elapsed, result.is_ok());
+        match &result {
+            Ok(()) => tracing::debug!(pool = %pool.id, trigger = trigger.name(), source, function = %c.function.name,
+                ms = elapsed.as_millis() as u64, "sender accepted a message"),
+            Err(e) => tracing::warn!(pool = %pool.id, trigger = trigger.name(), source, function = %c.function.name,
+                ms = elapsed.as_millis() as u64, error = e.code(), "sender call failed"),
+        }
+        result.map(|()| true)
+    }
+
+    /// `code` as the sender receives it: base64 of an Encryption SDK message under `KMSKeyID`.
+    fn sealed_code(&self, pool: &Pool, trigger: Trigger, source: &str, code: &str) -> Result<String> {
+        let key = lambda_config(self, pool)
+            .and_then(|c| c.get("KMSKeyID"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| failed(trigger, "KMSKeyID is not configured"))?;
+        let plaintext = if source.ends_with("_AdminCreateUser") { escaped(code) } else { code.to_owned() };
+        let context = BTreeMap::from([("userpool-id".to_owned(), pool.id.to_string())]);
+        let mut message_id = [0u8; 16];
+        self.rng.fill(&mut message_id);
+        let sealed = esdk::encrypt(plaintext.as_bytes(), &context, message_id, |context| {
+            let k = self.data_keys.generate(key, context)?;
+            Ok::<_, KeyError>(esdk::DataKey {
+                plaintext: k.plaintext,
+                provider_id: "aws-kms".into(),
+                provider_info: k.key_id,
+                ciphertext: k.ciphertext,
+            })
+        });
+        match sealed {
+            Ok(bytes) => Ok(B64.encode(bytes)),
+            Err(e) => {
+                let cause = match &e {
+                    esdk::Error::Keyring(k) => match k.kind {
+                        KeyErrorKind::NotFound => "KMSNotFoundException",
+                        KeyErrorKind::Disabled => "KMSDisabledException",
+                        KeyErrorKind::Denied => "KMSAccessDeniedException",
+                        KeyErrorKind::Invalid => "KMSInvalidKeyException",
+                        _ => "KMSServiceException",
+                    },
+                    esdk::Error::Format(_) => "KMSServiceException",
+                };
+                let detail = match e {
+                    esdk::Error::Keyring(k) => k.to_string(),
+                    esdk::Error::Format(f) => f.to_owned(),
+                };
+                tracing::warn!(pool = %pool.id, trigger = trigger.name(), error = %detail, "a sender's code could not be encrypted");
+                Err(failed(trigger, cause))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_source_has_its_sender_source() {
+        for s in [
+            "SignUp",
+            "ResendCode",
+            "ForgotPassword",
+            "UpdateUserAttribute",
+            "VerifyUserAttribute",
+            "AdminCreateUser",
+            "Authentication",
+        ] {
+            let m = format!("CustomMessage_{s}");
+            assert_eq!(sender_source(Trigger::CustomEmailSender, &m).unwrap(), format!("CustomEmailSender_{s}"));
+            assert_eq!(sender_source(Trigger::CustomSmsSender, &m).unwrap(), format!("CustomSMSSender_{s}"));
+        }
+        assert_eq!(sender_source(Trigger::CustomEmailSender, "PreSignUp_SignUp"), None);
+    }
+
+    #[test]
+    fn temporary_passwords_are_html_escaped() {
+        assert_eq!(escaped("a<b>&c"), "a&lt;b&gt;&amp;c");
+    }
+}
