@@ -591,14 +591,16 @@ def test_custom_message_writes_the_mail_that_arrives(mail_trig):
     pool, client = t.pool(CustomMessage="custommessage")
     user = unique("u")
     email = f"{user}@example.com"
-    t.public.sign_up(ClientId=client, Username=user, Password=GOOD_PASSWORD, UserAttributes=attr_list(email=email))
+    t.public.sign_up(ClientId=client, Username=user, Password=GOOD_PASSWORD, UserAttributes=attr_list(email=email),
+                     ClientMetadata={"brand": "acme"})
     mail = mailbox.wait_for(email)
     assert mail.message["Subject"] == "Welcome to Acme"
     code = re.search(r"Your code is (\d{6})\.", mail.body).group(1)
     t.public.confirm_sign_up(ClientId=client, Username=user, ConfirmationCode=code)
     [event] = t.host.events("custommessage", userPoolId=pool, triggerSource="CustomMessage_SignUp")
-    envelope(event, pool, "CustomMessage_SignUp", user, None)
+    envelope(event, pool, "CustomMessage_SignUp", user, client)
     assert event["request"]["codeParameter"] == "{####}" and event["request"]["usernameParameter"] is None
+    assert event["request"]["clientMetadata"] == {"brand": "acme"}
     assert event["request"]["userAttributes"]["email"] == email
     assert event["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}
     # The invitation carries the user name and the temporary password where the function put them.

@@ -164,7 +164,7 @@ impl Services {
             return Ok(());
         }
         let default = crate::messages::code(pool, d.medium, what, code);
-        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
+        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default, caller };
         let text = self.custom_message(pool, user, outgoing)?;
         let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {

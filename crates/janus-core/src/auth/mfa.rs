@@ -144,7 +144,7 @@ impl Services {
         if self.custom_send(&ctx.pool, user, (source, d.medium), code, caller)? {
             return Ok(());
         }
-        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default };
+        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default, caller };
         let text = self.custom_message(&ctx.pool, user, outgoing)?;
         self.outbox.send(&Message {
             pool: ctx.pool.id.to_string(),

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use janus_types::{Error, Pool, Result, User};
 
 use super::signup::event_attributes;
-use super::{Event, Trigger};
+use super::{with_metadata, Event, Trigger};
 use crate::messages::Text;
 use crate::Services;
 
@@ -28,6 +28,8 @@ pub struct Outgoing<'a> {
     pub code: &'a str,
     /// The text the pool's templates give (already filled).
     pub default: Text,
+    /// The app client and `ClientMetadata` of the request that sends it.
+    pub caller: super::senders::Caller<'a>,
 }
 
 fn text_member(r: &Map<String, Value>, name: &str) -> Result<Option<String>> {
@@ -50,13 +52,16 @@ impl Services {
         let event = Event {
             source: m.source,
             user_name: &user.username,
-            client_id: None,
-            request: json!({
-                "userAttributes": event_attributes(user),
-                "codeParameter": CODE,
-                "linkParameter": "{##Click Here##}",
-                "usernameParameter": if invitation { json!(USERNAME) } else { Value::Null },
-            }),
+            client_id: m.caller.client_id,
+            request: with_metadata(
+                json!({
+                    "userAttributes": event_attributes(user),
+                    "codeParameter": CODE,
+                    "linkParameter": "{##Click Here##}",
+                    "usernameParameter": if invitation { json!(USERNAME) } else { Value::Null },
+                }),
+                m.caller.metadata.unwrap_or(&Default::default()),
+            ),
             response: json!({"smsMessage": null, "emailMessage": null, "emailSubject": null}),
         };
         let Some(r) = self.run_trigger(pool, Trigger::CustomMessage, event)? else { return Ok(m.default) };

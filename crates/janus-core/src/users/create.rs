@@ -14,6 +14,7 @@ use super::{claim_aliases, find, new_user, pairs, pool_of, to_map, AttributeInpu
 use crate::attributes::{self, is_email, is_phone, SetMode};
 use crate::outbox::Message;
 use crate::triggers::messages::Outgoing;
+use crate::triggers::senders::Caller;
 use crate::triggers::signup::{apply_verified, SigningUp};
 use crate::Services;
 
@@ -126,7 +127,7 @@ impl Services {
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
         if let Some(temp) = invite {
-            self.invite(&pool, &user, &temp, &input.desired_delivery_mediums)?;
+            self.invite(&pool, &user, &temp, &input)?;
         }
         Ok(user)
     }
@@ -168,20 +169,22 @@ impl Services {
         user.modified_ms = now;
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
-        self.invite(&pool, &user, &temp, &input.desired_delivery_mediums)?;
+        self.invite(&pool, &user, &temp, input)?;
         Ok(user)
     }
 
-    fn invite(&self, pool: &Pool, user: &User, temp: &str, mediums: &[String]) -> Result<()> {
-        let email = mediums.iter().any(|m| m == "EMAIL");
+    fn invite(&self, pool: &Pool, user: &User, temp: &str, input: &CreateUser) -> Result<()> {
+        let email = input.desired_delivery_mediums.iter().any(|m| m == "EMAIL");
+        let metadata = &input.client_metadata;
         let (medium, destination) =
             if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
         let default = crate::messages::invitation(pool, medium, &user.username, temp);
         let source = "CustomMessage_AdminCreateUser";
-        if self.custom_send(pool, user, (source, medium), temp, Default::default())? {
+        let caller = Caller { client_id: None, metadata: Some(metadata) };
+        if self.custom_send(pool, user, (source, medium), temp, caller)? {
             return Ok(());
         }
-        let text = self.custom_message(pool, user, Outgoing { source, medium, code: temp, default })?;
+        let text = self.custom_message(pool, user, Outgoing { source, medium, code: temp, default, caller })?;
         let (from, reply_to) = crate::messages::sender(pool, &self.region);
         self.outbox.send(&Message {
             pool: pool.id.to_string(),
