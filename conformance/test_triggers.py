@@ -708,6 +708,31 @@ def test_a_custom_sender_that_cannot_get_a_data_key_refuses_with_cognitos_error(
         assert r.status == 200
 
 
+def test_calls_to_aws_are_signed_with_a_shared_credentials_file_profile(trig, tmp_path):
+    # No access keys in the environment: the AWS SDKs' chain finds the profile's keys. moto
+    # routes an unsigned request to its S3, so a code that reaches the sender proves that
+    # GenerateDataKey went out signed.
+    creds = tmp_path / "credentials"
+    creds.write_text("[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n"
+                     "[janus-triggers]\naws_access_key_id = AKIAJANUSPROFILE\naws_secret_access_key = s3cret\n")
+    server = start_janus(tmp_path / "janus", extra_env={
+        "JANUS_LAMBDA_ENDPOINT": trig.host.endpoint, "JANUS_SENDER_KMS_ENDPOINT": trig.moto,
+        "AWS_SHARED_CREDENTIALS_FILE": str(creds), "AWS_PROFILE": "janus-triggers",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""})
+    try:
+        t = Triggers(server, trig.host)
+        t.kms_key = trig.kms_key
+        pool, client = sender_pool(t)
+        user = unique("u")
+        t.public.sign_up(ClientId=client, Username=user, Password=GOOD_PASSWORD,
+                         UserAttributes=attr_list(email=f"{user}@example.com"))
+        [(_, found)] = sender_events(t, "emailsender", pool, "CustomEmailSender_SignUp")
+        t.public.confirm_sign_up(ClientId=client, Username=user, ConfirmationCode=found["code"])
+    finally:
+        assert stop_janus(server) == 0, server.log_tail()
+
+
 # --- Failures --------------------------------------------------------------------------------
 
 

@@ -111,7 +111,8 @@ impl Services {
     /// Build the services of a region.
     pub fn new(p: Parts) -> Self {
         let invoker = triggers::invoke::LambdaInvoker::new(Default::default(), p.clock.clone());
-        let data_keys = triggers::senders::KmsDataKeys::new(None, None, None, p.clock.clone());
+        let unsigned = Arc::new(janus_crypto::keys::aws_credentials::Fixed(None));
+        let data_keys = triggers::senders::KmsDataKeys::new(None, unsigned, p.clock.clone());
         Self {
             invoker: Arc::new(invoker),
             data_keys: Arc::new(data_keys),

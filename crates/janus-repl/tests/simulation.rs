@@ -44,7 +44,7 @@ impl Dice {
 fn combo(seed: u64) -> (Backend, Backend) {
     let b = backends();
     let n = b.len() as u64;
-    if seed % 4 != 0 {
+    if !seed.is_multiple_of(4) {
         return (Backend::Sqlite, Backend::Sqlite);
     }
     let k = seed / 4;

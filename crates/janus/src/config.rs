@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Flags of `janus serve`.
 #[derive(clap::Args, Debug, Default)]
@@ -356,8 +357,8 @@ fn sms_webhook(file: Option<SmsConfig>) -> anyhow::Result<Option<janus_core::out
 
 /// `[triggers]` from the file, overridden by `JANUS_LAMBDA_ENDPOINT`, `_TIMEOUT_MS`, `_ATTEMPTS`
 /// and `JANUS_SENDER_KMS_ENDPOINT` (where custom senders' codes get their data keys); requests are signed with
-/// `JANUS_LAMBDA_ACCESS_KEY_ID` / `_SECRET_ACCESS_KEY` / `_SESSION_TOKEN`, else the standard
-/// `AWS_*` variables, when set.
+/// `JANUS_LAMBDA_ACCESS_KEY_ID` / `_SECRET_ACCESS_KEY` / `_SESSION_TOKEN`, else the AWS SDKs'
+/// standard credential chain (`janus_crypto::keys::aws_credentials`), unsigned when it finds none.
 fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers::invoke::LambdaSettings> {
     let f = file.unwrap_or_default();
     let d = janus_core::triggers::invoke::LambdaSettings::default();
@@ -375,15 +376,13 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
         .into_iter()
         .map(|(name, u)| Ok((name.clone(), url(&format!("triggers.functions.{name}"), u)?)))
         .collect::<anyhow::Result<_>>()?;
-    let id = env("JANUS_LAMBDA_ACCESS_KEY_ID").or_else(|| env("AWS_ACCESS_KEY_ID"));
-    let secret = env("JANUS_LAMBDA_SECRET_ACCESS_KEY").or_else(|| env("AWS_SECRET_ACCESS_KEY"));
-    let credentials = match (id, secret) {
-        (Some(access_key_id), Some(secret_access_key)) => {
-            Some(janus_crypto::keys::sigv4::Credentials { access_key_id, secret_access_key })
-        }
-        _ => None,
+    use janus_crypto::keys::aws_credentials::{Chain, ChainEnv};
+    let chain = ChainEnv {
+        vars: std::env::vars().collect(),
+        prefix: "JANUS_LAMBDA_".into(),
+        home: env("HOME").map(PathBuf::from),
     };
-    let session_token = env("JANUS_LAMBDA_SESSION_TOKEN").or_else(|| env("AWS_SESSION_TOKEN"));
+    let credentials = Arc::new(Chain::new(chain, Arc::new(janus_types::SystemClock)));
     let timeout = number("JANUS_LAMBDA_TIMEOUT_MS", f.timeout_ms)?.map_or(d.timeout, std::time::Duration::from_millis);
     if timeout.is_zero() || timeout > std::time::Duration::from_secs(30) {
         bail!("triggers.timeout_ms must be between 1 and 30000 (Cognito's is 5000)");
@@ -396,7 +395,6 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
         endpoint,
         functions,
         credentials,
-        session_token,
         timeout,
         attempts,
         kms_endpoint,

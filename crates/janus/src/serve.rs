@@ -85,7 +85,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data_keys = janus_core::triggers::senders::KmsDataKeys::new(
         t.kms_endpoint.clone(),
         t.credentials.clone(),
-        t.session_token.clone(),
         Arc::new(SystemClock),
     );
     services = services.with_data_keys(Arc::new(data_keys));

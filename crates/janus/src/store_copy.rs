@@ -97,7 +97,7 @@ fn copy_pool(src: &dyn Store, dst: &dyn Store, pool: &PoolId) -> anyhow::Result<
         serde_json::to_writer(&mut w, &e).map_err(Error::internal)?;
         w.write_all(b"\n").map_err(Error::internal)?;
         written += 1;
-        if written % 10_000 == 0 {
+        if written.is_multiple_of(10_000) {
             eprint!("\r  {pool}: {written} entities spooled");
         }
         Ok(())

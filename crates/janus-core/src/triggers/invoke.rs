@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use janus_crypto::keys::sigv4::{Credentials, Signed};
+use janus_crypto::keys::aws_credentials::{CredentialSource, Fixed};
+use janus_crypto::keys::sigv4::Signed;
 use janus_types::Clock;
 
 /// The largest answer read (Lambda's own synchronous response limit).
@@ -90,10 +91,9 @@ pub struct LambdaSettings {
     pub endpoint: Option<String>,
     /// Base URLs for single functions, by function name (over `endpoint`).
     pub functions: BTreeMap<String, String>,
-    /// Credentials requests are signed with (none: sent unsigned, for local hosts).
-    pub credentials: Option<Credentials>,
-    /// The session token of temporary credentials.
-    pub session_token: Option<String>,
+    /// Where the credentials requests are signed with come from (none given: sent unsigned,
+    /// for local hosts).
+    pub credentials: Arc<dyn CredentialSource>,
     /// Deadline of one attempt.
     pub timeout: Duration,
     /// Attempts in all for a call that can be retried.
@@ -108,8 +108,7 @@ impl Default for LambdaSettings {
         Self {
             endpoint: None,
             functions: BTreeMap::new(),
-            credentials: None,
-            session_token: None,
+            credentials: Arc::new(Fixed(None)),
             timeout: Duration::from_secs(5),
             attempts: 3,
             kms_endpoint: None,
@@ -122,7 +121,6 @@ impl std::fmt::Debug for LambdaSettings {
         f.debug_struct("LambdaSettings")
             .field("endpoint", &self.endpoint)
             .field("functions", &self.functions)
-            .field("signed", &self.credentials.is_some())
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
             .field("kms_endpoint", &self.kms_endpoint)
@@ -187,17 +185,17 @@ impl LambdaInvoker {
             .post(format!("{base}{path}{sep}{query}"))
             .header("content-type", "application/json")
             .header("x-amz-invocation-type", kind);
-        if let Some(creds) = &self.settings.credentials {
+        if let Some(r) = self.settings.credentials.current() {
             let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
             let signed = Signed {
-                creds,
+                creds: &r.creds,
                 region: &f.region,
                 service: "lambda",
                 method: "POST",
                 path: &path,
                 query: &query,
                 host,
-                session_token: self.settings.session_token.as_deref(),
+                session_token: r.session_token.as_deref(),
             };
             let sent = [("content-type", "application/json"), ("x-amz-invocation-type", kind)];
             for (k, v) in signed.headers(&sent, payload, self.clock.now_ms()) {

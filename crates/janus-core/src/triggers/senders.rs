@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use janus_crypto::esdk;
+use janus_crypto::keys::aws_credentials::CredentialSource;
 use janus_crypto::keys::kms_api::{GeneratedKey, KmsClient};
-use janus_crypto::keys::sigv4::Credentials;
 use janus_crypto::keys::{KeyArn, KeyError, KeyErrorKind};
 use janus_types::{Clock, Error, Pool, Result, User};
 
@@ -42,22 +42,16 @@ pub trait DataKeys: Send + Sync {
 /// GenerateDataKey through KMS in the key's region.
 pub struct KmsDataKeys {
     endpoint: Option<String>,
-    credentials: Option<Credentials>,
-    session_token: Option<String>,
+    credentials: Arc<dyn CredentialSource>,
     clock: Arc<dyn Clock>,
     clients: Mutex<HashMap<String, Arc<KmsClient>>>,
 }
 
 impl KmsDataKeys {
     /// KMS at `endpoint` for every region (none: AWS's own endpoint of the key's region),
-    /// signed with `credentials` when given.
-    pub fn new(
-        endpoint: Option<String>,
-        credentials: Option<Credentials>,
-        session_token: Option<String>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { endpoint, credentials, session_token, clock, clients: Mutex::default() }
+    /// signed with `credentials`' (unsigned when they give none).
+    pub fn new(endpoint: Option<String>, credentials: Arc<dyn CredentialSource>, clock: Arc<dyn Clock>) -> Self {
+        Self { endpoint, credentials, clock, clients: Mutex::default() }
     }
 
     fn client(&self, region: &str) -> std::result::Result<Arc<KmsClient>, KeyError> {
@@ -66,13 +60,7 @@ impl KmsDataKeys {
             return Ok(c.clone());
         }
         let url = self.endpoint.clone().unwrap_or_else(|| format!("https://kms.{region}.amazonaws.com"));
-        let c = Arc::new(KmsClient::new(
-            &url,
-            region,
-            self.credentials.clone(),
-            self.session_token.clone(),
-            self.clock.clone(),
-        )?);
+        let c = Arc::new(KmsClient::new(&url, region, self.credentials.clone(), self.clock.clone())?);
         clients.insert(region.to_owned(), c.clone());
         Ok(c)
     }

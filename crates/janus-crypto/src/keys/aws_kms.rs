@@ -40,6 +40,11 @@ pub struct AwsKms {
     described: Mutex<HashMap<String, (i64, KeyInfo)>>,
 }
 
+fn fixed(c: &Credentials) -> Arc<dyn super::aws_credentials::CredentialSource> {
+    let resolved = super::aws_credentials::Resolved { creds: c.clone(), session_token: None };
+    Arc::new(super::aws_credentials::Fixed(Some(resolved)))
+}
+
 fn err(kind: KeyErrorKind, msg: String) -> KeyError {
     KeyError::new(kind, msg)
 }
@@ -47,7 +52,7 @@ fn err(kind: KeyErrorKind, msg: String) -> KeyError {
 impl AwsKms {
     /// A provider for `opts`.
     pub fn new(opts: AwsKmsOptions, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
-        let client = KmsClient::new(&opts.endpoint, &opts.region, Some(opts.credentials.clone()), None, clock.clone())?;
+        let client = KmsClient::new(&opts.endpoint, &opts.region, fixed(&opts.credentials), clock.clone())?;
         Ok(Self { opts, client, clock, described: Mutex::default() })
     }
 

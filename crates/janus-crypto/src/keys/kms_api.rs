@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use janus_types::Clock;
 
-use super::sigv4::{Credentials, Signed};
+use super::aws_credentials::CredentialSource;
+use super::sigv4::Signed;
 use super::{KeyError, KeyErrorKind};
 
 /// One KMS endpoint and region, and who signs.
@@ -21,8 +22,7 @@ pub struct KmsClient {
     endpoint: String,
     host: String,
     region: String,
-    credentials: Option<Credentials>,
-    session_token: Option<String>,
+    credentials: Arc<dyn CredentialSource>,
     agent: ureq::Agent,
     clock: Arc<dyn Clock>,
 }
@@ -42,13 +42,12 @@ fn err(kind: KeyErrorKind, msg: String) -> KeyError {
 }
 
 impl KmsClient {
-    /// A client of KMS at `endpoint` (a base URL) in `region`, signing with `credentials`
-    /// (none: unsigned, for local servers); `clock` dates the signatures.
+    /// A client of KMS at `endpoint` (a base URL) in `region`, signing with `credentials`'
+    /// (unsigned when they give none); `clock` dates the signatures.
     pub fn new(
         endpoint: &str,
         region: &str,
-        credentials: Option<Credentials>,
-        session_token: Option<String>,
+        credentials: Arc<dyn CredentialSource>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyError> {
         let host = endpoint
@@ -62,7 +61,7 @@ impl KmsClient {
             .build()
             .into();
         let endpoint = endpoint.trim_end_matches('/').to_owned();
-        Ok(Self { endpoint, host, region: region.to_owned(), credentials, session_token, agent, clock })
+        Ok(Self { endpoint, host, region: region.to_owned(), credentials, agent, clock })
     }
 
     /// The region requests are signed for.
@@ -77,16 +76,16 @@ impl KmsClient {
         let content = "application/x-amz-json-1.1";
         let mut req = self.agent.post(format!("{}/", self.endpoint)).header("content-type", content);
         req = req.header("x-amz-target", &target);
-        if let Some(creds) = &self.credentials {
+        if let Some(r) = self.credentials.current() {
             let signed = Signed {
-                creds,
+                creds: &r.creds,
                 region: &self.region,
                 service: "kms",
                 method: "POST",
                 path: "/",
                 query: "",
                 host: &self.host,
-                session_token: self.session_token.as_deref(),
+                session_token: r.session_token.as_deref(),
             };
             let sent = [("content-type", content), ("x-amz-target", target.as_str())];
             for (k, v) in signed.headers(&sent, &bytes, self.clock.now_ms()) {

@@ -8,6 +8,7 @@
 //! failed use is a [`KeyError`] naming the key and the region, never a fallback to another key.
 
 pub mod arn;
+pub mod aws_credentials;
 pub mod aws_kms;
 pub mod keyring;
 mod keyring_admin;
