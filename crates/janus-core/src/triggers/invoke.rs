@@ -186,13 +186,16 @@ impl LambdaInvoker {
             .header("content-type", "application/json")
             .header("x-amz-invocation-type", kind);
         if let Some(r) = self.settings.credentials.current() {
-            let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+            // An endpoint with a path (`https://gateway/lambda`) sends and signs that path too.
+            let rest = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+            let (host, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let full_path = format!("{prefix}{path}");
             let signed = Signed {
                 creds: &r.creds,
                 region: &f.region,
                 service: "lambda",
                 method: "POST",
-                path: &path,
+                path: &full_path,
                 query: &query,
                 host,
                 session_token: r.session_token.as_deref(),
@@ -302,6 +305,72 @@ mod tests {
         ] {
             assert_eq!(FunctionArn::parse(bad), None, "{bad}");
         }
+    }
+
+    /// One request to a loopback "Invoke API": its request line and headers; answers `{}`.
+    fn capture_one() -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let (mut head, mut len) = (String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                head.push_str(&line.to_ascii_lowercase());
+            }
+            r.read_exact(&mut vec![0; len]).unwrap();
+            let mut s = stream;
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").unwrap();
+            head
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn an_endpoint_with_a_path_sends_and_signs_it() {
+        use janus_crypto::keys::aws_credentials::Resolved;
+        use janus_crypto::keys::sigv4::Credentials;
+        let (url, seen) = capture_one();
+        let creds = Credentials { access_key_id: "AKID".into(), secret_access_key: "secret".into() };
+        let resolved = Resolved { creds: creds.clone(), session_token: None };
+        let settings = LambdaSettings {
+            endpoint: Some(format!("{url}/gateway")),
+            credentials: Arc::new(Fixed(Some(resolved))),
+            ..Default::default()
+        };
+        let clock = Arc::new(janus_types::ManualClock::at(1_796_000_000_000));
+        let f = FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:f").unwrap();
+        assert_eq!(LambdaInvoker::new(settings, clock.clone()).invoke(&f, b"{}").unwrap(), b"{}");
+        let head = seen.join().unwrap();
+        let path = "/gateway/2015-03-31/functions/f/invocations";
+        assert!(head.starts_with(&format!("post {path} http/1.1")), "{head}");
+        let host = url.trim_start_matches("http://");
+        let expected = Signed {
+            creds: &creds,
+            region: "us-east-1",
+            service: "lambda",
+            method: "POST",
+            path,
+            query: "",
+            host,
+            session_token: None,
+        }
+        .headers(
+            &[("content-type", "application/json"), ("x-amz-invocation-type", "RequestResponse")],
+            b"{}",
+            clock.now_ms(),
+        );
+        let auth = &expected.iter().find(|(k, _)| *k == "authorization").unwrap().1;
+        assert!(head.contains(&format!("authorization: {}", auth.to_ascii_lowercase())), "{head}\n{auth}");
     }
 
     #[test]
