@@ -88,7 +88,7 @@ fn unsigned<E>(
 
 /// The SEC 1 compressed form of an uncompressed point (`04 ‖ X ‖ Y`).
 fn compressed<E>(point: &[u8]) -> Result<Vec<u8>, Error<E>> {
-    let (&[4], rest) = point.split_at(1) else { return Err(Error::Format("public key encoding")) };
+    let Some((4, rest)) = point.split_first() else { return Err(Error::Format("public key encoding")) };
     let (x, y) = rest.split_at(rest.len() / 2);
     let mut out = vec![2 + (y.last().copied().unwrap_or(0) & 1)];
     out.extend_from_slice(x);

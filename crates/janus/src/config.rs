@@ -377,11 +377,7 @@ fn triggers(file: Option<TriggersConfig>) -> anyhow::Result<janus_core::triggers
         .map(|(name, u)| Ok((name.clone(), url(&format!("triggers.functions.{name}"), u)?)))
         .collect::<anyhow::Result<_>>()?;
     use janus_crypto::keys::aws_credentials::{Chain, ChainEnv};
-    let chain = ChainEnv {
-        vars: std::env::vars().collect(),
-        prefix: "JANUS_LAMBDA_".into(),
-        home: env("HOME").map(PathBuf::from),
-    };
+    let chain = ChainEnv::capture("JANUS_LAMBDA_", env("HOME").map(PathBuf::from), env);
     let credentials = Arc::new(Chain::new(chain, Arc::new(janus_types::SystemClock)));
     let timeout = number("JANUS_LAMBDA_TIMEOUT_MS", f.timeout_ms)?.map_or(d.timeout, std::time::Duration::from_millis);
     if timeout.is_zero() || timeout > std::time::Duration::from_secs(30) {

@@ -3,19 +3,23 @@
 //!
 //! 1. access keys in the environment (Janus's own variables first, then `AWS_ACCESS_KEY_ID`,
 //!    `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`);
-//! 2. a web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, as EKS sets them):
-//!    STS `AssumeRoleWithWebIdentity`;
-//! 3. the shared files' profile (`AWS_PROFILE`, else `default`) with static keys:
+//! 2. the shared files' profile (`AWS_PROFILE`, else `default`) with static keys:
 //!    `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`), then `~/.aws/config` (`AWS_CONFIG_FILE`);
+//! 3. a web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, as EKS sets them):
+//!    STS `AssumeRoleWithWebIdentity`;
 //! 4. the container endpoint (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, with
 //!    `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`), as ECS and EKS Pod Identity set it;
 //! 5. the EC2 instance's role through IMDSv2 (unless `AWS_EC2_METADATA_DISABLED=true`).
 //!
-//! The environment is read once, by the caller, into [`ChainEnv`] (no globals); temporary
-//! credentials are kept until five minutes before they expire. Steps 2, 4 and 5 are asked
-//! only when the earlier ones give nothing, and a step that failed is not asked again for a
-//! minute (IMDS on a machine that is not EC2 would otherwise cost a timeout per call). Role
-//! chaining (`role_arn` / `source_profile`), SSO and `credential_process` profiles are not read.
+//! The environment is read once, by the caller, into [`ChainEnv`] (no globals). Temporary
+//! credentials are fetched again five minutes before they expire (fifteen minutes after they
+//! were fetched when they name no expiry; a profile's files are read again every five
+//! minutes); while one thread fetches, the others keep signing with what they have, and a
+//! failed refresh keeps the old credentials until they really expire. Steps 3–5 are asked only
+//! when the earlier ones give nothing; a step whose variables are set and that fails ends the
+//! chain (as in the SDKs: it never falls through to another principal); when nothing was found
+//! the network steps rest five minutes (IMDS off EC2 would otherwise cost a timeout per call).
+//! Role chaining (`role_arn` / `source_profile`), SSO and `credential_process` are not read.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -28,12 +32,21 @@ use janus_types::Clock;
 use super::sigv4::Credentials;
 
 /// Credentials to sign with, and the session token of temporary ones.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Resolved {
     /// Access key id and secret.
     pub creds: Credentials,
     /// `x-amz-security-token`, for temporary credentials.
     pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolved")
+            .field("creds", &self.creds)
+            .field("temporary", &self.session_token.is_some())
+            .finish()
+    }
 }
 
 /// Gives the credentials to sign a request with.
@@ -51,10 +64,31 @@ impl CredentialSource for Fixed {
     }
 }
 
+/// The variables the chain reads, for [`ChainEnv::capture`].
+pub const VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+];
+
 /// The variables and files the chain reads, captured at start-up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ChainEnv {
-    /// Every environment variable that was set (the chain picks the ones it knows).
+    /// The chain's variables that were set (secrets among them: never printed).
     pub vars: BTreeMap<String, String>,
     /// Janus's own access key variables, asked before `AWS_*` (`JANUS_LAMBDA_ACCESS_KEY_ID` …).
     pub prefix: String,
@@ -62,7 +96,23 @@ pub struct ChainEnv {
     pub home: Option<PathBuf>,
 }
 
+impl std::fmt::Debug for ChainEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set: Vec<&String> = self.vars.keys().collect();
+        f.debug_struct("ChainEnv").field("set", &set).field("prefix", &self.prefix).finish()
+    }
+}
+
 impl ChainEnv {
+    /// [`VARIABLES`] and Janus's `<prefix>ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`,
+    /// `_SESSION_TOKEN`, as `get` gives them.
+    pub fn capture(prefix: &str, home: Option<PathBuf>, get: impl Fn(&str) -> Option<String>) -> Self {
+        let own = ["ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN"].map(|n| format!("{prefix}{n}"));
+        let names = VARIABLES.iter().map(|n| (*n).to_owned()).chain(own);
+        let vars = names.filter_map(|n| get(&n).map(|v| (n, v))).collect();
+        Self { vars, prefix: prefix.to_owned(), home }
+    }
+
     fn var(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
@@ -72,60 +122,90 @@ impl ChainEnv {
     }
 }
 
-/// Why a step gave no credentials.
+/// A step's credentials and when they expire (ms; `None`: never said), or why it failed.
 type Step = Result<Option<(Resolved, Option<i64>)>, String>;
+
+/// Credentials in use.
+#[derive(Clone)]
+struct Kept {
+    resolved: Resolved,
+    /// When they stop working (ms), if ever.
+    expires: Option<i64>,
+    /// When to fetch again (ms), if ever.
+    refresh: Option<i64>,
+}
 
 /// The standard chain.
 pub struct Chain {
     env: ChainEnv,
     clock: Arc<dyn Clock>,
     agent: ureq::Agent,
-    /// The credentials in use and when they stop being used (ms; `None`: never).
-    kept: Mutex<Option<(Resolved, Option<i64>)>>,
-    /// Until when (ms) the network steps are not asked again after they all failed.
+    kept: Mutex<Option<Kept>>,
+    /// Held by the one thread fetching (never while `kept` is locked).
+    fetching: Mutex<()>,
+    /// Until when (ms) the network steps rest after they found nothing or failed.
     quiet_until: Mutex<i64>,
 }
 
 const REFRESH_BEFORE_MS: i64 = 5 * 60 * 1000;
-const RETRY_AFTER_MS: i64 = 60 * 1000;
+/// How long temporary credentials that name no expiry are used.
+const UNDATED_MS: i64 = 15 * 60 * 1000;
+/// How long a profile's keys are used before its files are read again.
+const PROFILE_MS: i64 = 5 * 60 * 1000;
+const RETRY_AFTER_MS: i64 = 5 * 60 * 1000;
 const ECS_HOST: &str = "http://169.254.170.2";
 const IMDS: &str = "http://169.254.169.254";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Chain {
     /// The chain over `env`; `clock` times the temporary credentials.
     pub fn new(env: ChainEnv, clock: Arc<dyn Clock>) -> Self {
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(2)))
+            .timeout_connect(Some(Duration::from_secs(1)))
+            .timeout_global(Some(Duration::from_secs(3)))
             .http_status_as_error(false)
             .build()
             .into();
-        Self { env, clock, agent, kept: Mutex::default(), quiet_until: Mutex::new(i64::MIN) }
+        let (kept, fetching, quiet_until) = (Mutex::default(), Mutex::default(), Mutex::new(i64::MIN));
+        Self { env, clock, agent, kept, fetching, quiet_until }
     }
 
-    /// Steps 1 and 3: what needs no network. Known at start-up.
-    pub fn static_credentials(&self) -> Option<Resolved> {
-        from_env(&self.env, &self.env.prefix)
-            .or_else(|| from_env(&self.env, "AWS_"))
-            .or_else(|| from_profile(&self.env))
-    }
-
-    fn resolve(&self) -> Option<(Resolved, Option<i64>)> {
-        if let Some(r) = self.static_credentials() {
-            return Some((r, None));
+    /// Steps 1 and 2, which need no network.
+    fn local(&self, now: i64) -> Option<Kept> {
+        let env = from_env(&self.env, &self.env.prefix).or_else(|| from_env(&self.env, "AWS_"));
+        if let Some(resolved) = env {
+            return Some(Kept { resolved, expires: None, refresh: None });
         }
-        let now = self.clock.now_ms();
-        if now < *self.quiet_until.lock().unwrap_or_else(|p| p.into_inner()) {
+        from_profile(&self.env).map(|resolved| Kept { resolved, expires: None, refresh: Some(now + PROFILE_MS) })
+    }
+
+    /// Run the chain: `None` when it found nothing or a configured step failed.
+    fn resolve(&self, now: i64) -> Option<Kept> {
+        if let Some(k) = self.local(now) {
+            return Some(k);
+        }
+        if now < *lock(&self.quiet_until) {
             return None;
         }
         let steps: [&dyn Fn() -> Step; 3] = [&|| self.web_identity(), &|| self.container(), &|| self.imds()];
         for step in steps {
             match step() {
-                Ok(Some(found)) => return Some(found),
+                Ok(Some((resolved, expires))) => {
+                    let expires = expires.unwrap_or(now + UNDATED_MS);
+                    let refresh = Some(expires - REFRESH_BEFORE_MS);
+                    return Some(Kept { resolved, expires: Some(expires), refresh });
+                }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "AWS credentials could not be fetched"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "AWS credentials could not be fetched");
+                    break;
+                }
             }
         }
-        *self.quiet_until.lock().unwrap_or_else(|p| p.into_inner()) = now + RETRY_AFTER_MS;
+        *lock(&self.quiet_until) = now + RETRY_AFTER_MS;
         None
     }
 
@@ -225,15 +305,33 @@ impl Chain {
 impl CredentialSource for Chain {
     fn current(&self) -> Option<Resolved> {
         let now = self.clock.now_ms();
-        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((r, until)) = kept.as_ref() {
-            if until.is_none_or(|u| now < u - REFRESH_BEFORE_MS) {
-                return Some(r.clone());
-            }
+        let kept = lock(&self.kept).clone();
+        let fresh = |k: &Kept| k.refresh.is_none_or(|r| now < r);
+        if let Some(k) = kept.as_ref().filter(|k| fresh(k)) {
+            return Some(k.resolved.clone());
         }
-        let found = self.resolve();
-        *kept = found.clone();
-        found.map(|(r, _)| r)
+        let usable = kept.filter(|k| k.expires.is_none_or(|e| now < e)).map(|k| k.resolved);
+        // Time to fetch: one thread does; the others sign with what is still valid, or wait
+        // for the first fetch when there is nothing yet.
+        let _fetching = match self.fetching.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => match &usable {
+                Some(u) => return Some(u.clone()),
+                None => lock(&self.fetching),
+            },
+        };
+        if let Some(k) = lock(&self.kept).clone().filter(|k| fresh(k)) {
+            return Some(k.resolved); // fetched meanwhile by another thread
+        }
+        match self.resolve(now) {
+            Some(found) => {
+                let r = found.resolved.clone();
+                *lock(&self.kept) = Some(found);
+                Some(r)
+            }
+            None => usable,
+        }
     }
 }
 

@@ -201,3 +201,66 @@ fn times_parse_as_utc() {
     assert_eq!(parse_time("2024-02-29T23:59:59.123Z"), Some(1_709_251_199_000));
     assert_eq!(parse_time("soon"), None);
 }
+
+#[test]
+fn a_failed_refresh_keeps_the_old_credentials_until_they_expire() {
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let on = up.clone();
+    let (url, _) = serve(move |_, _, _, _| {
+        if on.load(Ordering::SeqCst) {
+            (200, creds_json("C", "2026-11-30T10:00:00Z"))
+        } else {
+            (500, String::new())
+        }
+    });
+    let (c, clock) = chain(env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)], None));
+    assert_eq!(key_of(&c).as_deref(), Some("C"));
+    up.store(false, Ordering::SeqCst);
+    let expires = parse_time("2026-11-30T10:00:00Z").unwrap();
+    clock.advance(expires - T0 - 60_000);
+    assert_eq!(key_of(&c).as_deref(), Some("C"), "still valid for a minute: kept");
+    clock.advance(60_000);
+    assert_eq!(key_of(&c), None, "expired and not renewed: unsigned");
+}
+
+#[test]
+fn a_configured_step_that_fails_ends_the_chain() {
+    // The web identity is configured but STS refuses: the instance role is not used instead.
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "t").unwrap();
+    let (sts, _) = serve(|_, _, _, _| (403, "<Error/>".into()));
+    let (imds, imds_hits) = serve(|_, _, _, _| (200, "x".into()));
+    let (c, _) = chain(env(
+        &[
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/janus"),
+            ("AWS_ENDPOINT_URL_STS", &sts),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+        ],
+        None,
+    ));
+    assert!(c.current().is_none());
+    assert_eq!(imds_hits.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn credentials_without_an_expiry_are_fetched_again_after_fifteen_minutes_and_the_env_is_captured_by_name() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let m = n.clone();
+    let (url, _) = serve(move |_, _, _, _| {
+        let i = m.fetch_add(1, Ordering::SeqCst);
+        (200, format!(r#"{{"AccessKeyId":"U{i}","SecretAccessKey":"s"}}"#))
+    });
+    let (c, clock) = chain(env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)], None));
+    assert_eq!(key_of(&c).as_deref(), Some("U0"));
+    clock.advance(UNDATED_MS - REFRESH_BEFORE_MS + 1);
+    assert_eq!(key_of(&c).as_deref(), Some("U1"));
+    let captured = ChainEnv::capture("JANUS_LAMBDA_", None, |n| {
+        ["AWS_PROFILE", "JANUS_LAMBDA_ACCESS_KEY_ID", "DATABASE_PASSWORD"]
+            .contains(&n)
+            .then(|| "s3cr3t-value".to_owned())
+    });
+    assert_eq!(captured.vars.keys().collect::<Vec<_>>(), ["AWS_PROFILE", "JANUS_LAMBDA_ACCESS_KEY_ID"]);
+    assert!(!format!("{captured:?}").contains("s3cr3t"), "values are never printed");
+}
