@@ -35,29 +35,26 @@ class LambdaHost:
         """The ARN a pool's LambdaConfig names `function` by."""
         return f"arn:aws:lambda:{region}:123456789012:function:{SERVICE}-{function}"
 
-    def events(self, function: str, **match) -> list[dict]:
-        """The events `function` received, oldest first, whose top-level fields equal `match`."""
+    def _records(self, function: str, match: dict) -> list[dict]:
+        """What the handlers recorded for `function`'s events whose top-level fields equal `match`."""
         try:
             lines = self.events_path.read_text().splitlines()
         except FileNotFoundError:
             return []
         found = [json.loads(line) for line in lines if line.strip()]
-        return [r["event"] for r in found
-                if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+        return [r for r in found if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+
+    def events(self, function: str, **match) -> list[dict]:
+        """The events `function` received, oldest first, whose top-level fields equal `match`."""
+        return [r["event"] for r in self._records(function, match)]
 
     def found(self, function: str, **match) -> list[tuple[dict, dict]]:
         """(event, what the handler worked out) for `function`'s matching events, oldest first."""
-        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
-        found = [json.loads(line) for line in lines if line.strip()]
-        return [(r["event"], r.get("found") or {}) for r in found
-                if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+        return [(r["event"], r.get("found") or {}) for r in self._records(function, match)]
 
     def functions(self, function: str, **match) -> list[str]:
         """The deployed function names that ran `function`'s handler for the matching events."""
-        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
-        found = [json.loads(line) for line in lines if line.strip()]
-        return [r["functionName"] for r in found
-                if r["fn"] == function and all(r["event"].get(k) == v for k, v in match.items())]
+        return [r["functionName"] for r in self._records(function, match)]
 
     def log_tail(self, n: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])

@@ -703,6 +703,17 @@ def test_a_custom_sender_that_cannot_get_a_data_key_refuses_with_cognitos_error(
         trig.public.forgot_password(ClientId=client, Username=user)
     assert e.value.response["Error"]["Message"] == \
         "CustomEmailSender invocation failed due to error KMSNotFoundException."
+    # The code is sealed before anything is written: a refused sign-up or invitation leaves
+    # no user behind.
+    for create in (lambda n: trig.public.sign_up(ClientId=client, Username=n, Password=GOOD_PASSWORD,
+                                                 UserAttributes=attr_list(email=f"{n}@example.com")),
+                   lambda n: trig.admin.admin_create_user(UserPoolId=pool, Username=n, DesiredDeliveryMediums=["EMAIL"],
+                                                          UserAttributes=attr_list(email=f"{n}@example.com"))):
+        name = unique("n")
+        with raises_code("UnexpectedLambdaException"):
+            create(name)
+        with raises_code("UserNotFoundException"):
+            trig.admin.admin_get_user(UserPoolId=pool, Username=name)
     assert not trig.host.found("emailsender", userPoolId=pool)
     with urllib.request.urlopen(f"{trig.server.endpoint}/health", timeout=5) as r:
         assert r.status == 200

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use janus_crypto::random;
 use janus_types::{Error, PendingCode, Pool, Result, User};
 
-use crate::outbox::Message;
+use crate::delivery::Letter;
 use crate::Services;
 
 /// Wrong guesses allowed on one code before it is refused outright.
@@ -160,24 +160,10 @@ impl Services {
         code: &str,
         caller: crate::triggers::senders::Caller<'_>,
     ) -> Result<()> {
-        if self.custom_send(pool, user, (source, d.medium), code, caller)? {
-            return Ok(());
-        }
         let default = crate::messages::code(pool, d.medium, what, code);
-        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default, caller };
-        let text = self.custom_message(pool, user, outgoing)?;
-        let (from, reply_to) = crate::messages::sender(pool, &self.region);
-        self.outbox.send(&Message {
-            pool: pool.id.to_string(),
-            username: user.username.clone(),
-            medium: d.medium.into(),
-            destination: user.attributes.get(d.attribute).cloned(),
-            kind: "code".into(),
-            subject: text.subject,
-            body: text.body,
-            from,
-            reply_to,
-        })
+        let (medium, attribute) = (d.medium, d.attribute);
+        let letter = Letter { source, medium, attribute, kind: "code", code, default, caller, sealed: None };
+        self.deliver(pool, user, letter)
     }
 }
 

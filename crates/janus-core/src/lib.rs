@@ -11,6 +11,7 @@ pub mod branding;
 pub mod clients;
 pub mod codes;
 pub mod credential;
+pub mod delivery;
 pub mod domains;
 pub mod existence;
 pub mod groups;

@@ -12,6 +12,7 @@ use janus_types::{ClientId, Entity, Error, Result, Sub, User, UserStatus};
 use crate::attributes::{self, SetMode};
 use crate::auth::{client, password, Ctx};
 use crate::codes::{self, Delivery};
+use crate::delivery::Letter;
 use crate::existence::{self, Route};
 use crate::triggers::senders::Caller;
 use crate::triggers::signup::{apply_verified, SigningUp};
@@ -19,6 +20,8 @@ use crate::users::{self, claim_aliases, create::username_for, new_user, pairs, t
 use crate::Services;
 
 const SIGNUP_CODE_MS: i64 = 24 * 3600 * 1000;
+/// CustomMessage's `triggerSource` for a sign-up code.
+const SIGN_UP: &str = "CustomMessage_SignUp";
 
 /// SignUp's input.
 #[allow(missing_docs)]
@@ -117,6 +120,12 @@ impl Services {
             Some(_) => Some(self.new_code(pool, &mut user, "signup", SIGNUP_CODE_MS)?),
             None => None,
         };
+        let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&input.client_metadata) };
+        // Sealed for a custom sender before the user is written: a key KMS refuses leaves no user.
+        let sealed = match (&delivery, &code) {
+            (Some(d), Some(code)) => self.seal_for_sender(pool, &user, (SIGN_UP, d.medium), code, caller)?,
+            _ => None,
+        };
         let mut tx = self.store.write(now)?;
         if tx.user(&pool.id, &user.key)?.is_some() {
             return Err(Error::UsernameExistsException("User already exists".into()));
@@ -125,8 +134,10 @@ impl Services {
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
         if let (Some(d), Some(code)) = (&delivery, code) {
-            let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&input.client_metadata) };
-            self.send_code(pool, &user, d, ("confirmation", "CustomMessage_SignUp"), &code, caller)?;
+            let default = crate::messages::code(pool, d.medium, "confirmation", &code);
+            let (medium, attribute, code) = (d.medium, d.attribute, code.as_str());
+            let letter = Letter { source: SIGN_UP, medium, attribute, kind: "code", code, default, caller, sealed };
+            self.deliver(pool, &user, letter)?;
         }
         Ok(SignedUp { user, delivery })
     }

@@ -20,9 +20,9 @@ use janus_types::{Error, MfaFactor, Result, User};
 use super::sealed::{self, Session};
 use super::{client, lockout, param, Ctx, Outcome};
 use crate::codes;
+use crate::delivery::Letter;
 use crate::mfa::deliverable;
 use crate::mfa::token::{expired_session, invalid_session};
-use crate::outbox::Message;
 use crate::security::CodeKind;
 use crate::triggers::senders::Caller;
 use crate::Services;
@@ -134,29 +134,15 @@ impl Services {
         };
         let template = config.as_ref().and_then(|c| c.get(member)).and_then(Value::as_str);
         let subject = config.as_ref().and_then(|c| c.get("Subject")).and_then(Value::as_str);
-        let (from, reply_to) = crate::messages::sender(&ctx.pool, &self.region);
         let default = crate::messages::Text {
             subject: (f == MfaFactor::Email).then(|| subject.unwrap_or("Your sign-in code").to_owned()),
             body: message(template, code),
         };
         let source = "CustomMessage_Authentication";
         let caller = Caller { client_id: Some(ctx.client.id.as_str()), metadata: Some(&ctx.metadata) };
-        if self.custom_send(&ctx.pool, user, (source, d.medium), code, caller)? {
-            return Ok(());
-        }
-        let outgoing = crate::triggers::messages::Outgoing { source, medium: d.medium, code, default, caller };
-        let text = self.custom_message(&ctx.pool, user, outgoing)?;
-        self.outbox.send(&Message {
-            pool: ctx.pool.id.to_string(),
-            username: user.username.clone(),
-            medium: d.medium.into(),
-            destination: user.attributes.get(d.attribute).cloned(),
-            kind: "mfa".into(),
-            subject: text.subject,
-            body: text.body,
-            from,
-            reply_to,
-        })
+        let (medium, attribute) = (d.medium, d.attribute);
+        let letter = Letter { source, medium, attribute, kind: "mfa", code, default, caller, sealed: None };
+        self.deliver(&ctx.pool, user, letter)
     }
 
     /// Open the Session of challenge `name` for this pool and app client.

@@ -29,6 +29,7 @@ use janus_crypto::keys::kms_api::{GeneratedKey, KmsClient};
 use janus_crypto::keys::{KeyArn, KeyError, KeyErrorKind};
 use janus_types::{Clock, Error, Pool, Result, User};
 
+use super::invoke::FunctionArn;
 use super::signup::event_attributes;
 use super::{lambda_config, string_map, Trigger};
 use crate::Services;
@@ -82,26 +83,22 @@ pub struct Caller<'a> {
     pub metadata: Option<&'a BTreeMap<String, String>>,
 }
 
+/// CustomMessage's `triggerSource` suffixes and the senders' sources for them.
+const SOURCES: [(&str, &str, &str); 7] = [
+    ("SignUp", "CustomEmailSender_SignUp", "CustomSMSSender_SignUp"),
+    ("ResendCode", "CustomEmailSender_ResendCode", "CustomSMSSender_ResendCode"),
+    ("ForgotPassword", "CustomEmailSender_ForgotPassword", "CustomSMSSender_ForgotPassword"),
+    ("UpdateUserAttribute", "CustomEmailSender_UpdateUserAttribute", "CustomSMSSender_UpdateUserAttribute"),
+    ("VerifyUserAttribute", "CustomEmailSender_VerifyUserAttribute", "CustomSMSSender_VerifyUserAttribute"),
+    ("AdminCreateUser", "CustomEmailSender_AdminCreateUser", "CustomSMSSender_AdminCreateUser"),
+    ("Authentication", "CustomEmailSender_Authentication", "CustomSMSSender_Authentication"),
+];
+
 /// The sender's `triggerSource` for CustomMessage's `source`.
 fn sender_source(trigger: Trigger, source: &str) -> Option<&'static str> {
-    let email = trigger == Trigger::CustomEmailSender;
-    Some(match source.strip_prefix("CustomMessage_")? {
-        "SignUp" if email => "CustomEmailSender_SignUp",
-        "SignUp" => "CustomSMSSender_SignUp",
-        "ResendCode" if email => "CustomEmailSender_ResendCode",
-        "ResendCode" => "CustomSMSSender_ResendCode",
-        "ForgotPassword" if email => "CustomEmailSender_ForgotPassword",
-        "ForgotPassword" => "CustomSMSSender_ForgotPassword",
-        "UpdateUserAttribute" if email => "CustomEmailSender_UpdateUserAttribute",
-        "UpdateUserAttribute" => "CustomSMSSender_UpdateUserAttribute",
-        "VerifyUserAttribute" if email => "CustomEmailSender_VerifyUserAttribute",
-        "VerifyUserAttribute" => "CustomSMSSender_VerifyUserAttribute",
-        "AdminCreateUser" if email => "CustomEmailSender_AdminCreateUser",
-        "AdminCreateUser" => "CustomSMSSender_AdminCreateUser",
-        "Authentication" if email => "CustomEmailSender_Authentication",
-        "Authentication" => "CustomSMSSender_Authentication",
-        _ => return None,
-    })
+    let suffix = source.strip_prefix("CustomMessage_")?;
+    let (_, email, sms) = SOURCES.iter().find(|(s, _, _)| *s == suffix)?;
+    Some(if trigger == Trigger::CustomEmailSender { email } else { sms })
 }
 
 /// A temporary password as Cognito hands it to a sender: reserved HTML characters escaped.
@@ -113,53 +110,91 @@ fn failed(trigger: Trigger, cause: &str) -> Error {
     Error::UnexpectedLambdaException(format!("{} invocation failed due to error {cause}.", trigger.name()))
 }
 
+/// A message sealed for its sender function, ready to hand over (made before a write
+/// commits, so a key KMS refuses leaves nothing half-done).
+pub struct Sealed {
+    trigger: Trigger,
+    function: FunctionArn,
+    source: &'static str,
+    pool: String,
+    event: Value,
+    started: Instant,
+}
+
 impl Services {
     /// Hand a message to the pool's sender function for `medium` when this region configures
-    /// one: true when it took it (the outbox must not send it too). `source` is
-    /// CustomMessage's `triggerSource` for the message, `code` its code or temporary password.
+    /// one: true when it took it (the outbox must not send it too).
     pub fn custom_send(
+        &self,
+        pool: &Pool,
+        user: &User,
+        what: (&str, &str),
+        code: &str,
+        caller: Caller<'_>,
+    ) -> Result<bool> {
+        match self.seal_for_sender(pool, user, what, code, caller)? {
+            Some(sealed) => self.hand_over(sealed).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// The sender's event for a message, its code encrypted, when this region configures a
+    /// sender for `medium` (`what` is CustomMessage's `triggerSource` and the medium).
+    pub fn seal_for_sender(
         &self,
         pool: &Pool,
         user: &User,
         (source, medium): (&str, &str),
         code: &str,
         caller: Caller<'_>,
-    ) -> Result<bool> {
+    ) -> Result<Option<Sealed>> {
         let trigger = if medium == "EMAIL" { Trigger::CustomEmailSender } else { Trigger::CustomSmsSender };
-        let Some(c) = self.trigger_function(pool, trigger) else { return Ok(false) };
-        let Some(source) = sender_source(trigger, source) else { return Ok(false) };
+        let Some(c) = self.trigger_function(pool, trigger) else { return Ok(None) };
+        let Some(source) = sender_source(trigger, source) else { return Ok(None) };
         let started = Instant::now();
-        let result = self.sealed_code(pool, trigger, source, code).and_then(|sealed| {
-            let with_metadata = source.ends_with("_SignUp")
-                || source.ends_with("_ForgotPassword")
-                || source.ends_with("_Authentication");
-            let metadata = caller.metadata.filter(|m| with_metadata && !m.is_empty()).map_or(Value::Null, string_map);
-            let kind = if medium == "EMAIL" { "customEmailSenderRequestV1" } else { "customSMSSenderRequestV1" };
-            let event = json!({
-                "version": "1",
-                "triggerSource": source,
-                "region": self.region.as_str(),
-                "userPoolId": pool.id.as_str(),
-                "userName": user.username,
-                "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
-                    "clientId": caller.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
-                "request": {"type": kind, "code": sealed, "clientMetadata": metadata,
-                    "userAttributes": event_attributes(user)},
-            });
-            self.invoker.invoke_event(&c.function, event.to_string().as_bytes()).map_err(|f| match f {
-                super::invoke::Failure::Call(cause) => failed(trigger, &cause),
-                _ => failed(trigger, "ServiceException"),
-            })
+        let sealed = match self.sealed_code(pool, trigger, source, code) {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                self.trigger_stats.record(trigger, started.elapsed(), false);
+                return Err(e);
+            }
+        };
+        let metadata = caller.metadata.filter(|m| {
+            !m.is_empty() && ["_SignUp", "_ForgotPassword", "_Authentication"].iter().any(|s| source.ends_with(s))
         });
-        let elapsed = started.elapsed();
-        self.trigger_stats.record(trigger, elapsed, result.is_ok());
+        let kind = if trigger == Trigger::CustomEmailSender {
+            "customEmailSenderRequestV1"
+        } else {
+            "customSMSSenderRequestV1"
+        };
+        let event = json!({
+            "version": "1",
+            "triggerSource": source,
+            "region": self.region.as_str(),
+            "userPoolId": pool.id.as_str(),
+            "userName": user.username,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
+                "clientId": caller.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
+            "request": {"type": kind, "code": sealed, "clientMetadata": metadata.map_or(Value::Null, string_map),
+                "userAttributes": event_attributes(user)},
+        });
+        Ok(Some(Sealed { trigger, function: c.function, source, pool: pool.id.to_string(), event, started }))
+    }
+
+    /// Invoke the sender (asynchronously: Ok once Lambda accepted the call).
+    pub fn hand_over(&self, s: Sealed) -> Result<()> {
+        let result = self.invoker.invoke_event(&s.function, s.event.to_string().as_bytes()).map_err(|f| match f {
+            super::invoke::Failure::Call(cause) => failed(s.trigger, &cause),
+            _ => failed(s.trigger, "ServiceException"),
+        });
+        let (elapsed, trigger, source) = (s.started.elapsed(), s.trigger.name(), s.source);
+        self.trigger_stats.record(s.trigger, elapsed, result.is_ok());
+        let (pool, function, ms) = (&s.pool, &s.function.name, elapsed.as_millis() as u64);
         match &result {
-            Ok(()) => tracing::debug!(pool = %pool.id, trigger = trigger.name(), source, function = %c.function.name,
-                ms = elapsed.as_millis() as u64, "sender accepted a message"),
-            Err(e) => tracing::warn!(pool = %pool.id, trigger = trigger.name(), source, function = %c.function.name,
-                ms = elapsed.as_millis() as u64, error = e.code(), "sender call failed"),
+            Ok(()) => tracing::debug!(pool, trigger, source, function, ms, "sender accepted a message"),
+            Err(e) => tracing::warn!(pool, trigger, source, function, ms, error = e.code(), "sender call failed"),
         }
-        result.map(|()| true)
+        result
     }
 
     /// `code` as the sender receives it: base64 of an Encryption SDK message under `KMSKeyID`.

@@ -12,9 +12,8 @@ use janus_types::{Entity, Error, PasswordCredential, Pool, PoolId, Result, Sub, 
 
 use super::{claim_aliases, find, new_user, pairs, pool_of, to_map, AttributeInput};
 use crate::attributes::{self, is_email, is_phone, SetMode};
-use crate::outbox::Message;
-use crate::triggers::messages::Outgoing;
-use crate::triggers::senders::Caller;
+use crate::delivery::Letter;
+use crate::triggers::senders::{Caller, Sealed};
 use crate::triggers::signup::{apply_verified, SigningUp};
 use crate::Services;
 
@@ -116,6 +115,10 @@ impl Services {
         let (password, invite) = self.initial_password(&pool, &username, &input)?;
         let now = self.now_ms();
         let mut user = new_user(&pool, username, sub, attributes, UserStatus::ForceChangePassword, password, now);
+        let sealed = match &invite {
+            Some(temp) => self.seal_invitation(&pool, &user, temp, &input)?,
+            None => None,
+        };
         let mut tx = self.store.write(now)?;
         if tx.user(&pool.id, &user.key)?.is_some() {
             return Err(Error::UsernameExistsException("User account already exists".into()));
@@ -127,7 +130,7 @@ impl Services {
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
         if let Some(temp) = invite {
-            self.invite(&pool, &user, &temp, &input)?;
+            self.invite(&pool, &user, &temp, &input, sealed)?;
         }
         Ok(user)
     }
@@ -152,50 +155,66 @@ impl Services {
     }
 
     fn resend_invitation(&self, input: &CreateUser) -> Result<User> {
-        let now = self.now_ms();
-        let mut tx = self.store.write(now)?;
-        let pool = pool_of(&*tx, &input.user_pool_id)?;
-        let mut user = find(&*tx, &pool, &input.username)?.ok_or_else(Error::user_not_found)?;
-        if user.status != UserStatus::ForceChangePassword {
-            return Err(Error::UnsupportedUserStateException(
-                "Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into(),
-            ));
-        }
+        let read = || -> Result<(Pool, User)> {
+            let tx = self.store.read()?;
+            let pool = pool_of(&*tx, &input.user_pool_id)?;
+            let user = find(&*tx, &pool, &input.username)?.ok_or_else(Error::user_not_found)?;
+            Ok((pool, user))
+        };
+        let (pool, seen) = read()?;
+        check_resendable(&seen)?;
         let temp = match &input.temporary_password {
             Some(p) => p.clone(),
             None => random::temporary_password(&*self.rng, pool.config.password_policy.minimum_length as usize),
         };
+        // Sealed before the new password replaces the old one (see `seal_invitation`).
+        let sealed = self.seal_invitation(&pool, &seen, &temp, input)?;
+        let now = self.now_ms();
+        let mut tx = self.store.write(now)?;
+        let pool = pool_of(&*tx, &input.user_pool_id)?;
+        let mut user = find(&*tx, &pool, &input.username)?.ok_or_else(Error::user_not_found)?;
+        check_resendable(&user)?;
         user.password = Some(self.credential(&pool, &user.username, &temp, true)?);
         user.modified_ms = now;
         tx.put(&pool.id, Entity::User(user.clone()))?;
         tx.commit()?;
-        self.invite(&pool, &user, &temp, input)?;
+        self.invite(&pool, &user, &temp, input, sealed)?;
         Ok(user)
     }
 
-    fn invite(&self, pool: &Pool, user: &User, temp: &str, input: &CreateUser) -> Result<()> {
-        let email = input.desired_delivery_mediums.iter().any(|m| m == "EMAIL");
-        let metadata = &input.client_metadata;
-        let (medium, destination) =
-            if email { ("EMAIL", user.attributes.get("email")) } else { ("SMS", user.attributes.get("phone_number")) };
+    /// The invitation sealed for the pool's sender (when it has one), before the user is
+    /// written: a key KMS refuses then refuses the call and writes nothing.
+    fn seal_invitation(&self, pool: &Pool, user: &User, temp: &str, input: &CreateUser) -> Result<Option<Sealed>> {
+        let caller = Caller { client_id: None, metadata: Some(&input.client_metadata) };
+        self.seal_for_sender(pool, user, (INVITATION, invitation_medium(input).0), temp, caller)
+    }
+
+    fn invite(&self, pool: &Pool, user: &User, temp: &str, input: &CreateUser, sealed: Option<Sealed>) -> Result<()> {
+        let (medium, attribute) = invitation_medium(input);
         let default = crate::messages::invitation(pool, medium, &user.username, temp);
-        let source = "CustomMessage_AdminCreateUser";
-        let caller = Caller { client_id: None, metadata: Some(metadata) };
-        if self.custom_send(pool, user, (source, medium), temp, caller)? {
-            return Ok(());
-        }
-        let text = self.custom_message(pool, user, Outgoing { source, medium, code: temp, default, caller })?;
-        let (from, reply_to) = crate::messages::sender(pool, &self.region);
-        self.outbox.send(&Message {
-            pool: pool.id.to_string(),
-            username: user.username.clone(),
-            medium: medium.into(),
-            destination: destination.cloned(),
-            kind: "invitation".into(),
-            subject: text.subject,
-            body: text.body,
-            from,
-            reply_to,
-        })
+        let caller = Caller { client_id: None, metadata: Some(&input.client_metadata) };
+        let letter =
+            Letter { source: INVITATION, medium, attribute, kind: "invitation", code: temp, default, caller, sealed };
+        self.deliver(pool, user, letter)
+    }
+}
+
+const INVITATION: &str = "CustomMessage_AdminCreateUser";
+
+fn check_resendable(user: &User) -> Result<()> {
+    if user.status != UserStatus::ForceChangePassword {
+        return Err(Error::UnsupportedUserStateException(
+            "Resend not possible. User status is not FORCE_CHANGE_PASSWORD.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The invitation's medium and the attribute holding its destination.
+fn invitation_medium(input: &CreateUser) -> (&'static str, &'static str) {
+    if input.desired_delivery_mediums.iter().any(|m| m == "EMAIL") {
+        ("EMAIL", "email")
+    } else {
+        ("SMS", "phone_number")
     }
 }
