@@ -664,7 +664,16 @@ def test_custom_email_sender_gets_the_code_encrypted_for_the_pools_kms_key(trig)
     assert reset["request"]["code"] != request["code"]
     trig.public.confirm_forgot_password(ClientId=client, Username=user, ConfirmationCode=found["code"],
                                         Password=GOOD_PASSWORD + "2")
-    password_auth(trig.public, client, user, GOOD_PASSWORD + "2")
+    tokens = password_auth(trig.public, client, user, GOOD_PASSWORD + "2")["AuthenticationResult"]
+    # A new address is verified with a code the sender delivers; the event names the app
+    # client of the access token, and (as Cognito documents) no clientMetadata for this source.
+    trig.public.update_user_attributes(AccessToken=tokens["AccessToken"], ClientMetadata={"from": "settings"},
+                                       UserAttributes=attr_list(email=f"new-{email}"))
+    [(update, found)] = sender_events(trig, "emailsender", pool, "CustomEmailSender_UpdateUserAttribute")
+    envelope(update, pool, "CustomEmailSender_UpdateUserAttribute", user, client)
+    assert update["request"]["clientMetadata"] is None
+    assert update["request"]["userAttributes"]["email"] == f"new-{email}"
+    trig.public.verify_user_attribute(AccessToken=tokens["AccessToken"], AttributeName="email", Code=found["code"])
     with urllib.request.urlopen(f"{trig.server.endpoint}/metrics", timeout=5) as r:
         assert 'janus_trigger_calls_total{trigger="CustomEmailSender"}' in r.read().decode()
 

@@ -4,6 +4,7 @@
 //! into its pool and user, refusing forged, expired, revoked or disabled ones.
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use janus_crypto::jwt;
 use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User};
@@ -11,6 +12,7 @@ use janus_types::{Entity, EntityKey, Error, Pool, PoolId, Result, User};
 use crate::attributes::{self, SetMode};
 use crate::codes::{self, Delivery};
 use crate::security::SecurityEvent;
+use crate::triggers::senders::Caller;
 use crate::users::{self, AttributeInput};
 use crate::Services;
 
@@ -124,7 +126,12 @@ impl Services {
 
     /// UpdateUserAttributes. A changed email or phone number becomes unverified, and when
     /// the pool auto-verifies it a verification code is sent there.
-    pub fn update_my_attributes(&self, token: &str, attrs: &[AttributeInput]) -> Result<Vec<Delivery>> {
+    pub fn update_my_attributes(
+        &self,
+        token: &str,
+        attrs: &[AttributeInput],
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<Vec<Delivery>> {
         let pairs = users::pairs(attrs);
         let (pool, user, claims) = self.authenticate(token)?;
         let client_id = claims["client_id"].as_str().and_then(|c| janus_types::ClientId::parse(c).ok());
@@ -158,23 +165,23 @@ impl Services {
             }
             Ok(())
         })?;
+        let caller = Caller { client_id: Some(client.id.as_str()), metadata: Some(metadata) };
         for (d, code) in &pending {
-            self.send_code(
-                &pool,
-                &user,
-                d,
-                ("verification", "CustomMessage_UpdateUserAttribute"),
-                code,
-                Default::default(),
-            )?;
+            self.send_code(&pool, &user, d, ("verification", "CustomMessage_UpdateUserAttribute"), code, caller)?;
         }
         Ok(pending.into_iter().map(|(d, _)| d).collect())
     }
 
     /// GetUserAttributeVerificationCode.
-    pub fn attribute_verification_code(&self, token: &str, attribute: &str) -> Result<Delivery> {
+    pub fn attribute_verification_code(
+        &self,
+        token: &str,
+        attribute: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<Delivery> {
         let mut sent = None;
-        let (pool, user) = self.modify_me(token, |pool, user| {
+        let (pool, user, claims) = self.authenticate(token)?;
+        let (pool, user) = self.modify_authenticated(pool, user, |pool, user| {
             if attribute != "email" && attribute != "phone_number" {
                 return Err(Error::invalid(format!("{attribute} cannot be verified.")));
             }
@@ -190,7 +197,7 @@ impl Services {
             &d,
             ("verification", "CustomMessage_VerifyUserAttribute"),
             &code,
-            Default::default(),
+            Caller { client_id: claims["client_id"].as_str(), metadata: Some(metadata) },
         )?;
         Ok(d)
     }

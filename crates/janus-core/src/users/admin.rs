@@ -138,7 +138,12 @@ impl Services {
 
     /// AdminResetUserPassword: the user must reset before signing in again; the reset code
     /// goes to their verified email or phone number (without one, the call is refused).
-    pub fn admin_reset_password(&self, pool_id: &PoolId, username: &str) -> Result<User> {
+    pub fn admin_reset_password(
+        &self,
+        pool_id: &PoolId,
+        username: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+    ) -> Result<User> {
         let mut sent = None;
         let user = self.modify_user(pool_id, username, |pool, user| {
             if !user.enabled {
@@ -160,7 +165,7 @@ impl Services {
                 &d,
                 ("password reset", "CustomMessage_ForgotPassword"),
                 &code,
-                Default::default(),
+                crate::triggers::senders::Caller { client_id: None, metadata: Some(metadata) },
             )?;
         }
         Ok(user)

@@ -40,8 +40,9 @@ struct UpdateAttributes {
 }
 
 fn update_user_attributes(s: &Services, v: Value) -> Result<Value, Error> {
+    let metadata = super::client_metadata(&v)?;
     let r: UpdateAttributes = input(v)?;
-    let sent = s.update_my_attributes(&r.access_token, &r.user_attributes)?;
+    let sent = s.update_my_attributes(&r.access_token, &r.user_attributes, &metadata)?;
     Ok(json!({"CodeDeliveryDetailsList": sent.iter().map(render::delivery).collect::<Vec<_>>()}))
 }
 

@@ -161,6 +161,16 @@ pub(crate) fn input<T: DeserializeOwned>(v: Value) -> Result<T, Error> {
 }
 
 /// The empty response most mutations return.
+/// A request's `ClientMetadata` (passed to the triggers it runs).
+pub(crate) fn client_metadata(v: &Value) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    match v.get("ClientMetadata") {
+        None | Some(Value::Null) => Ok(Default::default()),
+        Some(m) => {
+            serde_json::from_value(m.clone()).map_err(|_| Error::invalid("ClientMetadata must map strings to strings."))
+        }
+    }
+}
+
 pub(crate) fn empty() -> Result<Value, Error> {
     Ok(json!({}))
 }

@@ -63,8 +63,9 @@ struct AttributeCode {
 }
 
 fn get_user_attribute_verification_code(s: &Services, v: Value) -> Result<Value, Error> {
+    let metadata = super::client_metadata(&v)?;
     let r: AttributeCode = input(v)?;
-    let d = s.attribute_verification_code(&r.access_token, &r.attribute_name)?;
+    let d = s.attribute_verification_code(&r.access_token, &r.attribute_name, &metadata)?;
     Ok(json!({ "CodeDeliveryDetails": render::delivery(&d) }))
 }
 

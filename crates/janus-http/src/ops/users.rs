@@ -105,25 +105,16 @@ fn admin_enable_user(s: &Services, v: Value) -> Result<Value, Error> {
 }
 
 fn admin_confirm_sign_up(s: &Services, v: Value) -> Result<Value, Error> {
-    let metadata = client_metadata(&v)?;
+    let metadata = super::client_metadata(&v)?;
     let r: UserRef = input(v)?;
     s.admin_confirm_sign_up(&r.user_pool_id, &r.username, &metadata)?;
     empty()
 }
 
-/// A request's `ClientMetadata` (passed to the triggers it runs).
-fn client_metadata(v: &Value) -> Result<std::collections::BTreeMap<String, String>, Error> {
-    match v.get("ClientMetadata") {
-        None | Some(Value::Null) => Ok(Default::default()),
-        Some(m) => {
-            serde_json::from_value(m.clone()).map_err(|_| Error::invalid("ClientMetadata must map strings to strings."))
-        }
-    }
-}
-
 fn admin_reset_user_password(s: &Services, v: Value) -> Result<Value, Error> {
+    let metadata = super::client_metadata(&v)?;
     let r: UserRef = input(v)?;
-    s.admin_reset_password(&r.user_pool_id, &r.username)?;
+    s.admin_reset_password(&r.user_pool_id, &r.username, &metadata)?;
     empty()
 }
 
