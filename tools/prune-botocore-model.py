@@ -4,7 +4,7 @@
 Source: botocore's `cognito-idp/2016-04-18/service-2.json.gz` (Apache-2.0), the authority for
 every operation's shape. Documentation strings are dropped; everything else is kept as is.
 
-    pip download botocore==1.44.5 --no-deps -d /tmp/bc && cd /tmp/bc && unzip -o *.whl
+    pip download botocore==1.44.8 --no-deps -d /tmp/bc && cd /tmp/bc && unzip -o *.whl
     python3 tools/prune-botocore-model.py /tmp/bc/botocore/data/cognito-idp/2016-04-18/service-2.json.gz
 """
 import gzip
