@@ -33,11 +33,12 @@ pub struct Letter<'a> {
 impl Services {
     /// Deliver `l` to `user`.
     pub fn deliver(&self, pool: &Pool, user: &User, l: Letter<'_>) -> Result<()> {
-        if let Some(sealed) = l.sealed {
+        let sealed = match l.sealed {
+            Some(s) => Some(s),
+            None => self.seal_for_sender(pool, user, (l.source, l.medium), l.code, l.caller)?,
+        };
+        if let Some(sealed) = sealed {
             return self.hand_over(sealed);
-        }
-        if self.custom_send(pool, user, (l.source, l.medium), l.code, l.caller)? {
-            return Ok(());
         }
         let outgoing =
             Outgoing { source: l.source, medium: l.medium, code: l.code, default: l.default, caller: l.caller };

@@ -139,12 +139,22 @@ impl Services {
             }
         }
         let member = config.get(trigger.name());
-        let member = if matches!(trigger, Trigger::CustomEmailSender | Trigger::CustomSmsSender) {
-            member.and_then(|m| m.get("LambdaArn"))
-        } else {
-            member
-        };
+        let member = if VERSIONED.contains(&trigger.name()) { member.and_then(|m| m.get("LambdaArn")) } else { member };
         arn(member).map(|function| Configured { function, version: TokenVersion::V1 })
+    }
+
+    /// The parts every event shares, around `event.request` (without `response`).
+    pub(crate) fn envelope(&self, pool: &Pool, version: &str, event: &Event<'_>) -> Value {
+        json!({
+            "version": version,
+            "triggerSource": event.source,
+            "region": self.region.as_str(),
+            "userPoolId": pool.id.as_str(),
+            "userName": event.user_name,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
+                "clientId": event.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
+            "request": event.request,
+        })
     }
 
     /// Call `trigger` with `event` when this region configures it: its `response` object
@@ -156,16 +166,8 @@ impl Services {
             TokenVersion::V2 => "2",
             TokenVersion::V3 => "3",
         };
-        let body = json!({
-            "version": version,
-            "triggerSource": event.source,
-            "region": self.region.as_str(),
-            "userPoolId": pool.id.as_str(),
-            "userName": event.user_name,
-            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": event.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
-            "request": event.request,
-            "response": event.response,
-        });
+        let mut body = self.envelope(pool, version, &event);
+        body["response"] = event.response;
         let started = Instant::now();
         let answer = self.invoker.invoke(&c.function, body.to_string().as_bytes());
         let result = match answer {

@@ -31,7 +31,7 @@ use janus_types::{Clock, Error, Pool, Result, User};
 
 use super::invoke::FunctionArn;
 use super::signup::event_attributes;
-use super::{lambda_config, string_map, Trigger};
+use super::{lambda_config, string_map, Event, Trigger};
 use crate::Services;
 
 /// Where GenerateDataKey is sent.
@@ -83,22 +83,23 @@ pub struct Caller<'a> {
     pub metadata: Option<&'a BTreeMap<String, String>>,
 }
 
-/// CustomMessage's `triggerSource` suffixes and the senders' sources for them.
-const SOURCES: [(&str, &str, &str); 7] = [
-    ("SignUp", "CustomEmailSender_SignUp", "CustomSMSSender_SignUp"),
-    ("ResendCode", "CustomEmailSender_ResendCode", "CustomSMSSender_ResendCode"),
-    ("ForgotPassword", "CustomEmailSender_ForgotPassword", "CustomSMSSender_ForgotPassword"),
-    ("UpdateUserAttribute", "CustomEmailSender_UpdateUserAttribute", "CustomSMSSender_UpdateUserAttribute"),
-    ("VerifyUserAttribute", "CustomEmailSender_VerifyUserAttribute", "CustomSMSSender_VerifyUserAttribute"),
-    ("AdminCreateUser", "CustomEmailSender_AdminCreateUser", "CustomSMSSender_AdminCreateUser"),
-    ("Authentication", "CustomEmailSender_Authentication", "CustomSMSSender_Authentication"),
+/// CustomMessage's `triggerSource` suffixes, the senders' sources for them, and whether
+/// Cognito passes the request's `clientMetadata` with them.
+const SOURCES: [(&str, &str, &str, bool); 7] = [
+    ("SignUp", "CustomEmailSender_SignUp", "CustomSMSSender_SignUp", true),
+    ("ResendCode", "CustomEmailSender_ResendCode", "CustomSMSSender_ResendCode", false),
+    ("ForgotPassword", "CustomEmailSender_ForgotPassword", "CustomSMSSender_ForgotPassword", true),
+    ("UpdateUserAttribute", "CustomEmailSender_UpdateUserAttribute", "CustomSMSSender_UpdateUserAttribute", false),
+    ("VerifyUserAttribute", "CustomEmailSender_VerifyUserAttribute", "CustomSMSSender_VerifyUserAttribute", false),
+    ("AdminCreateUser", "CustomEmailSender_AdminCreateUser", "CustomSMSSender_AdminCreateUser", false),
+    ("Authentication", "CustomEmailSender_Authentication", "CustomSMSSender_Authentication", true),
 ];
 
-/// The sender's `triggerSource` for CustomMessage's `source`.
-fn sender_source(trigger: Trigger, source: &str) -> Option<&'static str> {
+/// The sender's `triggerSource` for CustomMessage's `source`, and whether it carries metadata.
+fn sender_source(trigger: Trigger, source: &str) -> Option<(&'static str, bool)> {
     let suffix = source.strip_prefix("CustomMessage_")?;
-    let (_, email, sms) = SOURCES.iter().find(|(s, _, _)| *s == suffix)?;
-    Some(if trigger == Trigger::CustomEmailSender { email } else { sms })
+    let (_, email, sms, metadata) = SOURCES.iter().find(|(s, ..)| *s == suffix)?;
+    Some((if trigger == Trigger::CustomEmailSender { email } else { sms }, *metadata))
 }
 
 /// A temporary password as Cognito hands it to a sender: reserved HTML characters escaped.
@@ -122,22 +123,6 @@ pub struct Sealed {
 }
 
 impl Services {
-    /// Hand a message to the pool's sender function for `medium` when this region configures
-    /// one: true when it took it (the outbox must not send it too).
-    pub fn custom_send(
-        &self,
-        pool: &Pool,
-        user: &User,
-        what: (&str, &str),
-        code: &str,
-        caller: Caller<'_>,
-    ) -> Result<bool> {
-        match self.seal_for_sender(pool, user, what, code, caller)? {
-            Some(sealed) => self.hand_over(sealed).map(|()| true),
-            None => Ok(false),
-        }
-    }
-
     /// The sender's event for a message, its code encrypted, when this region configures a
     /// sender for `medium` (`what` is CustomMessage's `triggerSource` and the medium).
     pub fn seal_for_sender(
@@ -150,7 +135,7 @@ impl Services {
     ) -> Result<Option<Sealed>> {
         let trigger = if medium == "EMAIL" { Trigger::CustomEmailSender } else { Trigger::CustomSmsSender };
         let Some(c) = self.trigger_function(pool, trigger) else { return Ok(None) };
-        let Some(source) = sender_source(trigger, source) else { return Ok(None) };
+        let Some((source, with_metadata)) = sender_source(trigger, source) else { return Ok(None) };
         let started = Instant::now();
         let sealed = match self.sealed_code(pool, trigger, source, code) {
             Ok(sealed) => sealed,
@@ -159,25 +144,17 @@ impl Services {
                 return Err(e);
             }
         };
-        let metadata = caller.metadata.filter(|m| {
-            !m.is_empty() && ["_SignUp", "_ForgotPassword", "_Authentication"].iter().any(|s| source.ends_with(s))
-        });
+        let metadata = caller.metadata.filter(|m| with_metadata && !m.is_empty());
         let kind = if trigger == Trigger::CustomEmailSender {
             "customEmailSenderRequestV1"
         } else {
             "customSMSSenderRequestV1"
         };
-        let event = json!({
-            "version": "1",
-            "triggerSource": source,
-            "region": self.region.as_str(),
-            "userPoolId": pool.id.as_str(),
-            "userName": user.username,
-            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
-                "clientId": caller.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE")},
-            "request": {"type": kind, "code": sealed, "clientMetadata": metadata.map_or(Value::Null, string_map),
-                "userAttributes": event_attributes(user)},
-        });
+        let request = json!({"type": kind, "code": sealed, "clientMetadata": metadata.map_or(Value::Null, string_map),
+            "userAttributes": event_attributes(user)});
+        let event =
+            Event { source, user_name: &user.username, client_id: caller.client_id, request, response: Value::Null };
+        let event = self.envelope(pool, "1", &event);
         Ok(Some(Sealed { trigger, function: c.function, source, pool: pool.id.to_string(), event, started }))
     }
 
@@ -216,27 +193,22 @@ impl Services {
                 ciphertext: k.ciphertext,
             })
         });
-        match sealed {
-            Ok(bytes) => Ok(B64.encode(bytes)),
-            Err(e) => {
-                let cause = match &e {
-                    esdk::Error::Keyring(k) => match k.kind {
-                        KeyErrorKind::NotFound => "KMSNotFoundException",
-                        KeyErrorKind::Disabled => "KMSDisabledException",
-                        KeyErrorKind::Denied => "KMSAccessDeniedException",
-                        KeyErrorKind::Invalid => "KMSInvalidKeyException",
-                        _ => "KMSServiceException",
-                    },
-                    esdk::Error::Format(_) => "KMSServiceException",
+        let (cause, detail) = match sealed {
+            Ok(bytes) => return Ok(B64.encode(bytes)),
+            Err(esdk::Error::Keyring(k)) => {
+                let cause = match k.kind {
+                    KeyErrorKind::NotFound => "KMSNotFoundException",
+                    KeyErrorKind::Disabled => "KMSDisabledException",
+                    KeyErrorKind::Denied => "KMSAccessDeniedException",
+                    KeyErrorKind::Invalid => "KMSInvalidKeyException",
+                    _ => "KMSServiceException",
                 };
-                let detail = match e {
-                    esdk::Error::Keyring(k) => k.to_string(),
-                    esdk::Error::Format(f) => f.to_owned(),
-                };
-                tracing::warn!(pool = %pool.id, trigger = trigger.name(), error = %detail, "a sender's code could not be encrypted");
-                Err(failed(trigger, cause))
+                (cause, k.to_string())
             }
-        }
+            Err(esdk::Error::Format(f)) => ("KMSServiceException", f.to_owned()),
+        };
+        tracing::warn!(pool = %pool.id, trigger = trigger.name(), error = %detail, "a sender's code could not be encrypted");
+        Err(failed(trigger, cause))
     }
 }
 
@@ -256,8 +228,8 @@ mod tests {
             "Authentication",
         ] {
             let m = format!("CustomMessage_{s}");
-            assert_eq!(sender_source(Trigger::CustomEmailSender, &m).unwrap(), format!("CustomEmailSender_{s}"));
-            assert_eq!(sender_source(Trigger::CustomSmsSender, &m).unwrap(), format!("CustomSMSSender_{s}"));
+            assert_eq!(sender_source(Trigger::CustomEmailSender, &m).unwrap().0, format!("CustomEmailSender_{s}"));
+            assert_eq!(sender_source(Trigger::CustomSmsSender, &m).unwrap().0, format!("CustomSMSSender_{s}"));
         }
         assert_eq!(sender_source(Trigger::CustomEmailSender, "PreSignUp_SignUp"), None);
     }

@@ -18,7 +18,8 @@
 //! failed refresh keeps the old credentials until they really expire. Steps 3–5 are asked only
 //! when the earlier ones give nothing; a step whose variables are set and that fails ends the
 //! chain (as in the SDKs: it never falls through to another principal); when nothing was found
-//! the network steps rest five minutes (IMDS off EC2 would otherwise cost a timeout per call).
+//! the chain rests five minutes (IMDS off EC2 would otherwise cost a timeout per call, and the
+//! files a read per call).
 //! Role chaining (`role_arn` / `source_profile`), SSO and `credential_process` are not read.
 
 use serde_json::Value;
@@ -143,7 +144,7 @@ pub struct Chain {
     kept: Mutex<Option<Kept>>,
     /// Held by the one thread fetching (never while `kept` is locked).
     fetching: Mutex<()>,
-    /// Until when (ms) the network steps rest after they found nothing or failed.
+    /// Until when (ms) the chain rests after it found nothing or a step failed.
     quiet_until: Mutex<i64>,
 }
 
@@ -184,11 +185,12 @@ impl Chain {
 
     /// Run the chain: `None` when it found nothing or a configured step failed.
     fn resolve(&self, now: i64) -> Option<Kept> {
-        if let Some(k) = self.local(now) {
-            return Some(k);
-        }
+        // After a search that found nothing, not even the files are read again for a while.
         if now < *lock(&self.quiet_until) {
             return None;
+        }
+        if let Some(k) = self.local(now) {
+            return Some(k);
         }
         let steps: [&dyn Fn() -> Step; 3] = [&|| self.web_identity(), &|| self.container(), &|| self.imds()];
         for step in steps {
