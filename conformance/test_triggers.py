@@ -797,6 +797,11 @@ def test_lambda_config_is_checked(trig):
     for bad, why in (({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}}, "KMSKeyID"),
                      ({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn}, "KMSKeyID": "alias/custom-sender-codes"},
                       "lambdaConfig.kMSKeyID"),
+                     # The model's pattern allows this; its "region" would send KMS calls to
+                     # the instance metadata address.
+                     ({"CustomSMSSender": {"LambdaVersion": "V1_0", "LambdaArn": arn},
+                       "KMSKeyID": "arn:aws:kms:169.254.169.254/latest:123456789012:key/1234abcd-12ab"},
+                      "KMSKeyID must name a KMS key"),
                      ({"PreSignUp": "arn:aws:sqs:us-east-1:123456789012:queue"}, None),
                      ({"PreTokenGeneration": arn, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0",
                                                                                "LambdaArn": arn + "x"}}, None)):

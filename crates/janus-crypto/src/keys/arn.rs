@@ -31,7 +31,15 @@ impl KeyArn {
             (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
         let key_id = resource.strip_prefix("key/").ok_or_else(bad)?;
         let ok_id = key_id.len() >= 8 && key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if region.is_empty() || account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) || !ok_id {
+        // A region names a host (`kms.<region>.amazonaws.com`): letters, digits and dashes only,
+        // so an ARN cannot point a request anywhere else.
+        let ok_region = region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if region.is_empty()
+            || !ok_region
+            || account.is_empty()
+            || !account.bytes().all(|b| b.is_ascii_digit())
+            || !ok_id
+        {
             return Err(bad());
         }
         Ok(Self { region: region.into(), account: account.into(), key_id: key_id.into() })
@@ -82,6 +90,9 @@ mod tests {
         assert_eq!(a.to_string(), s);
         assert_eq!(a.in_region("us-east-1").region, "us-east-1");
         assert!(KeyArn::parse("arn:aws:kms:r:12:alias/x").is_err());
+        for host in ["169.254.169.254/x?", "evil.example#", "a@b", "EU-WEST-1"] {
+            assert!(KeyArn::parse(&format!("arn:aws:kms:{host}:12:key/1234abcd")).is_err(), "{host}");
+        }
         assert!(!KeyArn::parse("arn:aws:kms:r:12:key/1234abcd-12ab-34cd-56ef-1234567890ab").unwrap().multi_region());
     }
 }
