@@ -461,6 +461,35 @@ def test_refresh_in_the_other_region(regions, rp):
     assert acc["origin_jti"] == claims(from_west["AccessToken"])["origin_jti"]
 
 
+def test_a_rotated_client_secret_works_on_the_secondary(regions, rp):
+    """AddUserPoolClientSecret and DeleteUserPoolClientSecret on the primary replicate: the
+    secondary accepts the second secret's SECRET_HASH, then refuses the deleted one."""
+    east, west = regions.east, regions.west
+    app = make_app_client(east.admin, rp.pool, secret=True)
+    old = app["ClientSecret"]
+    new = east.admin.add_user_pool_client_secret(UserPoolId=rp.pool, ClientId=app["ClientId"])
+    new = new["ClientSecretDescriptor"]["ClientSecretValue"]
+
+    def secrets_on_west():
+        return west.admin.list_user_pool_client_secrets(UserPoolId=rp.pool, ClientId=app["ClientId"])["ClientSecrets"]
+
+    wait_until("both secrets on the secondary",
+               lambda: error_code(secrets_on_west) is None and len(secrets_on_west()) == 2)
+    # The model lists no OperationNotEnabledException for this operation, so a secondary
+    # says the same thing as InvalidParameterException.
+    with raises_code("InvalidParameterException") as e:
+        west.admin.add_user_pool_client_secret(UserPoolId=rp.pool, ClientId=app["ClientId"])
+    assert "secondary region" in e.value.response["Error"]["Message"]
+    for secret in (old, new):
+        assert sign_in(west.public, app["ClientId"], rp.user, secret=secret)["AccessToken"]
+    first = secrets_on_west()[0]["ClientSecretId"]
+    east.admin.delete_user_pool_client_secret(UserPoolId=rp.pool, ClientId=app["ClientId"], ClientSecretId=first)
+    wait_until("one secret on the secondary", lambda: len(secrets_on_west()) == 1)
+    assert error_code(lambda: password_auth(west.public, app["ClientId"], rp.user, secret=old)) == \
+        "NotAuthorizedException"
+    assert sign_in(west.public, app["ClientId"], rp.user, secret=new)["AccessToken"]
+
+
 def test_get_user_in_the_other_region(regions, rp):
     east, west = regions.east, regions.west
     access = sign_in(east.public, rp.client_id, rp.user)["AccessToken"]

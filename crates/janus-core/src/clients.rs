@@ -70,6 +70,8 @@ impl Services {
             id: ClientId::parse(&random::client_id(&*self.rng))?,
             name,
             secret,
+            secret_created_ms: None,
+            second_secret: None,
             created_ms: now,
             modified_ms: now,
             config: with_defaults(request),

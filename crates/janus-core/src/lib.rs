@@ -8,6 +8,7 @@
 pub mod attributes;
 pub mod auth;
 pub mod branding;
+pub mod client_secrets;
 pub mod clients;
 pub mod codes;
 pub mod credential;

@@ -296,10 +296,10 @@ impl Services {
         client_secret: Option<&str>,
     ) -> Result<()> {
         let ctx = self.auth_ctx(client_id, None, false)?;
-        if let Some(secret) = &ctx.client.secret {
-            if !client_secret.is_some_and(|sent| crate::oauth::client::same_secret(sent, secret)) {
-                return Err(Error::UnauthorizedException(format!("Unable to verify secret for client {client_id}")));
-            }
+        if ctx.client.is_confidential()
+            && !client_secret.is_some_and(|sent| crate::oauth::client::accepts_secret(&ctx.client, sent))
+        {
+            return Err(Error::UnauthorizedException(format!("Unable to verify secret for client {client_id}")));
         }
         self.revoke_in(&ctx, token)
     }

@@ -70,6 +70,15 @@ pub fn client(pool: &PoolId, c: &Client) -> Value {
     Value::Object(out)
 }
 
+/// `ClientSecretDescriptorType`; the value only when Janus just generated it.
+pub fn client_secret(d: &janus_core::client_secrets::SecretDescriptor) -> Value {
+    let mut out = json!({"ClientSecretId": d.id, "ClientSecretCreateDate": date(d.created_ms)});
+    if let Some(v) = &d.value {
+        out["ClientSecretValue"] = json!(v);
+    }
+    out
+}
+
 /// `UserPoolClientDescription`, an item of ListUserPoolClients.
 pub fn client_description(pool: &PoolId, c: &Client) -> Value {
     json!({"ClientId": c.id, "UserPoolId": pool, "ClientName": c.name})

@@ -127,15 +127,23 @@ impl Pool {
 }
 
 /// An app client of a pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
     /// The client id.
     pub id: ClientId,
     /// The client's friendly name.
     pub name: String,
-    /// The client secret, when the client was created with `GenerateSecret`.
+    /// The client's first active secret (the one DescribeUserPoolClient shows), when it is
+    /// confidential. Kept under this name so that every reader requires it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// When `secret` was made; absent in records written before secrets rotated, where it
+    /// is the client's creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_created_ms: Option<i64>,
+    /// A second active secret, while a rotation is under way (AddUserPoolClientSecret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_secret: Option<ClientSecret>,
     /// Creation time, ms since the epoch.
     pub created_ms: i64,
     /// Last modification time, ms since the epoch.
@@ -143,6 +151,45 @@ pub struct Client {
     /// Every other `UserPoolClientType` member, as the caller set it.
     #[serde(default)]
     pub config: Map<String, Value>,
+}
+
+/// A client secret beside the first one.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    /// The secret.
+    pub value: String,
+    /// When it was made, ms since the epoch.
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecret").field("value", &"<redacted>").field("created_ms", &self.created_ms).finish()
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secrets", &self.secrets().count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// The active secrets, first one first, each with when it was made.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, i64)> {
+        let first = self.secret.as_deref().map(|s| (s, self.secret_created_ms.unwrap_or(self.created_ms)));
+        let second = self.second_secret.as_ref().map(|s| (s.value.as_str(), s.created_ms));
+        first.into_iter().chain(second)
+    }
+
+    /// A confidential client has a secret; a public one has none.
+    pub fn is_confidential(&self) -> bool {
+        self.secret.is_some()
+    }
 }
 
 /// Where a user is in its life cycle, as Cognito's `UserStatusType`.

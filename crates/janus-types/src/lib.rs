@@ -17,9 +17,9 @@ pub mod wire;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, CodeBudget, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode, Pool, PoolKeys,
-    PoolMfa, ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa, UserSecurity,
-    UserStatus,
+    Client, ClientSecret, CodeBudget, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential, PendingCode,
+    Pool, PoolKeys, PoolMfa, ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User, UserMfa,
+    UserSecurity, UserStatus,
 };
 pub use entity_keys::WrappedDek;
 pub use env::{Clock, ManualClock, Random, SystemClock};

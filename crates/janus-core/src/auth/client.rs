@@ -50,15 +50,19 @@ pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
 
 /// For a client with a secret, require a SECRET_HASH made with one of `usernames`.
 pub fn check_secret_hash(client: &Client, usernames: &[&str], sent: Option<&String>) -> Result<()> {
-    let Some(secret) = &client.secret else { return Ok(()) };
+    if !client.is_confidential() {
+        return Ok(());
+    }
     let fail = || Error::NotAuthorizedException(format!("Unable to verify secret hash for client {}", client.id));
     let sent = B64.decode(sent.ok_or_else(fail)?).map_err(|_| fail())?;
-    for name in usernames {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-        mac.update(name.as_bytes());
-        mac.update(client.id.as_str().as_bytes());
-        if mac.verify_slice(&sent).is_ok() {
-            return Ok(());
+    for (secret, _) in client.secrets() {
+        for name in usernames {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+            mac.update(name.as_bytes());
+            mac.update(client.id.as_str().as_bytes());
+            if mac.verify_slice(&sent).is_ok() {
+                return Ok(());
+            }
         }
     }
     Err(fail())

@@ -114,13 +114,10 @@ impl Services {
 
     /// GetTokensFromRefreshToken: the client authenticates with its secret, not a hash.
     pub fn tokens_from_refresh(&self, ctx: &Ctx, token: &str, client_secret: Option<&str>) -> Result<Tokens> {
-        if let Some(secret) = &ctx.client.secret {
-            if !client_secret.is_some_and(|sent| crate::oauth::client::same_secret(sent, secret)) {
-                return Err(Error::NotAuthorizedException(format!(
-                    "Unable to verify secret for client {}",
-                    ctx.client.id
-                )));
-            }
+        if ctx.client.is_confidential()
+            && !client_secret.is_some_and(|sent| crate::oauth::client::accepts_secret(&ctx.client, sent))
+        {
+            return Err(Error::NotAuthorizedException(format!("Unable to verify secret for client {}", ctx.client.id)));
         }
         self.refresh(ctx, token, None, true)
     }

@@ -102,7 +102,7 @@ fn check_after_redirect(client: &Client, p: &AuthorizeParams) -> OAuthResult<(Ve
         (Some(_), Some("S256")) => return Err(OAuthError::InvalidRequest("code_challenge is malformed.".into())),
         (Some(_), _) => return Err(OAuthError::InvalidRequest("code_challenge_method must be S256.".into())),
         (None, Some(_)) => return Err(OAuthError::InvalidRequest("code_challenge is missing.".into())),
-        (None, None) if client.secret.is_none() => {
+        (None, None) if !client.is_confidential() => {
             return Err(OAuthError::InvalidRequest(
                 "PKCE (code_challenge, S256) is required for public clients.".into(),
             ))

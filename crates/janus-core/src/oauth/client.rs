@@ -115,11 +115,17 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 /// Authenticate a client at the token or revocation endpoint: a confidential client must send
 /// its secret; a public client must send none.
 pub fn authenticate(client: &Client, secret: Option<&str>) -> OAuthResult<()> {
-    match (&client.secret, secret) {
-        (Some(ours), Some(sent)) if same_secret(ours, sent) => Ok(()),
-        (None, None) => Ok(()),
+    match secret {
+        Some(sent) if accepts_secret(client, sent) => Ok(()),
+        None if !client.is_confidential() => Ok(()),
         _ => Err(OAuthError::InvalidClient("Client authentication failed.".into())),
     }
+}
+
+/// True when `sent` is one of the client's active secrets (during a rotation there are
+/// two). Every secret is compared, so the time taken does not say which one matched.
+pub fn accepts_secret(client: &Client, sent: &str) -> bool {
+    client.secrets().fold(false, |hit, (ours, _)| same_secret(ours, sent) | hit)
 }
 
 #[cfg(test)]

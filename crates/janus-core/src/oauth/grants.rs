@@ -146,7 +146,7 @@ impl Services {
     /// The client_credentials grant (and GetClientToken): an access token for the client
     /// itself, with the custom scopes it may use.
     pub fn client_credentials(&self, pool: &Pool, ctx: &Ctx, scope: Option<&str>) -> OAuthResult<Issued> {
-        if ctx.client.secret.is_none() || !oc::allows_flow(&ctx.client, "client_credentials") {
+        if !ctx.client.is_confidential() || !oc::allows_flow(&ctx.client, "client_credentials") {
             return Err(OAuthError::UnauthorizedClient("The client may not use the client_credentials grant.".into()));
         }
         let custom = self.custom_scopes(pool)?;

@@ -72,8 +72,11 @@ impl Fields<'_> {
     }
 
     fn client(&self, c: &mut Client, mut f: impl FnMut(&str, &mut String) -> Result<()>) -> Result<()> {
-        let ctx = self.ctx(&format!("client:{}", c.id.as_str()), "secret");
-        c.secret.as_mut().map_or(Ok(()), |s| f(&ctx, s))
+        let entity = format!("client:{}", c.id.as_str());
+        if let Some(s) = c.secret.as_mut() {
+            f(&self.ctx(&entity, "secret"), s)?;
+        }
+        c.second_secret.as_mut().map_or(Ok(()), |s| f(&self.ctx(&entity, "second_secret"), &mut s.value))
     }
 
     fn keys(&self, k: &mut PoolKeys, mut f: impl FnMut(&str, &mut String) -> Result<()>) -> Result<()> {

@@ -1,4 +1,4 @@
-//! App client operations.
+//! App client operations, and the rotation of their secrets.
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -15,6 +15,9 @@ pub const OPS: &[Operation] = &[
     admin("UpdateUserPoolClient", update_user_pool_client),
     admin("DeleteUserPoolClient", delete_user_pool_client),
     admin_read("ListUserPoolClients", list_user_pool_clients),
+    admin("AddUserPoolClientSecret", add_user_pool_client_secret),
+    admin_read("ListUserPoolClientSecrets", list_user_pool_client_secrets),
+    admin("DeleteUserPoolClientSecret", delete_user_pool_client_secret),
 ];
 
 #[derive(Deserialize)]
@@ -85,4 +88,38 @@ fn list_user_pool_clients(s: &Services, v: Value) -> Result<Value, Error> {
         out["NextToken"] = json!(n);
     }
     Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AddSecret {
+    user_pool_id: PoolId,
+    client_id: ClientId,
+    client_secret: Option<String>,
+}
+
+fn add_user_pool_client_secret(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: AddSecret = input(v)?;
+    let d = s.add_client_secret(&r.user_pool_id, &r.client_id, r.client_secret)?;
+    Ok(json!({ "ClientSecretDescriptor": render::client_secret(&d) }))
+}
+
+fn list_user_pool_client_secrets(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: ClientRef = input(v)?;
+    let secrets = s.list_client_secrets(&r.user_pool_id, &r.client_id)?;
+    Ok(json!({ "ClientSecrets": secrets.iter().map(render::client_secret).collect::<Vec<_>>() }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteSecret {
+    user_pool_id: PoolId,
+    client_id: ClientId,
+    client_secret_id: String,
+}
+
+fn delete_user_pool_client_secret(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: DeleteSecret = input(v)?;
+    s.delete_client_secret(&r.user_pool_id, &r.client_id, &r.client_secret_id)?;
+    empty()
 }
