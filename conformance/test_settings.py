@@ -31,6 +31,7 @@ from support import GOOD_PASSWORD, attr_list, raises_code, unique
 HERE = Path(__file__).resolve().parent
 
 HONOURED = {
+    "DeviceConfiguration": "test_devices.py::test_a_device_remembered_only_on_prompt_asks_for_mfa_until_remembered",
     "PoolName": "test_pools.py::test_describe_user_pool",
     "UserPoolId": "test_pools.py::test_describe_user_pool",
     "Policies": "test_pools.py::test_create_user_pool_with_settings",
@@ -82,7 +83,6 @@ HONOURED = {
 
 # member -> (operation, a value that configures what Janus does not do yet)
 REFUSED = {
-    "DeviceConfiguration": ("pool", {"ChallengeRequiredOnNewDevice": True}),
     "UserAttributeUpdateSettings": ("pool", {"AttributesRequireVerificationBeforeUpdate": ["email"]}),
     "UserPoolAddOns": ("pool", {"AdvancedSecurityMode": "ENFORCED"}),
     "DcrConfiguration": ("pool", {"EnableStatus": "Enabled"}),

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod codes;
 pub mod credential;
 pub mod delivery;
+pub mod devices;
 pub mod domains;
 pub mod existence;
 pub mod groups;

@@ -16,10 +16,6 @@ fn refuse(setting: &str, why: &str) -> Error {
     Error::invalid(format!("{setting} is not supported by Janus yet: {why}."))
 }
 
-fn present(v: Option<&Value>) -> bool {
-    !matches!(v, None | Some(Value::Null))
-}
-
 fn non_empty(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => false,
@@ -78,9 +74,6 @@ fn check_lambda_config(config: Option<&Value>) -> Result<()> {
 pub fn check_pool(s: &MutableSettings) -> Result<()> {
     let o = &s.other;
     check_lambda_config(o.get("LambdaConfig"))?;
-    if present(o.get("DeviceConfiguration")) {
-        return Err(refuse("DeviceConfiguration", "devices are not remembered"));
-    }
     if let Some(addons) = o.get("UserPoolAddOns") {
         let mode = addons.get("AdvancedSecurityMode").and_then(Value::as_str).unwrap_or("OFF");
         if mode != "OFF" || non_empty(addons.get("AdvancedSecurityAdditionalFlows")) {
@@ -171,7 +164,6 @@ mod tests {
             "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": []}}))
         .unwrap();
         for refused in [
-            json!({"DeviceConfiguration": {"ChallengeRequiredOnNewDevice": false}}),
             json!({"UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
             json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
             json!({"VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_LINK"}}),

@@ -350,6 +350,7 @@ mod tests {
                 Error::SerializationException(s()),
                 Error::UnknownOperationException(s()),
                 Error::ConcurrentModificationException(s()),
+                Error::DeviceKeyExistsException(s()),
                 Error::SoftwareTokenMFANotFoundException(s()),
                 Error::EnableSoftwareTokenMFAException(s()),
                 Error::CodeDeliveryFailureException(s()),

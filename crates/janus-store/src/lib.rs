@@ -13,7 +13,7 @@ mod sql;
 pub mod sqlite;
 
 use janus_types::{
-    Change, Client, ClientId, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
+    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
     ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
@@ -148,6 +148,10 @@ pub trait Read {
     fn resource_servers(&self, pool: &PoolId, after: Option<&str>, limit: usize) -> Result<Vec<ResourceServer>>;
     /// The UI customization of `client` (a client id or `ALL`).
     fn ui_customization(&self, pool: &PoolId, client: &str) -> Result<Option<UiCustomization>>;
+    /// A device of `user` by key.
+    fn device(&self, pool: &PoolId, user: &UserKey, key: &str) -> Result<Option<Device>>;
+    /// The devices of `user`, ordered by key, after `after`.
+    fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, limit: usize) -> Result<Vec<Device>>;
     /// The pools this region replicates from elsewhere.
     fn subscriptions(&self) -> Result<Vec<Subscription>>;
     /// A region-local mark of `user` (0 when none): state a secondary keeps for itself, such

@@ -3,7 +3,8 @@
 //! replicated format; `v` says which version wrote it.
 //!
 //! Deletion semantics are part of the format: a pool tombstone removes everything in the
-//! pool; a user or group tombstone removes that entity's memberships.
+//! pool; a user or group tombstone removes that entity's memberships, and a user tombstone
+//! its devices.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub enum EntityKey {
     Domain { name: String },
     ResourceServer { identifier: String },
     UiCustomization { client: String },
+    Device { user: UserKey, key: String },
 }
 
 /// One committed change.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::change::EntityKey;
 use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
 
+pub use crate::entity_device::Device;
 pub use crate::entity_oauth::{Domain, ResourceServer, Scope, UiCustomization};
 pub use crate::entity_pool::{
     AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute, StringConstraints, Tier,
@@ -514,6 +515,7 @@ pub enum Entity {
     Domain(Domain),
     ResourceServer(ResourceServer),
     UiCustomization(UiCustomization),
+    Device(Device),
 }
 
 impl Entity {
@@ -529,6 +531,7 @@ impl Entity {
             Entity::Domain(d) => EntityKey::Domain { name: d.domain.clone() },
             Entity::ResourceServer(r) => EntityKey::ResourceServer { identifier: r.identifier.clone() },
             Entity::UiCustomization(u) => EntityKey::UiCustomization { client: u.client.clone() },
+            Entity::Device(d) => EntityKey::Device { user: d.user.clone(), key: d.key.clone() },
         }
     }
 }

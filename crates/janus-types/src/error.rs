@@ -77,6 +77,9 @@ pub enum Error {
     UnknownOperationException(String),
     #[error("{0}")]
     ConcurrentModificationException(String),
+    /// ConfirmDevice of a device already confirmed.
+    #[error("{0}")]
+    DeviceKeyExistsException(String),
     #[error("{0}")]
     SoftwareTokenMFANotFoundException(String),
     #[error("{0}")]
@@ -130,6 +133,7 @@ impl Error {
             SerializationException(_) => "SerializationException",
             UnknownOperationException(_) => "UnknownOperationException",
             ConcurrentModificationException(_) => "ConcurrentModificationException",
+            DeviceKeyExistsException(_) => "DeviceKeyExistsException",
             SoftwareTokenMFANotFoundException(_) => "SoftwareTokenMFANotFoundException",
             EnableSoftwareTokenMFAException(_) => "EnableSoftwareTokenMFAException",
             CodeDeliveryFailureException(_) => "CodeDeliveryFailureException",

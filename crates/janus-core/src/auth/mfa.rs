@@ -225,6 +225,9 @@ impl Services {
 
     /// Every step passed: clear the failure count and issue tokens.
     pub fn finish_sign_in(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
+        if let Some(device) = self.presented_device(ctx, user)? {
+            return self.device_challenge(ctx, user, &device);
+        }
         self.record_success(&ctx.pool.id, user)?;
         self.post_authentication(ctx, user)?;
         let auth_time = self.now_ms() / 1000;
@@ -232,7 +235,16 @@ impl Services {
             // The hosted pages go on to an authorization code, not tokens.
             return Ok(Outcome::Authenticated { user: Box::new(user.clone()), auth_time });
         }
-        Ok(Outcome::Tokens(self.issue_tokens(ctx, user, auth_time, None, true)?))
+        let new_device = match ctx.device.verified() {
+            Some(_) => None,
+            None => self.new_device(&ctx.pool, user),
+        };
+        let device_key =
+            ctx.device.verified().map(str::to_owned).or_else(|| new_device.as_ref().map(|d| d.key.clone()));
+        let grant = super::tokens::Grant { source: ctx.source, device_key, ..Default::default() };
+        let mut tokens = self.issue_granted(ctx, user, auth_time, None, true, &grant)?;
+        tokens.new_device = new_device;
+        Ok(Outcome::Tokens(tokens))
     }
 }
 

@@ -1,13 +1,14 @@
 //! Signing in: InitiateAuth / AdminInitiateAuth and RespondToAuthChallenge /
 //! AdminRespondToAuthChallenge as one state machine. A flow proves who the user is
 //! (`password`, `srp`, `refresh`), then [`Services::after_authentication`] decides what comes
-//! next from the user's state: an error, a challenge (`new_password`, `mfa`), or tokens
-//! (`tokens`).
+//! next from the user's state: an error, a challenge (`new_password`, `mfa`, then `device`
+//! when the sign-in presented a confirmed device), or tokens (`tokens`).
 //! Challenge state travels sealed in the Session / SECRET_BLOCK (`sealed`), never in a row,
 //! so any region holding the pool's keys can continue a sign-in.
 
 pub mod client;
 pub mod custom;
+pub mod device;
 pub mod lockout;
 pub mod mfa;
 pub mod new_password;
@@ -26,6 +27,7 @@ use janus_types::{Client, ClientId, Error, Pool, PoolId, Result, User, UserStatu
 use crate::keys::LoadedKeys;
 use crate::Services;
 
+pub use device::DeviceStep;
 pub use tokens::Tokens;
 
 /// InitiateAuth / AdminInitiateAuth input.
@@ -102,6 +104,8 @@ pub struct Ctx {
     pub metadata: BTreeMap<String, String>,
     /// Why tokens would be issued at the end of this step (PreTokenGeneration's source).
     pub source: crate::triggers::tokens::TokenSource,
+    /// The device this sign-in presented or proved.
+    pub device: DeviceStep,
 }
 
 impl Ctx {
@@ -116,6 +120,7 @@ impl Ctx {
             validation_data: BTreeMap::new(),
             metadata: BTreeMap::new(),
             source: Default::default(),
+            device: DeviceStep::None,
         }
     }
 }
@@ -158,6 +163,7 @@ impl Services {
         let flow = input.auth_flow.as_str();
         client::check_flow(&ctx, flow)?;
         let p = &input.auth_parameters;
+        ctx.device = DeviceStep::presented(p.get("DEVICE_KEY"));
         match flow {
             "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 let username = param(p, "USERNAME")?;
@@ -187,6 +193,7 @@ impl Services {
     pub fn respond_to_challenge(&self, input: Respond, admin: bool) -> Result<Outcome> {
         let mut ctx = self.auth_ctx(&input.client_id, input.user_pool_id.as_ref(), admin)?;
         ctx.metadata = input.client_metadata;
+        ctx.device = self.device_of_step(&ctx, input.session.as_deref(), &input.challenge_responses);
         self.answer_challenge(&ctx, &input.challenge_name, input.session.as_deref(), &input.challenge_responses)
     }
 
@@ -200,6 +207,8 @@ impl Services {
     ) -> Result<Outcome> {
         match name {
             "PASSWORD_VERIFIER" => self.srp_finish(ctx, r),
+            "DEVICE_SRP_AUTH" => self.device_srp(ctx, session, r),
+            "DEVICE_PASSWORD_VERIFIER" => self.device_verify(ctx, r),
             "NEW_PASSWORD_REQUIRED" => self.new_password(ctx, session, r),
             "CUSTOM_CHALLENGE" => self.custom_answer(ctx, session, r),
             name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
@@ -221,10 +230,22 @@ impl Services {
                 self.record_success(&ctx.pool.id, user)?;
                 self.new_password_challenge(ctx, user)
             }
+            // A remembered device skips MFA; its proof (DEVICE_SRP_AUTH) comes before tokens.
+            _ if self.presented_device(ctx, user)?.is_some_and(|d| d.remembered) => self.finish_sign_in(ctx, user),
             _ => match self.mfa_challenge(ctx, user)? {
                 Some(challenge) => Ok(challenge),
                 None => self.finish_sign_in(ctx, user),
             },
         }
+    }
+
+    /// The device a challenge answer continues with: the one an earlier step was presented
+    /// (sealed in its Session), else the `DEVICE_KEY` the client sends.
+    fn device_of_step(&self, ctx: &Ctx, session: Option<&str>, r: &BTreeMap<String, String>) -> DeviceStep {
+        let earlier = session
+            .and_then(|s| sealed::open_session(&ctx.keys, s))
+            .filter(|s| s.pool == ctx.pool.id && s.client == ctx.client.id)
+            .and_then(|s| s.device);
+        earlier.map_or_else(|| DeviceStep::presented(r.get("DEVICE_KEY")), DeviceStep::Presented)
     }
 }

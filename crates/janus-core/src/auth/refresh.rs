@@ -81,7 +81,13 @@ impl Services {
             ));
         }
         let source = crate::triggers::tokens::TokenSource::RefreshTokens;
-        let grant = super::tokens::Grant { scope: c.scope.clone(), nonce: None, source };
+        let device_key = match &ctx.device {
+            super::DeviceStep::Presented(k) if self.store.read()?.device(&ctx.pool.id, &user.key, k)?.is_some() => {
+                Some(k.clone())
+            }
+            _ => None,
+        };
+        let grant = super::tokens::Grant { scope: c.scope.clone(), nonce: None, source, device_key };
         let mut tokens = self.issue_granted(ctx, &user, c.auth_time, Some(&c.origin_jti), rotating, &grant)?;
         if rotating {
             self.retire_refresh_token(ctx, &user, c)?;

@@ -33,6 +33,10 @@ pub struct SrpState {
     /// A CUSTOM_AUTH sign-in's password step: DefineAuthChallenge decides what follows it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub custom: bool,
+    /// A device handshake (DEVICE_SRP_AUTH): the device key; for a password handshake, the
+    /// `DEVICE_KEY` InitiateAuth presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// A challenge session (NEW_PASSWORD_REQUIRED, the MFA challenges, MFA_SETUP, CUSTOM_CHALLENGE).
@@ -60,6 +64,10 @@ pub struct Session {
     /// CUSTOM_CHALLENGE: the challenges so far and the function's private parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<super::custom::CustomState>,
+    /// The `DEVICE_KEY` the sign-in presented, proven at DEVICE_PASSWORD_VERIFIER (the step
+    /// before tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl Session {
@@ -77,6 +85,7 @@ impl Session {
             secret: None,
             verified: false,
             custom: None,
+            device: ctx.device.presented_key().map(str::to_owned),
         }
     }
 }

@@ -83,6 +83,10 @@ impl Services {
             big_b: eph.big_b.clone(),
             exp_ms: self.now_ms() + HANDSHAKE_MS,
             custom,
+            device: match &ctx.device {
+                super::DeviceStep::Presented(k) => Some(k.clone()),
+                _ => None,
+            },
         };
         let block = sealed::seal_srp(&ctx.keys, &state, &*self.rng)?;
         let parameters = BTreeMap::from([
@@ -134,6 +138,11 @@ impl Services {
         self.check_temporary_expiry(ctx, &user)?;
         if state.custom {
             return self.custom_after_password(ctx, &user);
+        }
+        if let (super::DeviceStep::None, Some(k)) = (&ctx.device, &state.device) {
+            let mut ctx = ctx.clone();
+            ctx.device = super::DeviceStep::Presented(k.clone());
+            return self.after_authentication(&ctx, &user);
         }
         self.after_authentication(ctx, &user)
     }

@@ -25,6 +25,8 @@ pub struct Tokens {
     pub refresh: Option<String>,
     /// Access-token lifetime in seconds.
     pub expires_in: i64,
+    /// A device key handed out with a sign-in (NewDeviceMetadata), to be confirmed.
+    pub new_device: Option<crate::devices::NewDevice>,
 }
 
 /// A client's token lifetime in seconds; `kind` is `AccessToken`, `IdToken` or `RefreshToken`.
@@ -77,6 +79,8 @@ pub struct Grant {
     pub nonce: Option<String>,
     /// Why the tokens are issued (PreTokenGeneration's `triggerSource`).
     pub source: TokenSource,
+    /// The device the access token is bound to (its `device_key` claim).
+    pub device_key: Option<String>,
 }
 
 /// The access token's `scope` for an API sign-in.
@@ -92,7 +96,8 @@ impl Services {
         origin_jti: Option<&str>,
         with_refresh: bool,
     ) -> Result<Tokens> {
-        let grant = Grant { source: ctx.source, ..Grant::default() };
+        let device_key = ctx.device.verified().map(str::to_owned);
+        let grant = Grant { source: ctx.source, device_key, ..Grant::default() };
         self.issue_granted(ctx, user, auth_time, origin_jti, with_refresh, &grant)
     }
 
@@ -126,6 +131,9 @@ impl Services {
             "username": user.username, "version": 2,
         });
         let Value::Object(mut access) = access else { unreachable!("json! of an object") };
+        if let Some(device) = &grant.device_key {
+            access.insert("device_key".into(), json!(device));
+        }
         let mut id = Map::new();
         id.insert("sub".into(), json!(user.sub));
         for (name, value) in user.attributes.iter().filter(|(n, _)| readable(&ctx.client, n)) {
@@ -185,6 +193,7 @@ impl Services {
             access: signer.sign(&Value::Object(access), rng)?,
             refresh,
             expires_in: access_s,
+            new_device: None,
         })
     }
 }

@@ -116,7 +116,7 @@ impl Services {
             return Err(OAuthError::grant(e));
         }
         let source = crate::triggers::tokens::TokenSource::HostedAuth;
-        let grant = Grant { scope: Some(c.scope.clone()), nonce: c.nonce.clone(), source };
+        let grant = Grant { scope: Some(c.scope.clone()), nonce: c.nonce.clone(), source, device_key: None };
         // The code's id is the token family's origin, so a replay can revoke what it issued.
         let t = self.issue_granted(ctx, &user, c.auth_time, Some(&c.id), true, &grant)?;
         Ok(from_tokens(t, Some(&c.scope)))

@@ -4,7 +4,7 @@
 //! indexed by a keyed digest (`email#h:<digest>`) instead of their value.
 
 use janus_crypto::envelope::{self, Dek};
-use janus_types::{Client, Entity, PoolId, PoolKeys, Result, SoftwareToken, User};
+use janus_types::{Client, Device, Entity, PoolId, PoolKeys, Result, SoftwareToken, User};
 
 use super::{PoolSecrets, Vault};
 use crate::attributes::alias_key;
@@ -18,7 +18,7 @@ pub(crate) struct Fields<'a> {
 
 /// True when `entity` holds a field that may be encrypted.
 pub(crate) fn has_secrets(entity: &Entity) -> bool {
-    matches!(entity, Entity::User(_) | Entity::Client(_) | Entity::Keys(_))
+    matches!(entity, Entity::User(_) | Entity::Client(_) | Entity::Keys(_) | Entity::Device(_))
 }
 
 /// The blind-index form of a sensitive alias.
@@ -57,6 +57,10 @@ impl Fields<'_> {
                 self.seal(ctx, v);
                 Ok(())
             }),
+            Entity::Device(d) => {
+                self.seal(&self.device_ctx(d), &mut d.verifier);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -67,6 +71,7 @@ impl Fields<'_> {
             Entity::User(u) => self.open_user(u),
             Entity::Client(c) => self.client(c, |ctx, v| self.open(ctx, v)),
             Entity::Keys(k) => self.keys(k, |ctx, v| self.open(ctx, v)),
+            Entity::Device(d) => self.open(&self.device_ctx(d), &mut d.verifier),
             _ => Ok(()),
         }
     }
@@ -77,6 +82,10 @@ impl Fields<'_> {
             f(&self.ctx(&entity, "secret"), s)?;
         }
         c.second_secret.as_mut().map_or(Ok(()), |s| f(&self.ctx(&entity, "second_secret"), &mut s.value))
+    }
+
+    fn device_ctx(&self, d: &Device) -> String {
+        self.ctx(&format!("device:{}:{}", d.user.as_str(), d.key), "verifier")
     }
 
     fn keys(&self, k: &mut PoolKeys, mut f: impl FnMut(&str, &mut String) -> Result<()>) -> Result<()> {

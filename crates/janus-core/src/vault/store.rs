@@ -9,7 +9,7 @@ use std::sync::Arc;
 use janus_crypto::keys::arn::{is_multi_region, key_id_of};
 use janus_store::{Read, Store, Subscription, UserFilter, Write};
 use janus_types::{
-    Change, Client, ClientId, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
+    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
     ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
@@ -166,6 +166,12 @@ macro_rules! through_view {
             }
             fn ui_customization(&self, pool: &PoolId, client: &str) -> Result<Option<UiCustomization>> {
                 self.view().ui_customization(pool, client)
+            }
+            fn device(&self, pool: &PoolId, user: &UserKey, key: &str) -> Result<Option<Device>> {
+                Read::device(&self.view(), pool, user, key)
+            }
+            fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, n: usize) -> Result<Vec<Device>> {
+                Read::devices(&self.view(), pool, user, after, n)
             }
             fn subscriptions(&self) -> Result<Vec<Subscription>> {
                 self.view().subscriptions()

@@ -6,8 +6,8 @@
 
 use janus_store::{FilterAttr, FilterOp, Read, Subscription, UserFilter};
 use janus_types::{
-    Change, Client, ClientId, Domain, Entity, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, ResourceServer, Result,
-    Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, ResourceServer,
+    Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::fields::{has_secrets, hashed_alias, Fields};
@@ -58,6 +58,13 @@ impl View<'_> {
     fn client(&self, pool: &PoolId, c: Client) -> Result<Client> {
         match self.open(pool, Entity::Client(c))? {
             Entity::Client(c) => Ok(c),
+            _ => unreachable!("open keeps the entity kind"),
+        }
+    }
+
+    fn device(&self, pool: &PoolId, d: Device) -> Result<Device> {
+        match self.open(pool, Entity::Device(d))? {
+            Entity::Device(d) => Ok(d),
             _ => unreachable!("open keeps the entity kind"),
         }
     }
@@ -218,6 +225,12 @@ impl Read for View<'_> {
     }
     fn ui_customization(&self, pool: &PoolId, client: &str) -> Result<Option<UiCustomization>> {
         self.inner.ui_customization(pool, client)
+    }
+    fn device(&self, pool: &PoolId, user: &UserKey, key: &str) -> Result<Option<Device>> {
+        self.inner.device(pool, user, key)?.map(|d| View::device(self, pool, d)).transpose()
+    }
+    fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, limit: usize) -> Result<Vec<Device>> {
+        self.inner.devices(pool, user, after, limit)?.into_iter().map(|d| View::device(self, pool, d)).collect()
     }
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
         self.inner.subscriptions()

@@ -31,6 +31,9 @@ pub fn authentication_result(t: &Tokens) -> Value {
     if let Some(refresh) = &t.refresh {
         r["RefreshToken"] = json!(refresh);
     }
+    if let Some(d) = &t.new_device {
+        r["NewDeviceMetadata"] = json!({"DeviceKey": d.key, "DeviceGroupKey": d.group});
+    }
     r
 }
 
@@ -76,11 +79,13 @@ struct FromRefresh {
     refresh_token: String,
     client_id: ClientId,
     client_secret: Option<String>,
+    device_key: Option<String>,
 }
 
 fn get_tokens_from_refresh_token(s: &Services, v: Value) -> Result<Value, Error> {
     let r: FromRefresh = input(v)?;
-    let ctx = s.auth_ctx(&r.client_id, None, false)?;
+    let mut ctx = s.auth_ctx(&r.client_id, None, false)?;
+    ctx.device = janus_core::auth::DeviceStep::presented(r.device_key.as_ref());
     let t = s.tokens_from_refresh(&ctx, &r.refresh_token, r.client_secret.as_deref())?;
     Ok(json!({ "AuthenticationResult": authentication_result(&t) }))
 }

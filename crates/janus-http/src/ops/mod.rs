@@ -4,6 +4,7 @@
 
 mod auth;
 mod clients;
+mod devices;
 mod groups;
 mod keys;
 mod me;
@@ -138,6 +139,7 @@ pub fn table() -> HashMap<&'static str, Operation> {
     [
         pools::OPS,
         clients::OPS,
+        devices::OPS,
         users::OPS,
         groups::OPS,
         tags::OPS,

@@ -64,6 +64,13 @@ CREATE TABLE ui_customizations (
     r#"
 CREATE TABLE region_docs (name TEXT COLLATE "C" PRIMARY KEY, version BIGINT NOT NULL, body TEXT NOT NULL);
 "#,
+    // Users' devices (replicated entities).
+    r#"
+CREATE TABLE devices (
+    pool TEXT COLLATE "C" NOT NULL, ukey TEXT COLLATE "C" NOT NULL, dkey TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (pool, ukey, dkey));
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::cache::HeadCache;
 
 use janus_types::{
-    Change, Client, ClientId, Domain, Entity, Epoch, Error, Group, GroupName, Membership, Pool, PoolId, PoolKeys,
-    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, Epoch, Error, Group, GroupName, Membership, Pool, PoolId,
+    PoolKeys, ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::{Arg, Sql};
@@ -323,6 +323,20 @@ impl<C: Sql> Read for C {
         )
     }
 
+    fn device(&self, pool: &PoolId, user: &UserKey, key: &str) -> Result<Option<Device>> {
+        self.one(
+            "SELECT body FROM devices WHERE pool = ?1 AND ukey = ?2 AND dkey = ?3",
+            &[self.p(pool)?.into(), user.as_str().into(), key.into()],
+        )
+    }
+
+    fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, limit: usize) -> Result<Vec<Device>> {
+        self.many(
+            "SELECT body FROM devices WHERE pool = ?1 AND ukey = ?2 AND dkey > ?3 ORDER BY dkey LIMIT ?4",
+            &[self.p(pool)?.into(), user.as_str().into(), after_key(after).into(), (limit as i64).into()],
+        )
+    }
+
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
         let mut out = Vec::new();
         self.query("SELECT pool, source, url FROM subscriptions ORDER BY pool", &[], &mut |r| {
@@ -374,6 +388,7 @@ impl<C: Sql> Read for C {
                 .map_err(|_| Error::internal(anyhow::anyhow!("stored group name {g:?} does not parse")))?;
             hand(Entity::Membership(Membership { group, user: UserKey::from_stored(r.text(1)?) }))
         })?;
+        self.each("SELECT body FROM devices WHERE pool = ?1 ORDER BY ukey, dkey", p, &mut |d| hand(Entity::Device(d)))?;
         Ok(n)
     }
 
@@ -383,7 +398,7 @@ impl<C: Sql> Read for C {
         for table in ["pools WHERE id", "pool_keys WHERE pool", "clients WHERE pool", "users WHERE pool"] {
             n += self.count(&format!("SELECT count(*) FROM {table} = ?1"), p)?;
         }
-        for table in ["groups", "members", "domains", "resource_servers", "ui_customizations"] {
+        for table in ["groups", "members", "domains", "resource_servers", "ui_customizations", "devices"] {
             n += self.count(&format!("SELECT count(*) FROM {table} WHERE pool = ?1"), p)?;
         }
         Ok(n)

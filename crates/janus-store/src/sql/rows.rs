@@ -1,7 +1,7 @@
 //! How a change becomes rows. This one function serves both the primary (after `put` and
 //! `delete` build the change) and replay/replication (`apply`), so a replayed log yields
 //! exactly the rows the primary has. Cascades: a pool tombstone removes the pool's rows of
-//! every kind; a user or group tombstone removes its memberships.
+//! every kind; a user or group tombstone removes its memberships, a user tombstone its devices.
 
 use janus_types::{Change, Entity, EntityKey, Error, Result, User};
 
@@ -76,6 +76,12 @@ pub fn put_entity(conn: &(impl Sql + ?Sized), pool: &str, entity: &Entity) -> Re
              ON CONFLICT (pool, client) DO UPDATE SET body = excluded.body",
             &[pool.into(), u.client.as_str().into(), to_json(u)?.as_str().into()],
         ),
+        Entity::Device(d) => exec(
+            conn,
+            "INSERT INTO devices (pool, ukey, dkey, body) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (pool, ukey, dkey) DO UPDATE SET body = excluded.body",
+            &[pool.into(), d.user.as_str().into(), d.key.as_str().into(), to_json(d)?.as_str().into()],
+        ),
     }
 }
 
@@ -90,7 +96,8 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
             let k = key.as_str();
             exec(conn, "DELETE FROM users WHERE pool = ?1 AND ukey = ?2", &[pool.into(), k.into()])?;
             exec(conn, "DELETE FROM aliases WHERE pool = ?1 AND ukey = ?2", &[pool.into(), k.into()])?;
-            exec(conn, "DELETE FROM members WHERE pool = ?1 AND ukey = ?2", &[pool.into(), k.into()])
+            exec(conn, "DELETE FROM members WHERE pool = ?1 AND ukey = ?2", &[pool.into(), k.into()])?;
+            exec(conn, "DELETE FROM devices WHERE pool = ?1 AND ukey = ?2", &[pool.into(), k.into()])
         }
         EntityKey::Group { name } => {
             let n = name.as_str();
@@ -117,6 +124,11 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
         EntityKey::UiCustomization { client } => {
             exec(conn, "DELETE FROM ui_customizations WHERE pool = ?1 AND client = ?2", &[pool.into(), client.into()])
         }
+        EntityKey::Device { user, key } => exec(
+            conn,
+            "DELETE FROM devices WHERE pool = ?1 AND ukey = ?2 AND dkey = ?3",
+            &[pool.into(), user.as_str().into(), key.as_str().into()],
+        ),
     }
 }
 
@@ -135,6 +147,7 @@ pub fn delete_pool_rows(conn: &(impl Sql + ?Sized), pool: &str) -> Result<()> {
         "domains",
         "resource_servers",
         "ui_customizations",
+        "devices",
     ] {
         exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), &[pool.into()])?;
     }

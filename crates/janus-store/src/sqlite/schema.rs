@@ -65,6 +65,12 @@ CREATE TABLE ui_customizations (
     r#"
 CREATE TABLE region_docs (name TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 "#,
+    // Users' devices (replicated entities); device keys are unique in a pool.
+    r#"
+CREATE TABLE devices (
+    pool TEXT NOT NULL, ukey TEXT NOT NULL, dkey TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, ukey, dkey)) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
