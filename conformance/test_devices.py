@@ -166,7 +166,7 @@ def test_a_device_remembered_only_on_prompt_asks_for_mfa_until_remembered(cognit
     assert asked["ChallengeName"] == "SOFTWARE_TOKEN_MFA", "a device not remembered still answers MFA"
     phone.device_srp_used = False
     done = phone.answer_mfa(asked, code(secret, 1))["AuthenticationResult"]
-    assert phone.device_srp_used, "the device is proven after MFA, before tokens"
+    assert not phone.device_srp_used, "MFA proved the sign-in; the device is not asked again"
     assert "NewDeviceMetadata" not in done and claims(done["AccessToken"])["device_key"] == phone.key
     public.update_device_status(AccessToken=done["AccessToken"], DeviceKey=phone.key,
                                 DeviceRememberedStatus="remembered")

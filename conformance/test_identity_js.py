@@ -267,3 +267,72 @@ def test_mfa_setup_then_software_token_mfa(cognito, pool, identity_js):
     ])
     assert out["error"]["code"] == "ExpiredCodeException", out
     assert code(secret)  # pyotp agrees the secret is valid base32
+
+
+# --- Devices -------------------------------------------------------------------------------
+
+
+def tracked_pool(pool_factory, **device_config):
+    config = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False, **device_config}
+    return pool_factory(DeviceConfiguration=config)["Id"]
+
+
+def test_a_device_is_confirmed_and_signs_in_with_device_srp(cognito, pool_factory, identity_js):
+    """The library confirms the device NewDeviceMetadata names, then — after a sign-out and
+    in a fresh CognitoUser, as a restarted app — signs in through DEVICE_SRP_AUTH: the token
+    carries the same device key (a sign-in without the device would get a new one)."""
+    pool = tracked_pool(pool_factory)
+    app = make_app_client(cognito, pool, flows=[])
+    user = make_user(cognito, pool)
+    steps = ok(identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "getDevice"},
+        {"op": "signOut"},
+        {"op": "newUser"},
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "listDevices"},
+    ]))
+    first, device, _, _, second, listed = steps
+    key = first["deviceKey"]
+    assert key and key.startswith("us-east-1_") and first["userConfirmationNecessary"] is False
+    assert first["accessPayload"]["device_key"] == key
+    attrs = {a["Name"]: a["Value"] for a in device["data"]["Device"]["DeviceAttributes"]}
+    assert attrs["device_name"] == "nodejs" and attrs["dev:device_remembered_status"] == "remembered"
+    assert second["accessPayload"]["device_key"] == key, "the second sign-in proved the same device"
+    assert [d["DeviceKey"] for d in listed["data"]["Devices"]] == [key]
+    admin = cognito.admin_get_device(UserPoolId=pool, Username=user, DeviceKey=key)["Device"]
+    assert admin["DeviceLastAuthenticatedDate"] >= admin["DeviceCreateDate"]
+
+
+def test_a_device_remembered_on_prompt_skips_totp_once_remembered(cognito, pool_factory, identity_js):
+    """User opt-in: the device is confirmed (UserConfirmationNecessary); with TOTP enabled the
+    library answers MFA (its tokens carry the device key) until setDeviceStatusRemembered;
+    then the device, proven with DEVICE_SRP_AUTH, replaces the TOTP code; forgetDevice ends it."""
+    pool = tracked_pool(pool_factory, ChallengeRequiredOnNewDevice=True, DeviceOnlyRememberedOnUserPrompt=True)
+    cognito.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OPTIONAL",
+                                     SoftwareTokenMfaConfiguration={"Enabled": True})
+    app = make_app_client(cognito, pool, flows=[])
+    user = make_user(cognito, pool)
+    out = identity_js(pool, app["ClientId"], user, [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "enableTotp"},
+        {"op": "signOut"},
+        {"op": "newUser"},
+        {"op": "authenticate", "password": GOOD_PASSWORD, "totpSecretFrom": 1, "totpStepsAhead": 1},
+        {"op": "setDeviceStatusRemembered"},
+        {"op": "signOut"},
+        {"op": "newUser"},
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "forgetDevice"},
+        {"op": "signOut"},
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+    ])
+    first, _, _, _, second, _, _, _, third, _, _, fourth = ok(out)
+    key = first["deviceKey"]
+    assert first["userConfirmationNecessary"] is True and first["challenge"] is None
+    assert second["challenge"]["name"] == "SOFTWARE_TOKEN_MFA", "not remembered yet: MFA"
+    assert second["accessPayload"]["device_key"] == key
+    assert third["challenge"] is None, "a remembered device signs in without the TOTP code"
+    assert third["accessPayload"]["device_key"] == key
+    assert fourth["challenge"]["name"] == "SOFTWARE_TOKEN_MFA", "a forgotten device is new again"
+    assert cognito.admin_list_devices(UserPoolId=pool, Username=user)["Devices"] == []

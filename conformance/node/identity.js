@@ -17,13 +17,19 @@
 //                 setupMfa?: bool,                (answers MFA_SETUP: associateSoftwareToken →
 //                                                  associateSecretCode → verifySoftwareToken with
 //                                                  this step's TOTP; reports the secret)
-//                 totpSecret?, totpStepsAhead? | totpCode?,   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
+//                 totpSecret? | totpSecretFrom? (the index of an earlier step that reported a secret),
+//                 totpStepsAhead? | totpCode?,   (answers SOFTWARE_TOKEN_MFA with sendMFACode)
 //                 customAnswersFrom?: {events, pool}}  (flow CUSTOM_AUTH: answers each
 //                                                  CUSTOM_CHALLENGE with the code CreateAuthChallenge made)
 //   getUserAttributes, getSession, refreshSession, globalSignOut, deleteUser,
 //   changePassword {oldPassword, newPassword}, updateAttributes {attributes: {name: value}},
 //   signUp {password, attributes}, confirmRegistration {code}, resendConfirmationCode,
-//   forgotPassword, confirmPassword {code, newPassword}
+//   forgotPassword, confirmPassword {code, newPassword},
+//   devices: signOut (local; the device stays cached), newUser (a fresh CognitoUser, as a
+//   restarted app makes), listDevices {limit?}, getDevice, setDeviceStatusRemembered,
+//   setDeviceStatusNotRemembered, forgetDevice. Every step reports the cached deviceKey.
+//   enableTotp: associate and verify a software token for the signed-in user and make it
+//   the preferred factor (reports the secret).
 
 'use strict';
 
@@ -122,11 +128,12 @@ const OPS = {
         mfaRequired(name) { reject(new Error(`unexpected MFA challenge ${name}`)); },
         totpRequired(name, parameters) {
           challenge = { name, parameters };
-          if (!step.totpSecret && !step.totpCode) {
+          const secret = step.totpSecret || (step.totpSecretFrom !== undefined && ctx.results[step.totpSecretFrom].secret);
+          if (!secret && !step.totpCode) {
             resolve({ challenge });
             return;
           }
-          ctx.user.sendMFACode(step.totpCode || totp(step.totpSecret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
+          ctx.user.sendMFACode(step.totpCode || totp(secret, step.totpStepsAhead || 0), callbacks, 'SOFTWARE_TOKEN_MFA');
         },
         customChallenge(parameters) {
           challenge = { name: 'CUSTOM_CHALLENGE', parameters };
@@ -229,6 +236,55 @@ const OPS = {
       });
     });
   },
+  enableTotp(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.associateSoftwareToken({
+        associateSecretCode(secret) {
+          ctx.user.verifySoftwareToken(totp(secret), 'node', {
+            onSuccess() {
+              ctx.user.setUserMfaPreference(null, { PreferredMfa: true, Enabled: true }, (err) =>
+                (err ? reject(err) : resolve({ secret })));
+            },
+            onFailure: reject,
+          });
+        },
+        onFailure: reject,
+      });
+    });
+  },
+  signOut(ctx) {
+    ctx.user.signOut();
+    return Promise.resolve({});
+  },
+  newUser(ctx) {
+    ctx.user = new CognitoUser({ Username: ctx.username, Pool: ctx.pool });
+    return Promise.resolve({});
+  },
+  listDevices(ctx, step) {
+    return new Promise((resolve, reject) => {
+      ctx.user.listDevices(step.limit || 10, null, { onSuccess: (data) => resolve({ data }), onFailure: reject });
+    });
+  },
+  getDevice(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.getDevice({ onSuccess: (data) => resolve({ data }), onFailure: reject });
+    });
+  },
+  setDeviceStatusRemembered(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.setDeviceStatusRemembered({ onSuccess: (result) => resolve({ result }), onFailure: reject });
+    });
+  },
+  setDeviceStatusNotRemembered(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.setDeviceStatusNotRemembered({ onSuccess: (result) => resolve({ result }), onFailure: reject });
+    });
+  },
+  forgetDevice(ctx) {
+    return new Promise((resolve, reject) => {
+      ctx.user.forgetDevice({ onSuccess: (result) => resolve({ result }), onFailure: reject });
+    });
+  },
   confirmPassword(ctx, step) {
     return new Promise((resolve, reject) => {
       ctx.user.confirmPassword(step.code, step.newPassword, {
@@ -249,12 +305,13 @@ async function main() {
   const ctx = { pool, username: input.username, session: null };
   ctx.user = new CognitoUser({ Username: input.username, Pool: pool });
   const out = { steps: [], error: null };
+  ctx.results = out.steps;
   for (const step of input.steps) {
     const op = OPS[step.op];
     if (!op) throw new Error(`unknown op ${step.op}`);
     try {
       const result = await op(ctx, step);
-      out.steps.push({ op: step.op, ok: true, ...result });
+      out.steps.push({ op: step.op, ok: true, deviceKey: ctx.user.deviceKey || null, ...result });
     } catch (err) {
       out.steps.push({ op: step.op, ok: false });
       out.error = { op: step.op, ...errorOf(err) };

@@ -1,12 +1,12 @@
-//! Signing in with a confirmed device, as amazon-cognito-identity-js and Amplify do: a
-//! sign-in that presented the `DEVICE_KEY` of one of the user's confirmed devices proves the
-//! device last, just before tokens: DEVICE_SRP_AUTH (the client's `SRP_A`), then
+//! Signing in with a confirmed device, as amazon-cognito-identity-js and Amplify do. A
+//! remembered device stands in for MFA: when the sign-in presents the `DEVICE_KEY` of one,
+//! the password step is followed by DEVICE_SRP_AUTH (the client's `SRP_A`) and
 //! DEVICE_PASSWORD_VERIFIER (a proof over the device's secret, with the device group key as
-//! the SRP "pool name" and the device key as the user). A remembered device skips MFA (the
-//! password step goes straight to DEVICE_SRP_AUTH); one that is not remembered answers MFA
-//! first. Tokens follow DEVICE_PASSWORD_VERIFIER directly, as the clients expect, so a
-//! proven device never needs to travel further. An unknown `DEVICE_KEY` counts as none (the
-//! sign-in hands out a new one) rather than failing the sign-in.
+//! the SRP "pool name" and the device key as the user), then tokens. A confirmed device that
+//! is not remembered answers MFA like a new one, and its tokens carry its key; it is not
+//! asked to prove itself after MFA, which is the stronger proof (and identity-js would
+//! answer such a DEVICE_SRP_AUTH with the spent MFA session). An unknown `DEVICE_KEY` counts
+//! as none (the sign-in hands out a new one) rather than failing the sign-in.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -73,7 +73,7 @@ impl Services {
         self.store.read()?.device(&ctx.pool.id, &user.key, key)
     }
 
-    /// The DEVICE_SRP_AUTH challenge, the last step before tokens.
+    /// The DEVICE_SRP_AUTH challenge of a remembered device, in place of MFA.
     pub(crate) fn device_challenge(&self, ctx: &Ctx, user: &User, device: &Device) -> Result<Outcome> {
         let s = Session::new(DEVICE_SRP, ctx, &user.key, self.now_ms(), sealed::session_validity_ms(&ctx.client));
         debug_assert_eq!(s.device.as_deref(), Some(device.key.as_str()));

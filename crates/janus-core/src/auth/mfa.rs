@@ -225,9 +225,6 @@ impl Services {
 
     /// Every step passed: clear the failure count and issue tokens.
     pub fn finish_sign_in(&self, ctx: &Ctx, user: &User) -> Result<Outcome> {
-        if let Some(device) = self.presented_device(ctx, user)? {
-            return self.device_challenge(ctx, user, &device);
-        }
         self.record_success(&ctx.pool.id, user)?;
         self.post_authentication(ctx, user)?;
         let auth_time = self.now_ms() / 1000;
@@ -235,12 +232,14 @@ impl Services {
             // The hosted pages go on to an authorization code, not tokens.
             return Ok(Outcome::Authenticated { user: Box::new(user.clone()), auth_time });
         }
-        let new_device = match ctx.device.verified() {
-            Some(_) => None,
-            None => self.new_device(&ctx.pool, user),
+        // The device the tokens are bound to: the one proven, else a confirmed one the sign-in
+        // presented (and answered MFA for), else a new one to confirm.
+        let known = match ctx.device.verified() {
+            Some(k) => Some(k.to_owned()),
+            None => self.presented_device(ctx, user)?.map(|d| d.key),
         };
-        let device_key =
-            ctx.device.verified().map(str::to_owned).or_else(|| new_device.as_ref().map(|d| d.key.clone()));
+        let new_device = if known.is_none() { self.new_device(&ctx.pool, user) } else { None };
+        let device_key = known.or_else(|| new_device.as_ref().map(|d| d.key.clone()));
         let grant = super::tokens::Grant { source: ctx.source, device_key, ..Default::default() };
         let mut tokens = self.issue_granted(ctx, user, auth_time, None, true, &grant)?;
         tokens.new_device = new_device;

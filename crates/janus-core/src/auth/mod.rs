@@ -230,11 +230,13 @@ impl Services {
                 self.record_success(&ctx.pool.id, user)?;
                 self.new_password_challenge(ctx, user)
             }
-            // A remembered device skips MFA; its proof (DEVICE_SRP_AUTH) comes before tokens.
-            _ if self.presented_device(ctx, user)?.is_some_and(|d| d.remembered) => self.finish_sign_in(ctx, user),
-            _ => match self.mfa_challenge(ctx, user)? {
-                Some(challenge) => Ok(challenge),
-                None => self.finish_sign_in(ctx, user),
+            _ => match self.presented_device(ctx, user)? {
+                // A remembered device stands in for MFA, once it proves itself.
+                Some(device) if device.remembered => self.device_challenge(ctx, user, &device),
+                _ => match self.mfa_challenge(ctx, user)? {
+                    Some(challenge) => Ok(challenge),
+                    None => self.finish_sign_in(ctx, user),
+                },
             },
         }
     }
