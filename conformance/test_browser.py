@@ -50,6 +50,26 @@ def test_amplify_signs_in_from_another_origin(cognito, janus, pool, amplify, flo
     assert out["origin"] != janus.endpoint, out
 
 
+def test_amplify_remembers_fetches_and_forgets_a_device(cognito, janus, pool_factory, amplify):
+    """Amplify confirms the device a sign-in hands out, rememberDevice and fetchDevices see it,
+    the next sign-in proves it (DEVICE_SRP_AUTH: its tokens carry the same key, where a new
+    device would get a new one), a refresh (GetTokensFromRefreshToken with DeviceKey) keeps it,
+    and forgetDevice removes it."""
+    pool = pool_factory(DeviceConfiguration={"ChallengeRequiredOnNewDevice": False,
+                                             "DeviceOnlyRememberedOnUserPrompt": True})["Id"]
+    app = make_app_client(cognito, pool)
+    user = make_user(cognito, pool)
+    out = amplify(endpoint=janus.endpoint, pool=pool, client=app["ClientId"], username=user,
+                  password=GOOD_PASSWORD, scenario="devices")
+    assert "error" not in out, out
+    key = out["stored"]
+    assert key and key.startswith("us-east-1_") and out["first"] == out["second"] == "DONE", out
+    assert out["firstDevice"] == out["secondDevice"] == out["refreshedDevice"] == key, out
+    assert [d["id"] for d in out["afterRemember"]] == [key] and out["afterRemember"][0]["name"], out
+    assert out["afterForget"] == [], out
+    assert cognito.admin_list_devices(UserPoolId=pool, Username=user)["Devices"] == []
+
+
 def test_a_wrong_password_reaches_amplify_as_cognitos_error(cognito, janus, pool, amplify):
     app = make_app_client(cognito, pool)
     user = make_user(cognito, pool)

@@ -48,6 +48,7 @@ from pycognito.aws_srp import AWSSRP
 
 from auth_support import NEW_PASSWORD, Outbox, claims, make_app_client, make_user, password_auth, sign_in
 from conftest import JANUS_BIN, REPO, JanusServer, start_janus, stop_janus
+from device_support import ALWAYS, Phone
 from mfa_support import answer_totp, code, enrol_at_sign_in, set_mfa
 from support import GOOD_PASSWORD, attr_list, raises_code, raw_call, unique
 
@@ -488,6 +489,28 @@ def test_a_rotated_client_secret_works_on_the_secondary(regions, rp):
     assert error_code(lambda: password_auth(west.public, app["ClientId"], rp.user, secret=old)) == \
         "NotAuthorizedException"
     assert sign_in(west.public, app["ClientId"], rp.user, secret=new)["AccessToken"]
+
+
+def test_a_device_remembered_on_the_primary_signs_in_on_the_secondary(regions):
+    """A device confirmed (and remembered) on the primary replicates: the secondary runs its
+    DEVICE_SRP_AUTH, so a remembered device still stands in for MFA after a failover. The
+    secondary hands out no new device keys (it could not store their confirmation)."""
+    east, west = regions.east, regions.west
+    pool = east.admin.create_user_pool(PoolName=unique("devices"), DeviceConfiguration=ALWAYS)["UserPool"]["Id"]
+    app = make_app_client(east.admin, pool)
+    user = make_user(east.admin, pool)
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    phone = Phone(east.public, pool, app["ClientId"], user)
+    phone.confirm(phone.sign_in()["AuthenticationResult"])
+    wait_until("the device on the secondary", lambda: error_code(
+        lambda: west.admin.admin_get_device(UserPoolId=pool, Username=user, DeviceKey=phone.key)) is None)
+    phone.public = west.public
+    on_west = phone.sign_in()
+    assert phone.device_srp_used and "NewDeviceMetadata" not in on_west["AuthenticationResult"]
+    assert claims(on_west["AuthenticationResult"]["AccessToken"])["device_key"] == phone.key
+    stranger = Phone(west.public, pool, app["ClientId"], user).sign_in()["AuthenticationResult"]
+    assert "NewDeviceMetadata" not in stranger
 
 
 def test_get_user_in_the_other_region(regions, rp):

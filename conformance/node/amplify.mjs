@@ -1,7 +1,9 @@
 // Amplify v6 in Debian's Chromium, from another origin (issue 15): the page is bundled with
 // esbuild from the pinned aws-amplify and served by this script on its own loopback port;
 // Janus is a different origin, so every call crosses CORS exactly as a real app's would.
-// Input on stdin: {endpoint, pool, client, username, password, flow?}. Output: one JSON line.
+// Input on stdin: {endpoint, pool, client, username, password, flow?, scenario?}. Output: one
+// JSON line. scenario "devices": sign in (Amplify confirms the new device), rememberDevice,
+// fetchDevices, sign out, sign in again with the device, refresh, forgetDevice.
 import { build } from 'esbuild';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -12,11 +14,33 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const APP = `
 import { Amplify } from 'aws-amplify';
-import { signIn, signOut, fetchAuthSession, getCurrentUser } from 'aws-amplify/auth';
+import { signIn, signOut, fetchAuthSession, getCurrentUser, rememberDevice, fetchDevices,
+  forgetDevice } from 'aws-amplify/auth';
+const deviceOf = async (opts) => (await fetchAuthSession(opts)).tokens.accessToken.payload.device_key || null;
+const listed = async () => (await fetchDevices()).map((d) => ({ id: d.id, name: d.name || null }));
+async function devices(cfg) {
+  const signInWith = () => signIn({ username: cfg.username, password: cfg.password,
+    options: { authFlowType: 'USER_SRP_AUTH' } });
+  const first = await signInWith();
+  const stored = localStorage.getItem(\`CognitoIdentityServiceProvider.\${cfg.client}.\${cfg.username}.deviceKey\`);
+  const firstDevice = await deviceOf();
+  await rememberDevice();
+  const afterRemember = await listed();
+  await signOut();
+  const second = await signInWith();
+  const secondDevice = await deviceOf();
+  const refreshedDevice = await deviceOf({ forceRefresh: true });
+  await forgetDevice();
+  const afterForget = await listed();
+  await signOut({ global: true });
+  return { first: first.nextStep.signInStep, second: second.nextStep.signInStep, stored, firstDevice,
+           secondDevice, refreshedDevice, afterRemember, afterForget };
+}
 window.run = async (cfg) => {
   Amplify.configure({ Auth: { Cognito: {
     userPoolId: cfg.pool, userPoolClientId: cfg.client, userPoolEndpoint: cfg.endpoint } } });
   try {
+    if (cfg.scenario === 'devices') return await devices(cfg);
     const out = await signIn({ username: cfg.username, password: cfg.password,
       options: { authFlowType: cfg.flow || 'USER_SRP_AUTH' } });
     const session = await fetchAuthSession();
