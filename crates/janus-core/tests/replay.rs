@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Map};
 
+use janus_core::devices::Owner;
 use janus_core::groups::GroupInput;
 use janus_core::pools::{CreatePool, UpdatePool};
 use janus_core::users::create::CreateUser;
@@ -47,6 +48,9 @@ enum Op {
     PutResourceServer(u8, u8),
     DeleteResourceServer(u8),
     Brand(u8),
+    ConfirmDevice(u8, u8),
+    ForgetDevice(u8, u8),
+    DeviceStatus(u8, u8, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,7 +74,10 @@ fn op() -> impl Strategy<Value = Op> {
         n.clone().prop_map(Op::DeleteDomain),
         (n.clone(), n.clone()).prop_map(|(r, k)| Op::PutResourceServer(r, k)),
         n.clone().prop_map(Op::DeleteResourceServer),
-        n.prop_map(Op::Brand),
+        n.clone().prop_map(Op::Brand),
+        (n.clone(), 0u8..3).prop_map(|(u, d)| Op::ConfirmDevice(u, d)),
+        (n.clone(), 0u8..3).prop_map(|(u, d)| Op::ForgetDevice(u, d)),
+        (n, 0u8..3, any::<bool>()).prop_map(|(u, d, r)| Op::DeviceStatus(u, d, r)),
     ]
 }
 
@@ -162,7 +169,38 @@ fn run(s: &Services, pool: &PoolId, arn: &str, op: &Op) {
             let css = (n % 3 != 0).then(|| format!(".c{{color:#{n}{n}{n}}}"));
             s.set_ui_customization(pool, None, css, None).map(drop)
         }
+        Op::ConfirmDevice(u, d) => confirm_device(s, pool, &user(u), &device(d)),
+        Op::ForgetDevice(u, d) => s.forget_device(Owner::Admin(pool, &user(u)), Some(&device(d))),
+        Op::DeviceStatus(u, d, remembered) => {
+            let status = if *remembered { "remembered" } else { "not_remembered" };
+            s.update_device_status(Owner::Admin(pool, &user(u)), &device(d), Some(status))
+        }
     };
+}
+
+fn device(d: &u8) -> String {
+    format!("us-east-1_0000000{d}-0000-4000-8000-000000000000")
+}
+
+/// What ConfirmDevice stores (its access-token check is the HTTP tests' business).
+fn confirm_device(s: &Services, pool: &PoolId, username: &str, key: &str) -> janus_types::Result<()> {
+    let mut tx = s.store.write(s.now_ms())?;
+    let p = janus_core::users::pool_of(&*tx, pool)?;
+    let user = janus_core::users::get(&*tx, &p, username)?;
+    let device = janus_types::Device {
+        group: janus_core::devices::group_key(pool, &user),
+        user: user.key,
+        key: key.into(),
+        salt: "abc".into(),
+        verifier: "def".into(),
+        name: Some("phone".into()),
+        remembered: true,
+        created_ms: 1,
+        modified_ms: 1,
+        last_auth_ms: 1,
+    };
+    tx.put(pool, janus_types::Entity::Device(device))?;
+    tx.commit()
 }
 
 fn replay_matches(ops: &[Op], seed: u64) {
