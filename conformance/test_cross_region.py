@@ -513,6 +513,28 @@ def test_a_device_remembered_on_the_primary_signs_in_on_the_secondary(regions):
     assert "NewDeviceMetadata" not in stranger
 
 
+def test_the_signing_certificate_is_the_same_in_both_regions(regions, rp):
+    """GetSigningCertificate: an X.509 certificate (base64 DER) of the key that signs the
+    pool's tokens, named after the pool, valid ten years; both regions answer the same."""
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    certs = [r.admin.get_signing_certificate(UserPoolId=rp.pool)["Certificate"] for r in (regions.east, regions.west)]
+    assert certs[0] == certs[1]
+    cert = x509.load_der_x509_certificate(base64.b64decode(certs[0]))
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == rp.pool
+    assert cert.issuer == cert.subject
+    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days >= 3650
+    cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+    token = sign_in(regions.east.public, rp.client_id, rp.user)["AccessToken"]
+    signer = Verifier(regions.west, rp.pool).jwks.get_signing_key_from_jwt(token).key
+    assert signer.public_numbers() == cert.public_key().public_numbers(), "the key that signs the tokens"
+    with raises_code("ResourceNotFoundException"):
+        regions.east.admin.get_signing_certificate(UserPoolId="us-east-1_NoSuchPool")
+
+
 def test_get_user_in_the_other_region(regions, rp):
     east, west = regions.east, regions.west
     access = sign_in(east.public, rp.client_id, rp.user)["AccessToken"]

@@ -24,6 +24,8 @@ pub struct LoadedKeys {
     pub signing: Vec<SigningKey>,
     /// When each signing key starts to sign (ms).
     active_from: Vec<i64>,
+    /// When each signing key was made (ms).
+    created: Vec<i64>,
     /// Their public halves.
     pub public: Vec<PublicKey>,
     /// Sealing keys, newest last.
@@ -34,10 +36,17 @@ impl LoadedKeys {
     /// The key that signs new tokens at `now_ms`: the newest one already active (a rotated-in
     /// key is published in the JWKS for a while before it signs).
     pub fn signer(&self, now_ms: i64) -> Result<&SigningKey> {
-        let active = self.signing.iter().zip(&self.active_from).rev().find(|(_, from)| **from <= now_ms);
+        self.signer_since(now_ms).map(|(k, _)| k)
+    }
+
+    /// [`LoadedKeys::signer`], with the instant (ms) it started to sign (or was made, when
+    /// it signed at once).
+    pub fn signer_since(&self, now_ms: i64) -> Result<(&SigningKey, i64)> {
+        let keys = self.signing.iter().zip(self.active_from.iter().zip(&self.created));
+        let active = keys.clone().rev().find(|(_, (from, _))| **from <= now_ms);
         active
-            .map(|(k, _)| k)
-            .or_else(|| self.signing.first())
+            .or_else(|| keys.clone().next())
+            .map(|(k, (from, made))| (k, (*from).max(*made)))
             .ok_or_else(|| Error::internal(std::io::Error::other("pool has no signing key")))
     }
 
@@ -107,10 +116,21 @@ fn parse(k: &PoolKeys) -> Result<LoadedKeys> {
         .collect::<Result<Vec<_>>>()?;
     let public = signing.iter().map(SigningKey::public).collect();
     let active_from = k.signing.iter().map(|s| s.active_from_ms).collect();
-    Ok(LoadedKeys { ids: k.kids(), signing, active_from, public, sealing })
+    let created = k.signing.iter().map(|s| s.created_ms).collect();
+    Ok(LoadedKeys { ids: k.kids(), signing, active_from, created, public, sealing })
 }
 
 impl Services {
+    /// GetSigningCertificate: the X.509 certificate of the pool's signing key (base64 DER),
+    /// the same in every region.
+    pub fn signing_certificate(&self, pool: &PoolId) -> Result<String> {
+        let r = self.store.read()?;
+        crate::users::pool_of(&*r, pool)?;
+        let keys = self.pool_keys(&*r, pool)?;
+        let (key, since) = keys.signer_since(self.now_ms())?;
+        Ok(B64.encode(janus_crypto::certificate::self_signed(key, pool.as_str(), since)?))
+    }
+
     /// The pool's parsed keys, from the cache when the stored ones have not changed (the
     /// key material is opened and parsed only then).
     pub fn pool_keys(&self, r: &dyn Read, pool: &PoolId) -> Result<Arc<LoadedKeys>> {

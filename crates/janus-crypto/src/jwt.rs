@@ -86,16 +86,24 @@ impl SigningKey {
             B64URL.encode(serde_json::to_vec(&header).map_err(Error::internal)?),
             B64URL.encode(serde_json::to_vec(claims).map_err(Error::internal)?)
         );
+        let sig = self.sign_bytes(signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", B64URL.encode(sig)))
+    }
+
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature of `message` (deterministic: the same bytes
+    /// sign the same way in every region).
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let mut sig = vec![0u8; self.signer.public_modulus_len()];
         self.signer
-            .sign(
-                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut sig,
-            )
+            .sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut sig)
             .map_err(|_| Error::internal(std::io::Error::other("RSA signing failed")))?;
-        Ok(format!("{signing_input}.{}", B64URL.encode(sig)))
+        Ok(sig)
+    }
+
+    /// The public key as a DER SubjectPublicKeyInfo.
+    pub fn public_key_info_der(&self) -> Result<Vec<u8>, Error> {
+        use rsa::pkcs8::EncodePublicKey;
+        Ok(self.public.public.to_public_key_der().map_err(Error::internal)?.as_bytes().to_vec())
     }
 }
 

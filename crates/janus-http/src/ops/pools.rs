@@ -24,7 +24,13 @@ pub const OPS: &[Operation] = &[
     admin_global("ListUserPools", list_user_pools),
     admin("AddCustomAttributes", add_custom_attributes),
     admin_read("JanusAdmin.ProbeTriggers", probe_triggers),
+    admin_read("GetSigningCertificate", get_signing_certificate),
 ];
+
+fn get_signing_certificate(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: PoolRef = input(v)?;
+    Ok(json!({ "Certificate": s.signing_certificate(&r.user_pool_id)? }))
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
