@@ -6,6 +6,7 @@
 
 pub mod certificate;
 pub mod envelope;
+pub mod imported;
 pub mod esdk;
 pub mod jwt;
 pub mod keys;
