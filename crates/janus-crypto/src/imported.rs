@@ -75,7 +75,7 @@ fn scrypt_parts(text: &str) -> Result<Scrypt, Refusal> {
     let parts: Vec<&str> = text.split('$').collect();
     let [n, r, p, salt, hash] = parts[..] else { return Err(bad) };
     let (n, r, p): (u64, u32, u32) = (n.parse().map_err(|_| bad)?, r.parse().map_err(|_| bad)?, p.parse().map_err(|_| bad)?);
-    if !n.is_power_of_two() || n < 2 || n > 65_536 || r == 0 || r > 8 || p != 1 {
+    if !n.is_power_of_two() || !(2..=65_536).contains(&n) || r == 0 || r > 8 || p != 1 {
         return Err("The scrypt parameters exceed N=65536, r=8, p=1.");
     }
     let (salt, hash) = (hex::decode(salt).map_err(|_| bad)?, hex::decode(hash).map_err(|_| bad)?);
@@ -156,7 +156,7 @@ pub fn is_imported(stored: &str) -> bool {
 
 fn verify_imported(hasher: &PasswordHasher, password: &str, stored: &str) -> Result<bool, Error> {
     let rest = &stored[PREFIX.len()..];
-    let (name, text) = rest.split_once('$').ok_or_else(|| corrupt())?;
+    let (name, text) = rest.split_once('$').ok_or_else(corrupt)?;
     Ok(match Algorithm::parse(name).ok_or_else(corrupt)? {
         Algorithm::Bcrypt => bcrypt::verify(password, text).unwrap_or(false),
         Algorithm::Argon2id => hasher.verify(password, text)?,
