@@ -17,6 +17,7 @@ pub mod devices;
 pub mod domains;
 pub mod existence;
 pub mod groups;
+pub mod imports;
 pub mod key_admin;
 pub mod key_migration;
 pub mod keys;

@@ -244,7 +244,7 @@ impl Services {
         let (pool, user, _) = self.authenticate(token)?;
         crate::auth::lockout::check(&user, self.now_ms())?;
         let ok = match &user.password {
-            Some(c) => self.hasher.verify(previous, &c.phc)?,
+            Some(c) => janus_crypto::imported::verify(&self.hasher, previous, &c.phc)?,
             None => false,
         };
         if !ok {

@@ -66,7 +66,8 @@ mod tests {
 
     #[test]
     fn the_certificate_is_deterministic_and_names_the_pool() {
-        let key = SigningKey::from_pkcs8("k1", &crate::jwt::generate_pkcs8(&SeededRandom::new(3), 2048).unwrap()).unwrap();
+        let key =
+            SigningKey::from_pkcs8("k1", &crate::jwt::generate_pkcs8(&SeededRandom::new(3), 2048).unwrap()).unwrap();
         let a = self_signed(&key, "us-east-1_abc", 1_765_000_000_000).unwrap();
         assert_eq!(a, self_signed(&key, "us-east-1_abc", 1_765_000_000_000).unwrap());
         let cert = Certificate::from_der(&a).unwrap();

@@ -74,7 +74,8 @@ fn scrypt_parts(text: &str) -> Result<Scrypt, Refusal> {
     let bad = "The password hash is not an scrypt hash (N$r$p$hexSalt$hexHash).";
     let parts: Vec<&str> = text.split('$').collect();
     let [n, r, p, salt, hash] = parts[..] else { return Err(bad) };
-    let (n, r, p): (u64, u32, u32) = (n.parse().map_err(|_| bad)?, r.parse().map_err(|_| bad)?, p.parse().map_err(|_| bad)?);
+    let (n, r, p): (u64, u32, u32) =
+        (n.parse().map_err(|_| bad)?, r.parse().map_err(|_| bad)?, p.parse().map_err(|_| bad)?);
     if !n.is_power_of_two() || !(2..=65_536).contains(&n) || r == 0 || r > 8 || p != 1 {
         return Err("The scrypt parameters exceed N=65536, r=8, p=1.");
     }
@@ -210,7 +211,8 @@ mod tests {
     // argon2-cffi, hashlib.pbkdf2_hmac), as conformance/test_import.py makes them.
     #[test]
     fn each_algorithm_verifies_its_reference_hash() {
-        let bcrypt = bcrypt::hash_with_salt("Passw0rd!", 4, [7u8; 16]).unwrap().format_for_version(bcrypt::Version::TwoB);
+        let bcrypt =
+            bcrypt::hash_with_salt("Passw0rd!", 4, [7u8; 16]).unwrap().format_for_version(bcrypt::Version::TwoB);
         round_trip(Algorithm::Bcrypt, &bcrypt, "Passw0rd!");
         let salt = "00112233445566778899aabbccddeeff";
         let hash = {
@@ -222,8 +224,11 @@ mod tests {
         round_trip(Algorithm::Scrypt, &format!("1024$8$1${salt}${hash}"), "Passw0rd!");
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2::<Hmac<Sha256>>(b"Passw0rd!", b"0123456789abcdef", 1000, &mut out).unwrap();
-        let pbkdf2 =
-            format!("$pbkdf2-sha256$1000${}${}", STANDARD_NO_PAD.encode(b"0123456789abcdef"), STANDARD_NO_PAD.encode(out));
+        let pbkdf2 = format!(
+            "$pbkdf2-sha256$1000${}${}",
+            STANDARD_NO_PAD.encode(b"0123456789abcdef"),
+            STANDARD_NO_PAD.encode(out)
+        );
         round_trip(Algorithm::Pbkdf2Sha256, &pbkdf2, "Passw0rd!");
         let argon = hasher().hash("Passw0rd!", &crate::SeededRandom::new(1)).unwrap();
         round_trip(Algorithm::Argon2id, &argon, "Passw0rd!");
@@ -236,7 +241,9 @@ mod tests {
         assert!(import(Algorithm::Scrypt, "131072$8$1$00$00112233445566778899aabbccddeeff").is_err());
         assert!(import(Algorithm::Scrypt, "1000$8$1$00$00112233445566778899aabbccddeeff").is_err());
         assert!(import(Algorithm::Pbkdf2Sha256, "$pbkdf2-sha256$600001$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA").is_err());
-        assert!(import(Algorithm::Argon2id, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA").is_err());
+        assert!(
+            import(Algorithm::Argon2id, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA").is_err()
+        );
         assert!(import(Algorithm::Argon2id, "$2b$04$EGdrhbKUv8Oc9vGiXX0HQO1/Ri8LsB3Ax6zAQH7EYLpSTvPQ5/6Ga").is_err());
     }
 }

@@ -6,8 +6,8 @@
 
 pub mod certificate;
 pub mod envelope;
-pub mod imported;
 pub mod esdk;
+pub mod imported;
 pub mod jwt;
 pub mod keys;
 pub mod password;

@@ -20,6 +20,7 @@ mod replication;
 pub mod server;
 pub mod sigv4;
 mod telemetry;
+mod upload;
 pub mod tls;
 mod witness;
 
@@ -100,6 +101,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/{pool}/.well-known/jwks.json", get(discovery::jwks))
         .merge(replication::router())
         .merge(oauth::router())
+        .merge(upload::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::gate))
         .layer(axum::middleware::from_fn_with_state(budget, limits::meter))
         .layer(axum::middleware::from_fn(cors::cors))

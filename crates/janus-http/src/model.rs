@@ -351,6 +351,7 @@ mod tests {
                 Error::UnknownOperationException(s()),
                 Error::ConcurrentModificationException(s()),
                 Error::DeviceKeyExistsException(s()),
+                Error::PreconditionNotMetException(s()),
                 Error::SoftwareTokenMFANotFoundException(s()),
                 Error::EnableSoftwareTokenMFAException(s()),
                 Error::CodeDeliveryFailureException(s()),

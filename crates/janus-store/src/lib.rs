@@ -13,8 +13,8 @@ mod sql;
 pub mod sqlite;
 
 use janus_types::{
-    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
-    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, ImportJob, Pool, PoolId,
+    PoolKeys, ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 pub use filter::{FilterAttr, FilterOp, UserFilter};
@@ -152,6 +152,14 @@ pub trait Read {
     fn device(&self, pool: &PoolId, user: &UserKey, key: &str) -> Result<Option<Device>>;
     /// The devices of `user`, ordered by key, after `after`.
     fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, limit: usize) -> Result<Vec<Device>>;
+    /// A user import job.
+    fn import_job(&self, pool: &PoolId, id: &str) -> Result<Option<ImportJob>>;
+    /// The pool's import jobs, newest first, created before the job `before`.
+    fn import_jobs(&self, pool: &PoolId, before: Option<&str>, limit: usize) -> Result<Vec<ImportJob>>;
+    /// The import jobs of every pool a runner still has work for.
+    fn active_import_jobs(&self) -> Result<Vec<(PoolId, ImportJob)>>;
+    /// Chunk `n` of a job's uploaded CSV (region-local, never replicated).
+    fn import_chunk(&self, pool: &PoolId, job: &str, n: u32) -> Result<Option<String>>;
     /// The pools this region replicates from elsewhere.
     fn subscriptions(&self) -> Result<Vec<Subscription>>;
     /// A region-local mark of `user` (0 when none): state a secondary keeps for itself, such
@@ -197,6 +205,8 @@ pub trait Write: Read {
     /// Raise `user`'s region-local mark `kind` to `mark`; false (and nothing written) when it
     /// already stands at `mark` or higher. Not logged, not replicated (see [`Read::local_mark`]).
     fn raise_local_mark(&mut self, pool: &PoolId, user: &UserKey, kind: &str, mark: i64) -> Result<bool>;
+    /// Store chunk `n` of a job's uploaded CSV: region-local, not logged, not replicated.
+    fn put_import_chunk(&mut self, pool: &PoolId, job: &str, n: u32, body: &str) -> Result<()>;
     /// Make everything durable and visible.
     fn commit(self: Box<Self>) -> Result<()>;
 }

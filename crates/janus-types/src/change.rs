@@ -29,6 +29,7 @@ pub enum EntityKey {
     ResourceServer { identifier: String },
     UiCustomization { client: String },
     Device { user: UserKey, key: String },
+    ImportJob { id: String },
 }
 
 /// One committed change.

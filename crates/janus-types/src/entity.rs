@@ -10,6 +10,7 @@ use crate::change::EntityKey;
 use crate::ids::{ClientId, GroupName, PoolId, Sub, UserKey};
 
 pub use crate::entity_device::Device;
+pub use crate::entity_import::{ImportJob, ImportStatus};
 pub use crate::entity_oauth::{Domain, ResourceServer, Scope, UiCustomization};
 pub use crate::entity_pool::{
     AdminCreateUserConfig, NumberConstraints, PasswordPolicy, PoolConfig, SchemaAttribute, StringConstraints, Tier,
@@ -516,6 +517,7 @@ pub enum Entity {
     ResourceServer(ResourceServer),
     UiCustomization(UiCustomization),
     Device(Device),
+    ImportJob(ImportJob),
 }
 
 impl Entity {
@@ -532,6 +534,7 @@ impl Entity {
             Entity::ResourceServer(r) => EntityKey::ResourceServer { identifier: r.identifier.clone() },
             Entity::UiCustomization(u) => EntityKey::UiCustomization { client: u.client.clone() },
             Entity::Device(d) => EntityKey::Device { user: d.user.clone(), key: d.key.clone() },
+            Entity::ImportJob(j) => EntityKey::ImportJob { id: j.id.clone() },
         }
     }
 }

@@ -77,6 +77,9 @@ pub enum Error {
     UnknownOperationException(String),
     #[error("{0}")]
     ConcurrentModificationException(String),
+    /// An import job not in the state the operation needs (no CSV uploaded, not running).
+    #[error("{0}")]
+    PreconditionNotMetException(String),
     /// ConfirmDevice of a device already confirmed.
     #[error("{0}")]
     DeviceKeyExistsException(String),
@@ -134,6 +137,7 @@ impl Error {
             UnknownOperationException(_) => "UnknownOperationException",
             ConcurrentModificationException(_) => "ConcurrentModificationException",
             DeviceKeyExistsException(_) => "DeviceKeyExistsException",
+            PreconditionNotMetException(_) => "PreconditionNotMetException",
             SoftwareTokenMFANotFoundException(_) => "SoftwareTokenMFANotFoundException",
             EnableSoftwareTokenMFAException(_) => "EnableSoftwareTokenMFAException",
             CodeDeliveryFailureException(_) => "CodeDeliveryFailureException",

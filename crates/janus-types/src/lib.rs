@@ -7,6 +7,7 @@
 pub mod change;
 pub mod entity;
 mod entity_device;
+mod entity_import;
 mod entity_keys;
 mod entity_oauth;
 mod entity_pool;
@@ -18,9 +19,9 @@ pub mod wire;
 
 pub use change::{Change, EntityKey, CHANGE_FORMAT};
 pub use entity::{
-    Client, ClientSecret, CodeBudget, Device, Domain, Entity, Group, Membership, MfaFactor, PasswordCredential,
-    PendingCode, Pool, PoolKeys, PoolMfa, ResourceServer, Scope, SoftwareToken, StoredKey, Tier, UiCustomization, User,
-    UserMfa, UserSecurity, UserStatus,
+    Client, ClientSecret, CodeBudget, Device, Domain, Entity, Group, ImportJob, ImportStatus, Membership, MfaFactor,
+    PasswordCredential, PendingCode, Pool, PoolKeys, PoolMfa, ResourceServer, Scope, SoftwareToken, StoredKey, Tier,
+    UiCustomization, User, UserMfa, UserSecurity, UserStatus,
 };
 pub use entity_keys::WrappedDek;
 pub use env::{Clock, ManualClock, Random, SystemClock};

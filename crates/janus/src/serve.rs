@@ -31,6 +31,8 @@ fn init_logging(format: &str) {
 
 /// How long in-flight requests may take to finish after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the import runner looks for user import jobs with work.
+const IMPORT_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Run a region until told to stop.
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -121,6 +123,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     replicator.start_retention(config.retention, every);
     replicator.start_lease();
     replicator.start_watcher();
+    let imports = janus_core::imports::runner::Runner::start(replicator.services.clone(), IMPORT_POLL);
     let mut state = AppState::new(replicator.clone(), admin)?;
     state.oauth.domain_base = config.domain_base.clone();
     state.limits = config.limits;
@@ -137,6 +140,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         reload_on_sighup(tls.clone());
     }
     janus_http::server::serve(listener, tls, app, config.limits.max_connections, shutdown, SHUTDOWN_GRACE).await;
+    tokio::task::spawn_blocking(move || imports.stop()).await?; // after the batch under way
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("checkpointing the store")?;
     tracing::info!("stopped");
     Ok(())

@@ -65,7 +65,11 @@ impl Services {
             return hidden(self);
         }
         let ok = match &user.password {
-            Some(c) => self.hasher.verify(password, &c.phc)?,
+            Some(c) => janus_crypto::imported::verify(&self.hasher, password, &c.phc)?,
+            // An imported user without a password hash must reset it first.
+            None if user.status == janus_types::UserStatus::ResetRequired && !hide => {
+                return Err(Error::PasswordResetRequiredException("Password reset required for the user".into()));
+            }
             None => {
                 let _ = self.hasher.verify(password, self.decoy_hash());
                 false
@@ -105,17 +109,29 @@ impl Services {
         Ok(())
     }
 
-    /// Re-hash with the current parameters after a successful check (old params → new).
+    /// Re-hash with the current parameters after a successful check (old params → new), and
+    /// replace an imported hash with Janus's argon2id and an SRP verifier (its first sign-in).
     fn upgrade_hash(&self, ctx: &Ctx, user: &mut User, password: &str) -> Result<()> {
         let Some(c) = &user.password else { return Ok(()) };
         if !self.hasher.needs_rehash(&c.phc) || !self.is_primary(&ctx.pool) {
             return Ok(());
         }
-        let phc = self.hasher.hash(password, &*self.rng)?;
+        let imported = janus_crypto::imported::is_imported(&c.phc);
+        let fresh = if imported {
+            Some(self.credential_unchecked(&ctx.pool, &user.username, password)?)
+        } else {
+            None
+        };
+        let phc = match &fresh {
+            Some(f) => f.phc.clone(),
+            None => self.hasher.hash(password, &*self.rng)?,
+        };
         let mut tx = self.store.write(self.now_ms())?;
         if let Some(mut u) = tx.user(&ctx.pool.id, &user.key)? {
-            if let Some(cred) = u.password.as_mut() {
-                cred.phc = phc;
+            match (fresh, u.password.as_mut()) {
+                (Some(f), Some(_)) => u.password = Some(f),
+                (None, Some(cred)) => cred.phc = phc,
+                _ => {}
             }
             tx.put(&ctx.pool.id, janus_types::Entity::User(u.clone()))?;
             *user = u;

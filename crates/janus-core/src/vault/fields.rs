@@ -45,6 +45,16 @@ impl Fields<'_> {
         Ok(())
     }
 
+    /// Seal chunk `n` of an import job's CSV (password hashes and personal data).
+    pub fn seal_chunk(&self, job: &str, n: u32, body: &mut String) {
+        self.seal(&self.ctx(&format!("import:{job}"), &format!("chunk:{n}")), body);
+    }
+
+    /// Open a chunk [`Fields::seal_chunk`] sealed.
+    pub fn open_chunk(&self, job: &str, n: u32, body: &mut String) -> Result<()> {
+        self.open(&self.ctx(&format!("import:{job}"), &format!("chunk:{n}")), body)
+    }
+
     /// Seal the secret fields of `entity`.
     pub fn seal_entity(&self, entity: &mut Entity) -> Result<()> {
         match entity {

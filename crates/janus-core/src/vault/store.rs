@@ -9,8 +9,8 @@ use std::sync::Arc;
 use janus_crypto::keys::arn::{is_multi_region, key_id_of};
 use janus_store::{Read, Store, Subscription, UserFilter, Write};
 use janus_types::{
-    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, Pool, PoolId, PoolKeys,
-    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, EntityKey, Epoch, Group, GroupName, ImportJob, Pool, PoolId,
+    PoolKeys, ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::fields::{has_secrets, Fields};
@@ -173,6 +173,18 @@ macro_rules! through_view {
             fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, n: usize) -> Result<Vec<Device>> {
                 Read::devices(&self.view(), pool, user, after, n)
             }
+            fn import_job(&self, pool: &PoolId, id: &str) -> Result<Option<ImportJob>> {
+                self.view().import_job(pool, id)
+            }
+            fn import_jobs(&self, pool: &PoolId, before: Option<&str>, n: usize) -> Result<Vec<ImportJob>> {
+                self.view().import_jobs(pool, before, n)
+            }
+            fn active_import_jobs(&self) -> Result<Vec<(PoolId, ImportJob)>> {
+                self.view().active_import_jobs()
+            }
+            fn import_chunk(&self, pool: &PoolId, job: &str, n: u32) -> Result<Option<String>> {
+                self.view().import_chunk(pool, job, n)
+            }
             fn subscriptions(&self) -> Result<Vec<Subscription>> {
                 self.view().subscriptions()
             }
@@ -311,6 +323,13 @@ impl Write for EncWrite<'_> {
     }
     fn raise_local_mark(&mut self, pool: &PoolId, user: &UserKey, kind: &str, mark: i64) -> Result<bool> {
         self.inner.raise_local_mark(pool, user, kind, mark)
+    }
+    fn put_import_chunk(&mut self, pool: &PoolId, job: &str, n: u32, body: &str) -> Result<()> {
+        let mut body = body.to_owned();
+        if let Some(s) = self.vault.secrets(pool, || self.inner.keys(pool))? {
+            Fields { vault: self.vault, pool, secrets: &s }.seal_chunk(job, n, &mut body);
+        }
+        self.inner.put_import_chunk(pool, job, n, &body)
     }
     fn commit(self: Box<Self>) -> Result<()> {
         self.inner.commit()

@@ -6,8 +6,8 @@
 
 use janus_store::{FilterAttr, FilterOp, Read, Subscription, UserFilter};
 use janus_types::{
-    Change, Client, ClientId, Device, Domain, Entity, Epoch, Group, GroupName, Pool, PoolId, PoolKeys, ResourceServer,
-    Result, Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, Epoch, Group, GroupName, ImportJob, Pool, PoolId, PoolKeys,
+    ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::fields::{has_secrets, hashed_alias, Fields};
@@ -231,6 +231,22 @@ impl Read for View<'_> {
     }
     fn devices(&self, pool: &PoolId, user: &UserKey, after: Option<&str>, limit: usize) -> Result<Vec<Device>> {
         self.inner.devices(pool, user, after, limit)?.into_iter().map(|d| View::device(self, pool, d)).collect()
+    }
+    fn import_job(&self, pool: &PoolId, id: &str) -> Result<Option<ImportJob>> {
+        self.inner.import_job(pool, id)
+    }
+    fn import_jobs(&self, pool: &PoolId, before: Option<&str>, limit: usize) -> Result<Vec<ImportJob>> {
+        self.inner.import_jobs(pool, before, limit)
+    }
+    fn active_import_jobs(&self) -> Result<Vec<(PoolId, ImportJob)>> {
+        self.inner.active_import_jobs()
+    }
+    fn import_chunk(&self, pool: &PoolId, job: &str, n: u32) -> Result<Option<String>> {
+        let Some(mut body) = self.inner.import_chunk(pool, job, n)? else { return Ok(None) };
+        if let Some(s) = self.vault.secrets(pool, || self.inner.keys(pool))? {
+            Fields { vault: self.vault, pool, secrets: &s }.open_chunk(job, n, &mut body)?;
+        }
+        Ok(Some(body))
     }
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
         self.inner.subscriptions()

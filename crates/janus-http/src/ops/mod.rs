@@ -6,6 +6,7 @@ mod auth;
 mod clients;
 mod devices;
 mod groups;
+mod imports;
 mod keys;
 mod me;
 mod mfa;
@@ -140,6 +141,7 @@ pub fn table() -> HashMap<&'static str, Operation> {
         pools::OPS,
         clients::OPS,
         devices::OPS,
+        imports::OPS,
         users::OPS,
         groups::OPS,
         tags::OPS,

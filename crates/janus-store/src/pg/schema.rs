@@ -71,6 +71,17 @@ CREATE TABLE devices (
     body TEXT NOT NULL,
     PRIMARY KEY (pool, ukey, dkey));
 "#,
+    // User import jobs (replicated) and their uploaded CSV (region-local, never logged).
+    r#"
+CREATE TABLE import_jobs (
+    pool TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, status TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (pool, id));
+CREATE INDEX import_jobs_by_status ON import_jobs (status);
+CREATE TABLE import_chunks (
+    pool TEXT COLLATE "C" NOT NULL, job TEXT COLLATE "C" NOT NULL, n BIGINT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, job, n));
+"#,
 ];
 
 /// The schema version this binary writes.

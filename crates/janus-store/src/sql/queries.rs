@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::cache::HeadCache;
 
 use janus_types::{
-    Change, Client, ClientId, Device, Domain, Entity, Epoch, Error, Group, GroupName, Membership, Pool, PoolId,
-    PoolKeys, ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
+    Change, Client, ClientId, Device, Domain, Entity, Epoch, Error, Group, GroupName, ImportJob, Membership, Pool,
+    PoolId, PoolKeys, ResourceServer, Result, Seq, Sub, UiCustomization, User, UserKey,
 };
 
 use super::{Arg, Sql};
@@ -337,6 +337,45 @@ impl<C: Sql> Read for C {
         )
     }
 
+    fn import_job(&self, pool: &PoolId, id: &str) -> Result<Option<ImportJob>> {
+        self.one("SELECT body FROM import_jobs WHERE pool = ?1 AND id = ?2", &[self.p(pool)?.into(), id.into()])
+    }
+
+    fn import_jobs(&self, pool: &PoolId, before: Option<&str>, limit: usize) -> Result<Vec<ImportJob>> {
+        let before = before.unwrap_or("\u{10FFFF}");
+        self.many(
+            "SELECT body FROM import_jobs WHERE pool = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            &[self.p(pool)?.into(), before.into(), (limit as i64).into()],
+        )
+    }
+
+    fn active_import_jobs(&self) -> Result<Vec<(PoolId, ImportJob)>> {
+        let mut out = Vec::new();
+        self.query(
+            "SELECT pool, body FROM import_jobs WHERE status IN ('Pending', 'InProgress', 'Stopping') ORDER BY pool, id",
+            &[],
+            &mut |r| {
+                let job = serde_json::from_str(&r.text(1)?).map_err(Error::internal)?;
+                out.push((pool_id(&r.text(0)?)?, job));
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn import_chunk(&self, pool: &PoolId, job: &str, n: u32) -> Result<Option<String>> {
+        let mut out = None;
+        self.query(
+            "SELECT body FROM import_chunks WHERE pool = ?1 AND job = ?2 AND n = ?3",
+            &[self.p(pool)?.into(), job.into(), i64::from(n).into()],
+            &mut |r| {
+                out = Some(r.text(0)?);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
     fn subscriptions(&self) -> Result<Vec<Subscription>> {
         let mut out = Vec::new();
         self.query("SELECT pool, source, url FROM subscriptions ORDER BY pool", &[], &mut |r| {
@@ -389,6 +428,7 @@ impl<C: Sql> Read for C {
             hand(Entity::Membership(Membership { group, user: UserKey::from_stored(r.text(1)?) }))
         })?;
         self.each("SELECT body FROM devices WHERE pool = ?1 ORDER BY ukey, dkey", p, &mut |d| hand(Entity::Device(d)))?;
+        self.each("SELECT body FROM import_jobs WHERE pool = ?1 ORDER BY id", p, &mut |j| hand(Entity::ImportJob(j)))?;
         Ok(n)
     }
 
@@ -398,7 +438,8 @@ impl<C: Sql> Read for C {
         for table in ["pools WHERE id", "pool_keys WHERE pool", "clients WHERE pool", "users WHERE pool"] {
             n += self.count(&format!("SELECT count(*) FROM {table} = ?1"), p)?;
         }
-        for table in ["groups", "members", "domains", "resource_servers", "ui_customizations", "devices"] {
+        for table in ["groups", "members", "domains", "resource_servers", "ui_customizations", "devices", "import_jobs"]
+        {
             n += self.count(&format!("SELECT count(*) FROM {table} WHERE pool = ?1"), p)?;
         }
         Ok(n)

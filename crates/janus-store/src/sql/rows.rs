@@ -82,6 +82,12 @@ pub fn put_entity(conn: &(impl Sql + ?Sized), pool: &str, entity: &Entity) -> Re
              ON CONFLICT (pool, ukey, dkey) DO UPDATE SET body = excluded.body",
             &[pool.into(), d.user.as_str().into(), d.key.as_str().into(), to_json(d)?.as_str().into()],
         ),
+        Entity::ImportJob(j) => exec(
+            conn,
+            "INSERT INTO import_jobs (pool, id, status, body) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (pool, id) DO UPDATE SET status = excluded.status, body = excluded.body",
+            &[pool.into(), j.id.as_str().into(), j.status.as_str().into(), to_json(j)?.as_str().into()],
+        ),
     }
 }
 
@@ -129,6 +135,10 @@ fn delete_key(conn: &(impl Sql + ?Sized), pool: &str, key: &EntityKey) -> Result
             "DELETE FROM devices WHERE pool = ?1 AND ukey = ?2 AND dkey = ?3",
             &[pool.into(), user.as_str().into(), key.as_str().into()],
         ),
+        EntityKey::ImportJob { id } => {
+            exec(conn, "DELETE FROM import_chunks WHERE pool = ?1 AND job = ?2", &[pool.into(), id.as_str().into()])?;
+            exec(conn, "DELETE FROM import_jobs WHERE pool = ?1 AND id = ?2", &[pool.into(), id.as_str().into()])
+        }
     }
 }
 
@@ -148,6 +158,8 @@ pub fn delete_pool_rows(conn: &(impl Sql + ?Sized), pool: &str) -> Result<()> {
         "resource_servers",
         "ui_customizations",
         "devices",
+        "import_jobs",
+        "import_chunks",
     ] {
         exec(conn, &format!("DELETE FROM {table} WHERE pool = ?1"), &[pool.into()])?;
     }

@@ -139,6 +139,17 @@ impl<C: SqlWrite> Write for C {
         Ok(changed > 0)
     }
 
+    fn put_import_chunk(&mut self, pool: &PoolId, job: &str, n: u32, body: &str) -> Result<()> {
+        let p = pool.as_str();
+        self.touch(p)?;
+        self.exec(
+            "INSERT INTO import_chunks (pool, job, n, body) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (pool, job, n) DO UPDATE SET body = excluded.body",
+            &[p.into(), job.into(), i64::from(n).into(), body.into()],
+        )?;
+        Ok(())
+    }
+
     fn commit(self: Box<Self>) -> Result<()> {
         self.finish()
     }

@@ -71,6 +71,17 @@ CREATE TABLE devices (
     pool TEXT NOT NULL, ukey TEXT NOT NULL, dkey TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (pool, ukey, dkey)) WITHOUT ROWID;
 "#,
+    // User import jobs (replicated entities) and their uploaded CSV (region-local, never
+    // logged), in chunks of whole lines.
+    r#"
+CREATE TABLE import_jobs (
+    pool TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, id)) WITHOUT ROWID;
+CREATE INDEX import_jobs_by_status ON import_jobs (status);
+CREATE TABLE import_chunks (
+    pool TEXT NOT NULL, job TEXT NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (pool, job, n)) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
