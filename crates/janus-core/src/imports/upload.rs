@@ -3,7 +3,8 @@
 //! out), so it cannot be forged or reused for another job, and any node of the region that
 //! holds the pool's keys accepts it. The body is cut into chunks of whole lines (about 1 MiB
 //! each, UTF-8 checked), each sealed and stored as it arrives, so memory stays bounded
-//! whatever the file's size (at most 100 MB, as Cognito).
+//! whatever the file's size: up to 1 GiB (Cognito stops at 100 MB and 500,000 rows; a
+//! million users move in one job here).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ use crate::Services;
 /// How long an upload URL is good for.
 pub const URL_VALID_MS: i64 = 15 * 60 * 1000;
 /// The largest CSV accepted.
-pub const MAX_BYTES: usize = 100 * 1024 * 1024;
+pub const MAX_BYTES: usize = 1024 * 1024 * 1024;
 /// The size a chunk is cut at (the next line end after it).
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 const PURPOSE: &str = "import-upload";
@@ -45,7 +46,7 @@ impl Chunker {
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<String>> {
         self.total += bytes.len();
         if self.total > MAX_BYTES {
-            return Err(Error::invalid("The CSV file is larger than 100 MB."));
+            return Err(Error::invalid("The CSV file is larger than 1 GiB."));
         }
         self.pending.extend_from_slice(bytes);
         let mut out = Vec::new();
