@@ -49,6 +49,7 @@ from pycognito.aws_srp import AWSSRP
 from auth_support import NEW_PASSWORD, Outbox, claims, make_app_client, make_user, password_auth, sign_in
 from conftest import JANUS_BIN, REPO, JanusServer, start_janus, stop_janus
 from device_support import ALWAYS, Phone
+from import_support import OLD_PASSWORD, ROLE, csv_of, hash_of, upload, user_row, wait_done
 from mfa_support import answer_totp, code, enrol_at_sign_in, set_mfa
 from support import GOOD_PASSWORD, attr_list, raises_code, raw_call, unique
 
@@ -533,6 +534,40 @@ def test_the_signing_certificate_is_the_same_in_both_regions(regions, rp):
     assert signer.public_numbers() == cert.public_key().public_numbers(), "the key that signs the tokens"
     with raises_code("ResourceNotFoundException"):
         regions.east.admin.get_signing_certificate(UserPoolId="us-east-1_NoSuchPool")
+
+
+def test_imported_users_replicate_and_sign_in_on_the_secondary(regions):
+    """Users imported on the primary with bcrypt hashes replicate: the secondary signs them
+    in with the old password; once the primary re-hashed one, the secondary does SRP too."""
+    east, west = regions.east, regions.west
+    pool = east.admin.create_user_pool(PoolName=unique("import"), AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    app = make_app_client(east.admin, pool)
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    header = east.admin.get_csv_header(UserPoolId=pool)["CSVHeader"]
+    rows = [user_row(f"imp{i}", password_hash=hash_of("BCRYPT")) for i in range(3)]
+    job = east.admin.create_user_import_job(UserPoolId=pool, JobName="x", CloudWatchLogsRoleArn=ROLE,
+                                            PasswordHashingAlgorithm="BCRYPT")["UserImportJob"]
+    # The URL is on the region's public base: here the shared issuer name, served by us-east-1.
+    assert job["PreSignedUrl"].startswith(f"{ISSUER_URL}/import/{pool}/")
+    assert upload(job["PreSignedUrl"].replace(ISSUER_URL, east.endpoint), csv_of(header, rows)).status_code == 200
+    east.admin.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+    job = wait_done(east.admin, pool, job["JobId"])
+    assert job["ImportedUsers"] == 3, job
+    wait_until("the imported users on the secondary", lambda: error_code(
+        lambda: west.admin.admin_get_user(UserPoolId=pool, Username="imp2")) is None)
+    on_west = sign_in(west.public, app["ClientId"], "imp0", password=OLD_PASSWORD)
+    assert claims(on_west["AccessToken"])["username"] == "imp0"
+    assert west.admin.describe_user_import_job(UserPoolId=pool, JobId=job["JobId"])["UserImportJob"]["Status"] == \
+        "Succeeded"
+    sign_in(east.public, app["ClientId"], "imp1", password=OLD_PASSWORD)  # the primary re-hashes
+
+    def srp_on_west():
+        srp = AWSSRP(username="imp1", password=OLD_PASSWORD, pool_id=pool, client_id=app["ClientId"],
+                     client=west.public)
+        return error_code(srp.authenticate_user) is None
+
+    wait_until("SRP for the re-hashed user on the secondary", srp_on_west)
 
 
 def test_get_user_in_the_other_region(regions, rp):
