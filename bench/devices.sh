@@ -23,22 +23,11 @@ PY=$ROOT/.venv/bin/python
 
 build_janus
 
-WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/janus-devices-bench.XXXXXX")
-PID=
-cleanup() {
-  if [[ -n "$PID" ]]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "port $PORT is taken: set PORT"; exit 1; fi
-"$JANUS_BIN" serve --region us-east-1 --listen "127.0.0.1:$PORT" --data-dir "$WORK/a" >"$WORK/a.log" 2>&1 &
-PID=$!
+start_one_janus "$PORT"
 
 {
   echo "Janus: $JANUS_LABEL"
-  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  machine_line
   "$PY" "$BENCH/devices.py" --url "http://127.0.0.1:$PORT" --samples "$SAMPLES"
   echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$BENCH/last-devices.txt"

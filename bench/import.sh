@@ -21,22 +21,11 @@ PY=$ROOT/.venv/bin/python
 
 build_janus
 
-WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/janus-import-bench.XXXXXX")
-PID=
-cleanup() {
-  if [[ -n "$PID" ]]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then say "port $PORT is taken: set PORT"; exit 1; fi
-JANUS_LOG=warn "$JANUS_BIN" serve --region us-east-1 --listen "127.0.0.1:$PORT" --data-dir "$WORK/a" >"$WORK/a.log" 2>&1 &
-PID=$!
+JANUS_LOG=warn start_one_janus "$PORT"
 
 {
   echo "Janus: $JANUS_LABEL"
-  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  machine_line
   "$PY" "$BENCH/import.py" --url "http://127.0.0.1:$PORT" --pid "$PID" --rows "$ROWS" --csv "$WORK/users.csv"
   echo "Store on disk at the end: $(du -sh "$WORK/a" | cut -f1)"
   echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -41,3 +41,22 @@ install_cognito_local() {
   fi
   CL_START=$BENCH/node_modules/cognito-local/lib/bin/start.js
 }
+
+# One `janus serve` of $JANUS_BIN on 127.0.0.1:$1, its data under a fresh $WORK (removed on
+# exit, the server stopped with it); sets WORK and PID. Further arguments go to `janus serve`.
+start_one_janus() {
+  local port=$1
+  shift
+  WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/janus-bench.XXXXXX")
+  PID=
+  trap 'if [[ -n "$PID" ]]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then say "port $port is taken: set PORT"; exit 1; fi
+  "$JANUS_BIN" serve --region us-east-1 --listen "127.0.0.1:$port" --data-dir "$WORK/a" "$@" >"$WORK/a.log" 2>&1 &
+  PID=$!
+}
+
+# The machine line every summary starts with.
+machine_line() {
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+}

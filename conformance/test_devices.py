@@ -72,14 +72,21 @@ def test_device_challenges_need_their_session(public, tracked):
                                           "SRP_A": long_to_hex(srp.large_a_value)})
 
 
-def test_a_remembered_device_skips_mfa_and_a_forgotten_one_does_not(cognito, public, tracked):
-    pool, client_id, user = tracked()
-    set_mfa(cognito, pool, "OPTIONAL")
-    phone = Phone(public, pool, client_id, user)
+def first_sign_in_with_totp(public, phone: Phone) -> tuple[dict, str]:
+    """The phone's first sign-in (its AuthenticationResult), and a software token the user
+    then enrols and prefers (its secret)."""
     first = phone.sign_in()["AuthenticationResult"]
     secret = enrol_by_access_token(public, first["AccessToken"])
     public.set_user_mfa_preference(AccessToken=first["AccessToken"],
                                    SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    return first, secret
+
+
+def test_a_remembered_device_skips_mfa_and_a_forgotten_one_does_not(cognito, public, tracked):
+    pool, client_id, user = tracked()
+    set_mfa(cognito, pool, "OPTIONAL")
+    phone = Phone(public, pool, client_id, user)
+    first, secret = first_sign_in_with_totp(public, phone)
     phone.confirm(first)
     skipped = phone.sign_in()
     assert "AuthenticationResult" in skipped, f"a remembered device skips MFA: {skipped}"
@@ -95,10 +102,7 @@ def test_a_device_remembered_only_on_prompt_asks_for_mfa_until_remembered(cognit
     pool, client_id, user = tracked(ON_PROMPT)
     set_mfa(cognito, pool, "OPTIONAL")
     phone = Phone(public, pool, client_id, user)
-    first = phone.sign_in()["AuthenticationResult"]
-    secret = enrol_by_access_token(public, first["AccessToken"])
-    public.set_user_mfa_preference(AccessToken=first["AccessToken"],
-                                   SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    first, secret = first_sign_in_with_totp(public, phone)
     assert phone.confirm(first)["UserConfirmationNecessary"] is True
     listed = cognito.admin_list_devices(UserPoolId=pool, Username=user)["Devices"]
     status = {a["Name"]: a["Value"] for a in listed[0]["DeviceAttributes"]}["dev:device_remembered_status"]
