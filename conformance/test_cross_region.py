@@ -570,6 +570,42 @@ def test_imported_users_replicate_and_sign_in_on_the_secondary(regions):
     wait_until("SRP for the re-hashed user on the secondary", srp_on_west)
 
 
+def test_identity_js_signs_in_with_its_device_on_the_secondary(regions):
+    """amazon-cognito-identity-js confirms its device on the primary, then — a fresh
+    CognitoUser talking to the ACTIVE secondary, with TOTP enabled for the user — signs in
+    there with DEVICE_SRP_AUTH and no TOTP code: the remembered device replicated."""
+    import shutil
+
+    node = shutil.which("node")
+    node_dir = REPO / "conformance" / "node"
+    if node is None or not (node_dir / "node_modules" / "amazon-cognito-identity-js").is_dir():
+        pytest.skip("conformance/node has no node_modules (run scripts/setup-test-env)")
+    east, west = regions.east, regions.west
+    pool = east.admin.create_user_pool(PoolName=unique("jsdevice"), DeviceConfiguration=ALWAYS)["UserPool"]["Id"]
+    set_mfa(east.admin, pool, "OPTIONAL")
+    app = make_app_client(east.admin, pool, flows=[])
+    user = make_user(east.admin, pool)
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    steps = [
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+        {"op": "enableTotp"},
+        {"op": "useEndpoint", "endpoint": west.endpoint, "pauseMs": 1500},
+        {"op": "authenticate", "password": GOOD_PASSWORD},
+    ]
+    payload = {"endpoint": east.endpoint, "userPoolId": pool, "clientId": app["ClientId"], "username": user,
+               "steps": steps}
+    p = subprocess.run([node, str(node_dir / "identity.js")], input=json.dumps(payload), capture_output=True,
+                       text=True, timeout=60, cwd=node_dir)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["error"] is None, out["error"]
+    first, _, _, on_west = out["steps"]
+    assert first["deviceKey"] and on_west["challenge"] is None, "the remembered device stands in for TOTP"
+    assert on_west["accessPayload"]["device_key"] == first["deviceKey"]
+    assert on_west["accessPayload"]["iss"] == first["accessPayload"]["iss"]
+
+
 def test_get_user_in_the_other_region(regions, rp):
     east, west = regions.east, regions.west
     access = sign_in(east.public, rp.client_id, rp.user)["AccessToken"]

@@ -30,6 +30,9 @@
 //   setDeviceStatusNotRemembered, forgetDevice. Every step reports the cached deviceKey.
 //   enableTotp: associate and verify a software token for the signed-in user and make it
 //   the preferred factor (reports the secret).
+//   useEndpoint {endpoint, pauseMs?}: from now on talk to another region (a fresh CognitoUser
+//   on a pool object for that endpoint; the library's storage, and so the device, is kept),
+//   after waiting pauseMs (replication).
 
 'use strict';
 
@@ -251,6 +254,13 @@ const OPS = {
         onFailure: reject,
       });
     });
+  },
+  async useEndpoint(ctx, step) {
+    await new Promise((r) => setTimeout(r, step.pauseMs || 0));
+    ctx.pool = new CognitoUserPool({ UserPoolId: ctx.pool.getUserPoolId(), ClientId: ctx.pool.getClientId(),
+      endpoint: step.endpoint });
+    ctx.user = new CognitoUser({ Username: ctx.username, Pool: ctx.pool });
+    return {};
   },
   signOut(ctx) {
     ctx.user.signOut();
