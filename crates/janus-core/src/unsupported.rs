@@ -110,15 +110,13 @@ pub fn check_pool(s: &MutableSettings) -> Result<()> {
     Ok(())
 }
 
-/// `Policies.SignInPolicy`: only the password as the first factor until choice-based sign-in.
+/// `Policies.SignInPolicy`: the password and one-time codes as first factors; passkeys
+/// (WEB_AUTHN) are not built yet.
 fn check_sign_in_policy(policies: &Map<String, Value>) -> Result<()> {
     let factors = policies.get("SignInPolicy").and_then(|p| p.get("AllowedFirstAuthFactors"));
     let Some(factors) = factors.and_then(Value::as_array) else { return Ok(()) };
-    if factors.iter().any(|f| f.as_str() != Some("PASSWORD")) {
-        return Err(refuse(
-            "SignInPolicy.AllowedFirstAuthFactors other than PASSWORD",
-            "choice-based sign-in is not built",
-        ));
+    if factors.iter().any(|f| f.as_str() == Some("WEB_AUTHN")) {
+        return Err(refuse("SignInPolicy.AllowedFirstAuthFactors WEB_AUTHN", "passkeys are not built"));
     }
     Ok(())
 }
@@ -128,7 +126,6 @@ pub fn check_client(request: &Map<String, Value>) -> Result<()> {
     let flows = request.get("ExplicitAuthFlows").and_then(Value::as_array).into_iter().flatten();
     for flow in flows.filter_map(Value::as_str) {
         let why = match flow {
-            "ALLOW_USER_AUTH" => "choice-based sign-in (USER_AUTH) is not built",
             "ALLOW_TOKEN_EXCHANGE_DELEGATION" | "ALLOW_TOKEN_EXCHANGE_IMPERSONATION" => "token exchange is not built",
             _ => continue,
         };
@@ -165,13 +162,15 @@ mod tests {
         .unwrap();
         for refused in [
             json!({"UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
-            json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
+            json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}}),
             json!({"VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_LINK"}}),
         ] {
             let e = pool(refused.clone()).unwrap_err();
             assert!(e.to_string().contains("not supported by Janus yet"), "{refused}: {e}");
         }
-        assert!(check_client(json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}).as_object().unwrap()).is_err());
+        assert!(check_client(json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}).as_object().unwrap()).is_ok());
+        let exchange = json!({"ExplicitAuthFlows": ["ALLOW_TOKEN_EXCHANGE_DELEGATION"]});
+        assert!(check_client(exchange.as_object().unwrap()).is_err());
         let f = "arn:aws:lambda:us-east-1:123456789012:function:f";
         let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         pool(json!({"LambdaConfig": {"PreSignUp": f, "PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": f}}}))

@@ -20,8 +20,8 @@ mod replication;
 pub mod server;
 pub mod sigv4;
 mod telemetry;
-mod upload;
 pub mod tls;
+mod upload;
 mod witness;
 
 use axum::routing::{get, post};

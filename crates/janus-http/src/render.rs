@@ -135,6 +135,18 @@ pub fn get_user(u: &User) -> Value {
 /// The MFA members of GetUser and AdminGetUser, present only when set, as Cognito sends
 /// them: `UserMFASettingList` (enabled factors), `PreferredMfaSetting`, and the legacy
 /// `MFAOptions` (SMS to the phone number) when SMS MFA is enabled.
+/// GetUserAuthFactors / AdminGetUserAuthFactors.
+pub fn user_auth_factors(u: &User, factors: &[&str]) -> Value {
+    let mut out = json!({"Username": u.username, "ConfiguredUserAuthFactors": factors});
+    if !u.mfa.enabled.is_empty() {
+        out["UserMFASettingList"] = json!(u.mfa.enabled.iter().map(|f| f.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(p) = u.mfa.preferred {
+        out["PreferredMfaSetting"] = json!(p.as_str());
+    }
+    out
+}
+
 fn mfa_members(u: &User, out: &mut Value) {
     if !u.mfa.enabled.is_empty() {
         out["UserMFASettingList"] = json!(u.mfa.enabled.iter().map(|f| f.as_str()).collect::<Vec<_>>());

@@ -56,7 +56,8 @@ async fn upload(
 }
 
 async fn receive(s: Services, pool: String, job: String, token: String, mut body: Body) -> Result<(), Error> {
-    let pool = PoolId::parse(&pool).map_err(|_| Error::NotAuthorizedException("The upload URL is not valid.".into()))?;
+    let pool =
+        PoolId::parse(&pool).map_err(|_| Error::NotAuthorizedException("The upload URL is not valid.".into()))?;
     let (s2, p2, j2) = (s.clone(), pool.clone(), job.clone());
     blocking(move || s2.check_upload(&p2, &j2, &token)).await?;
     let mut chunker = Chunker::default();

@@ -31,6 +31,7 @@ pub fn check_flow(ctx: &Ctx, flow: &str) -> Result<()> {
         "USER_SRP_AUTH" => has("ALLOW_USER_SRP_AUTH") || legacy_only,
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => has("ALLOW_REFRESH_TOKEN_AUTH") || legacy_only,
         "CUSTOM_AUTH" => has("ALLOW_CUSTOM_AUTH") || has("CUSTOM_AUTH_FLOW_ONLY"),
+        "USER_AUTH" => has("ALLOW_USER_AUTH"),
         _ => true,
     };
     if ok {

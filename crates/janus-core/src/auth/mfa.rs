@@ -108,7 +108,21 @@ impl Services {
 
     /// The challenge of one factor; for SMS and email, the code goes out now.
     fn factor_challenge(&self, ctx: &Ctx, user: &User, factor: MfaFactor) -> Result<Outcome> {
-        self.challenge(ctx, user, factor.as_str(), |mut s, p| {
+        self.code_challenge(ctx, user, factor, factor.as_str(), false)
+    }
+
+    /// The challenge `name` of `factor`; `first`: as USER_AUTH's first factor (EMAIL_OTP,
+    /// SMS_OTP), not as MFA.
+    pub(crate) fn code_challenge(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        factor: MfaFactor,
+        name: &str,
+        first: bool,
+    ) -> Result<Outcome> {
+        self.challenge(ctx, user, name, |mut s, p| {
+            s.first = first;
             if factor == MfaFactor::SoftwareToken {
                 if let Some(name) = user.mfa.software_token.as_ref().and_then(|t| t.friendly_name.clone()) {
                     p.insert("FRIENDLY_DEVICE_NAME".into(), name);
@@ -186,6 +200,7 @@ impl Services {
             )),
             "SOFTWARE_TOKEN_MFA" => self.answer_totp(ctx, &user, param(r, "SOFTWARE_TOKEN_MFA_CODE")?),
             "SMS_MFA" => self.answer_otp(ctx, &user, &s, param(r, "SMS_MFA_CODE")?),
+            "SMS_OTP" => self.answer_otp(ctx, &user, &s, param(r, "SMS_OTP_CODE")?),
             _ => self.answer_otp(ctx, &user, &s, param(r, "EMAIL_OTP_CODE")?),
         }
     }
@@ -219,6 +234,11 @@ impl Services {
             || !self.use_code(&ctx.pool, user, CodeKind::Otp, s.issued_ms)?
         {
             return Err(invalid_session());
+        }
+        if s.first {
+            let factor = if s.challenge == "EMAIL_OTP" { MfaFactor::Email } else { MfaFactor::Sms };
+            let user = self.proven_by_code(ctx, user, factor)?;
+            return self.finish_sign_in(ctx, &user);
         }
         self.finish_sign_in(ctx, user)
     }

@@ -6,6 +6,7 @@
 //! Challenge state travels sealed in the Session / SECRET_BLOCK (`sealed`), never in a row,
 //! so any region holding the pool's keys can continue a sign-in.
 
+pub mod choice;
 pub mod client;
 pub mod custom;
 pub mod device;
@@ -181,6 +182,11 @@ impl Services {
                 let srp_a = p.get("SRP_A").filter(|_| p.get("CHALLENGE_NAME").is_some_and(|c| c == "SRP_A"));
                 self.custom_start(&ctx, username, srp_a.map(String::as_str))
             }
+            "USER_AUTH" => {
+                let username = param(p, "USERNAME")?;
+                client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
+                self.user_auth_start(&ctx, p)
+            }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 let refreshed = self.refresh(&ctx, param(p, "REFRESH_TOKEN")?, Some(p.get("SECRET_HASH")), false)?;
                 Ok(Outcome::Tokens(refreshed))
@@ -208,10 +214,11 @@ impl Services {
         match name {
             "PASSWORD_VERIFIER" => self.srp_finish(ctx, r),
             "DEVICE_SRP_AUTH" => self.device_srp(ctx, session, r),
+            name @ (choice::SELECT | "PASSWORD" | "PASSWORD_SRP") => self.select_answer(ctx, name, session, r),
             "DEVICE_PASSWORD_VERIFIER" => self.device_verify(ctx, r),
             "NEW_PASSWORD_REQUIRED" => self.new_password(ctx, session, r),
             "CUSTOM_CHALLENGE" => self.custom_answer(ctx, session, r),
-            name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
+            name @ ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP") => {
                 self.respond_mfa(ctx, name, session, r)
             }
             other => Err(Error::invalid(format!("Unsupported challenge: {other}"))),

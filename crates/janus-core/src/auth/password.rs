@@ -117,11 +117,7 @@ impl Services {
             return Ok(());
         }
         let imported = janus_crypto::imported::is_imported(&c.phc);
-        let fresh = if imported {
-            Some(self.credential_unchecked(&ctx.pool, &user.username, password)?)
-        } else {
-            None
-        };
+        let fresh = if imported { Some(self.credential_unchecked(&ctx.pool, &user.username, password)?) } else { None };
         let phc = match &fresh {
             Some(f) => f.phc.clone(),
             None => self.hasher.hash(password, &*self.rng)?,

@@ -64,6 +64,9 @@ pub struct Session {
     /// CUSTOM_CHALLENGE: the challenges so far and the function's private parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<super::custom::CustomState>,
+    /// EMAIL_OTP / SMS_OTP as the first factor (USER_AUTH), not as MFA.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first: bool,
     /// The `DEVICE_KEY` the sign-in presented, proven at DEVICE_PASSWORD_VERIFIER (the step
     /// before tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +88,7 @@ impl Session {
             secret: None,
             verified: false,
             custom: None,
+            first: false,
             device: ctx.device.presented_key().map(str::to_owned),
         }
     }

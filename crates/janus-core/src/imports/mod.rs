@@ -80,7 +80,8 @@ impl Services {
                 .ok_or_else(|| Error::invalid(format!("Unknown PasswordHashingAlgorithm: {a}")))?;
         }
         let now = self.now_ms();
-        let id = format!("import-{:0>9}{}", radix36(now), random::string_from(&*self.rng, b"abcdefghijkmnopqrstuvwxyz", 6));
+        let id =
+            format!("import-{:0>9}{}", radix36(now), random::string_from(&*self.rng, b"abcdefghijkmnopqrstuvwxyz", 6));
         let job = ImportJob {
             id,
             name: new.name,
@@ -167,9 +168,7 @@ impl Services {
         match job.status {
             ImportStatus::Pending => runner::finish(&mut job, ImportStatus::Stopped, now),
             ImportStatus::InProgress => job.status = ImportStatus::Stopping,
-            other => {
-                return Err(precondition(format!("Import job {id} is {} and cannot be stopped.", other.as_str())))
-            }
+            other => return Err(precondition(format!("Import job {id} is {} and cannot be stopped.", other.as_str()))),
         }
         tx.put(pool_id, Entity::ImportJob(job.clone()))?;
         tx.commit()?;

@@ -44,7 +44,9 @@ impl Columns {
         let username = at(USERNAME).ok_or("The CSV header has no cognito:username column.")?;
         let hash = at(HASH);
         if algorithm.is_some() && hash.is_none() {
-            return Err("The job names a PasswordHashingAlgorithm but the CSV header has no password_hash column.".into());
+            return Err(
+                "The job names a PasswordHashingAlgorithm but the CSV header has no password_hash column.".into()
+            );
         }
         if let Some(unknown) =
             header.iter().find(|h| ![USERNAME, MFA, HASH].contains(&h.as_str()) && pool.config.schema(h).is_none())
@@ -84,7 +86,11 @@ fn check_auto_verified(pool: &Pool, attrs: &[(String, String)]) -> Result<(), St
         .into())
 }
 
-fn credential(algorithm: Option<Algorithm>, hash: Option<&str>, now: i64) -> Result<Option<PasswordCredential>, String> {
+fn credential(
+    algorithm: Option<Algorithm>,
+    hash: Option<&str>,
+    now: i64,
+) -> Result<Option<PasswordCredential>, String> {
     let Some(hash) = hash.filter(|h| !h.is_empty()) else { return Ok(None) };
     let algorithm = algorithm.ok_or("The row has a password_hash but the job names no PasswordHashingAlgorithm.")?;
     let phc = imported::import(algorithm, hash)?;

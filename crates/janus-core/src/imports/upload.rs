@@ -72,7 +72,8 @@ impl Services {
     /// The pre-signed URL of `job`'s upload, on this region's public base.
     pub(crate) fn upload_url(&self, pool: &PoolId, job: &str) -> Result<String> {
         let keys = self.pool_keys(&*self.store.read()?, pool)?;
-        let claims = UploadClaims { v: 1, pool: pool.clone(), job: job.to_owned(), exp_ms: self.now_ms() + URL_VALID_MS };
+        let claims =
+            UploadClaims { v: 1, pool: pool.clone(), job: job.to_owned(), exp_ms: self.now_ms() + URL_VALID_MS };
         let token = sealed::seal_url(&keys, PURPOSE, &claims, &*self.rng)?;
         Ok(format!("{}/import/{pool}/{job}?X-Amz-Expires={}&token={token}", self.issuer_base, URL_VALID_MS / 1000))
     }

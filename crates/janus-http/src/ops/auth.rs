@@ -43,8 +43,12 @@ fn outcome(o: Outcome) -> Result<Value, Error> {
         Outcome::Authenticated { .. } => {
             return Err(Error::internal(anyhow::anyhow!("a hosted-page outcome reached the API")));
         }
-        Outcome::Challenge { name, session, parameters } => {
+        Outcome::Challenge { name, session, mut parameters } => {
+            let available = parameters.remove(janus_core::auth::choice::AVAILABLE);
             let mut out = json!({"ChallengeName": name, "ChallengeParameters": parameters});
+            if let Some(list) = available {
+                out["AvailableChallenges"] = serde_json::from_str(&list).map_err(Error::internal)?;
+            }
             if let Some(s) = session {
                 out["Session"] = json!(s);
             }

@@ -74,7 +74,8 @@ struct Create {
 
 fn create_user_import_job(s: &Services, v: Value) -> Result<Value, Error> {
     let r: Create = input(v)?;
-    let new = NewJob { name: r.job_name, role_arn: r.cloud_watch_logs_role_arn, algorithm: r.password_hashing_algorithm };
+    let new =
+        NewJob { name: r.job_name, role_arn: r.cloud_watch_logs_role_arn, algorithm: r.password_hashing_algorithm };
     let (j, url) = s.create_import_job(&r.user_pool_id, new)?;
     Ok(json!({ "UserImportJob": job(&r.user_pool_id, &j, Some(&url)) }))
 }

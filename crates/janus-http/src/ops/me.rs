@@ -13,6 +13,7 @@ use crate::render;
 
 pub const OPS: &[Operation] = &[
     public_read("GetUser", get_user).point_read(),
+    public_read("GetUserAuthFactors", get_user_auth_factors).point_read(),
     public("UpdateUserAttributes", update_user_attributes),
     public("DeleteUserAttributes", delete_user_attributes),
     public("ChangePassword", change_password),
@@ -30,6 +31,12 @@ struct Token {
 fn get_user(s: &Services, v: Value) -> Result<Value, Error> {
     let r: Token = input(v)?;
     Ok(render::get_user(&s.get_user(&r.access_token)?))
+}
+
+fn get_user_auth_factors(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: Token = input(v)?;
+    let (user, factors) = s.user_auth_factors(&r.access_token)?;
+    Ok(render::user_auth_factors(&user, &factors))
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ use crate::render;
 pub const OPS: &[Operation] = &[
     admin("AdminCreateUser", admin_create_user),
     admin_read("AdminGetUser", admin_get_user).point_read(),
+    admin_read("AdminGetUserAuthFactors", admin_get_user_auth_factors).point_read(),
     admin("AdminDeleteUser", admin_delete_user),
     admin("AdminUpdateUserAttributes", admin_update_user_attributes),
     admin("AdminDeleteUserAttributes", admin_delete_user_attributes),
@@ -40,6 +41,12 @@ fn admin_create_user(s: &Services, v: Value) -> Result<Value, Error> {
 fn admin_get_user(s: &Services, v: Value) -> Result<Value, Error> {
     let r: UserRef = input(v)?;
     Ok(render::admin_get_user(&s.admin_get_user(&r.user_pool_id, &r.username)?))
+}
+
+fn admin_get_user_auth_factors(s: &Services, v: Value) -> Result<Value, Error> {
+    let r: UserRef = input(v)?;
+    let (user, factors) = s.admin_user_auth_factors(&r.user_pool_id, &r.username)?;
+    Ok(render::user_auth_factors(&user, &factors))
 }
 
 fn admin_delete_user(s: &Services, v: Value) -> Result<Value, Error> {
