@@ -758,6 +758,32 @@ def test_a_code_used_in_one_region_is_refused_in_the_other(regions, mfa_rp, firs
         answer_totp(other.public, mfa_rp.client_id, user, on_other, c)
 
 
+@pytest.mark.parametrize("first", [EAST, WEST])
+def test_an_email_otp_first_factor_code_is_used_once_across_regions(regions, first):
+    """USER_AUTH with EMAIL_OTP: the code a region mailed signs in once, in either region."""
+    east, west = regions.east, regions.west
+    by_name = {EAST: east, WEST: west}
+    one, other = by_name[first], by_name[WEST if first == EAST else EAST]
+    pool = east.admin.create_user_pool(PoolName=unique("otp"), Policies={
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})["UserPool"]["Id"]
+    app = make_app_client(east.admin, pool, flows=["ALLOW_USER_AUTH"])
+    user = make_user(east.admin, pool, email=f"{unique('otp')}@example.com")
+    replicate(east, west, pool)
+    activate(east, west, pool)
+    r = one.public.initiate_auth(AuthFlow="USER_AUTH", ClientId=app["ClientId"],
+                                 AuthParameters={"USERNAME": user, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    otp = one.outbox.code(pool, user)
+
+    def answer(region):
+        return region.public.respond_to_auth_challenge(
+            ClientId=app["ClientId"], ChallengeName="EMAIL_OTP", Session=r["Session"],
+            ChallengeResponses={"USERNAME": user, "EMAIL_OTP_CODE": otp})
+
+    assert answer(other)["AuthenticationResult"]["AccessToken"], "the session and code work in the other region"
+    with raises_code("NotAuthorizedException"):
+        answer(one)
+
+
 def test_replication_endpoints_need_the_secret(regions, rp):
     url = f"{regions.west.endpoint}/replication/v1/pools/{rp.pool}/digest"
     assert fetch(url)[0] == 403

@@ -92,10 +92,9 @@ REFUSED = {
 
 # Refused values inside a member that is otherwise honoured.
 REFUSED_VALUES = [
-    ("pool", {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}, "SignInPolicy"),
+    ("pool", {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}}, "WEB_AUTHN"),
     ("pool", {"Policies": {"PasswordPolicy": {"MinimumLength": 8, "PasswordHistorySize": 5}}}, "PasswordHistorySize"),
     ("pool", {"VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_LINK"}}, "CONFIRM_WITH_LINK"),
-    ("client", {"ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}, "ALLOW_USER_AUTH"),
     ("client", {"ExplicitAuthFlows": ["ALLOW_TOKEN_EXCHANGE_DELEGATION"]}, "ALLOW_TOKEN_EXCHANGE_DELEGATION"),
     ("client", {"SupportedIdentityProviders": ["COGNITO", "Google"]}, "Google"),
 ]

@@ -146,3 +146,79 @@ def test_get_user_auth_factors(cognito, public, choice):
     assert admin["ConfiguredUserAuthFactors"] == mine["ConfiguredUserAuthFactors"]
     with raises_code("UserNotFoundException"):
         cognito.admin_get_user_auth_factors(UserPoolId=pool, Username="nobody-here")
+
+
+def test_passwordless_sign_up_signs_in_with_the_confirmation_session(cognito, public, outbox, pool_factory):
+    """SignUp without a password in a pool that signs users in with codes; ConfirmSignUp's
+    Session then signs the new user in once (USER_AUTH with it), as Amplify's autoSignIn does."""
+    pool = pool_factory(AutoVerifiedAttributes=["email"],
+                        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})["Id"]
+    client = make_app_client(cognito, pool, flows=["ALLOW_USER_AUTH"])["ClientId"]
+    name = unique("pl")
+    up = public.sign_up(ClientId=client, Username=name,
+                        UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+    assert up["UserConfirmed"] is False and up["Session"]
+    confirmed = public.confirm_sign_up(ClientId=client, Username=name, ConfirmationCode=outbox.code(pool, name),
+                                       Session=up["Session"])
+    auth = public.initiate_auth(AuthFlow="USER_AUTH", ClientId=client, AuthParameters={"USERNAME": name},
+                                Session=confirmed["Session"])
+    assert claims(auth["AuthenticationResult"]["AccessToken"])["username"] == name
+    with raises_code("NotAuthorizedException"):
+        public.initiate_auth(AuthFlow="USER_AUTH", ClientId=client, AuthParameters={"USERNAME": name},
+                             Session=confirmed["Session"])
+    r = start(public, client, name)
+    assert r["AvailableChallenges"] == ["EMAIL_OTP"], "no password: codes only"
+    plain = pool_factory()["Id"]
+    plain_client = make_app_client(cognito, plain)["ClientId"]
+    with raises_code("InvalidParameterException"):
+        public.sign_up(ClientId=plain_client, Username=unique("pl"))
+
+
+@pytest.fixture(scope="module")
+def amplify_node():
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    node_dir = Path(__file__).resolve().parent / "node"
+    if node is None or not (node_dir / "node_modules" / "aws-amplify").is_dir():
+        pytest.skip("conformance/node has no aws-amplify (run scripts/setup-test-env)")
+
+    def run(**payload) -> dict:
+        p = subprocess.run([node, str(node_dir / "amplify-node.mjs")], input=json.dumps(payload),
+                           capture_output=True, text=True, timeout=60, cwd=node_dir)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    return run
+
+
+def test_amplify_signs_in_with_an_emailed_code(janus, outbox, choice, amplify_node):
+    pool, client, user = choice()
+    out = amplify_node(endpoint=janus.endpoint, pool=pool, client=client, username=user, outbox=str(outbox.path),
+                       scenario="email-otp")
+    assert out.get("signedIn") is True, out
+    assert out["steps"] == ["CONFIRM_SIGN_IN_WITH_EMAIL_CODE", "DONE"] and out["username"] == user
+
+
+def test_amplify_picks_the_password_from_the_first_factor_selection(janus, outbox, choice, amplify_node):
+    pool, client, user = choice()
+    out = amplify_node(endpoint=janus.endpoint, pool=pool, client=client, username=user, password=GOOD_PASSWORD,
+                       outbox=str(outbox.path), scenario="select")
+    assert out.get("signedIn") is True, out
+    assert out["steps"] == ["CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION", "PASSWORD PASSWORD_SRP EMAIL_OTP SMS_OTP",
+                            "CONFIRM_SIGN_IN_WITH_PASSWORD", "DONE"], out
+
+
+def test_amplify_signs_up_without_a_password_and_signs_in_automatically(cognito, janus, outbox, pool_factory,
+                                                                        amplify_node):
+    pool = pool_factory(AutoVerifiedAttributes=["email"],
+                        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})["Id"]
+    client = make_app_client(cognito, pool, flows=["ALLOW_USER_AUTH"])["ClientId"]
+    name = unique("amp")
+    out = amplify_node(endpoint=janus.endpoint, pool=pool, client=client, username=name, email=f"{name}@example.com",
+                       outbox=str(outbox.path), scenario="sign-up")
+    assert out.get("signedIn") is True, out
+    assert out["steps"] == ["CONFIRM_SIGN_UP", "COMPLETE_AUTO_SIGN_IN", "DONE"] and out["username"] == name

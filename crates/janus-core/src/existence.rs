@@ -250,7 +250,7 @@ pub(crate) fn route(ctx: &Ctx, user: Option<User>, revealing: Option<Error>) -> 
 
 /// Hiding existence, "no code was requested" reads as a wrong code: a name without an
 /// account has no code either.
-pub(crate) fn hide_expired(hide: bool, result: Result<()>) -> Result<()> {
+pub(crate) fn hide_expired<T>(hide: bool, result: Result<T>) -> Result<T> {
     match result {
         Err(Error::ExpiredCodeException(_)) if hide => Err(codes::mismatch()),
         other => other,

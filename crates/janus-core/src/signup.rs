@@ -47,6 +47,8 @@ pub struct SignedUp {
     pub user: User,
     /// Where the confirmation code went, if one was sent.
     pub delivery: Option<Delivery>,
+    /// SignUp's Session (kept by clients for the sign-up's steps).
+    pub session: String,
 }
 
 /// Username + code inputs shared by ConfirmSignUp, ResendConfirmationCode, ForgotPassword, ….
@@ -61,6 +63,9 @@ pub struct CodeInput {
     pub password: Option<String>,
     #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
     pub client_metadata: BTreeMap<String, String>,
+    /// ConfirmSignUp's Session (SignUp's): accepted, not needed.
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 fn auto_verified_destination(ctx: &Ctx, user: &User) -> Option<Delivery> {
@@ -96,8 +101,15 @@ impl Services {
                 missing.join(", ")
             )));
         }
-        let password = input.password.as_deref().ok_or_else(|| Error::invalid("Password is required."))?;
-        crate::password_policy::check(&pool.config.password_policy, password)?;
+        // Without a password when the pool signs users in with one-time codes.
+        let passwordless = crate::auth::choice::allowed_first_factors(pool).iter().any(|f| f.ends_with("_OTP"));
+        let password = input.password.as_deref().filter(|p| !p.is_empty());
+        if password.is_none() && !passwordless {
+            return Err(Error::invalid("Password is required."));
+        }
+        if let Some(p) = password {
+            crate::password_policy::check(&pool.config.password_policy, p)?;
+        }
         let validation = to_map(pairs(&input.validation_data));
         let answer = self.pre_sign_up(
             pool,
@@ -111,10 +123,10 @@ impl Services {
             },
         )?;
         apply_verified(&answer, &mut attributes);
-        let credential = self.credential(pool, &username, password, false)?;
+        let credential = password.map(|p| self.credential(pool, &username, p, false)).transpose()?;
         let now = self.now_ms();
         let status = if answer.auto_confirm { UserStatus::Confirmed } else { UserStatus::Unconfirmed };
-        let mut user = new_user(pool, username, sub, attributes, status, Some(credential), now);
+        let mut user = new_user(pool, username, sub, attributes, status, credential, now);
         let delivery = auto_verified_destination(&ctx, &user).filter(|_| !answer.auto_confirm);
         let code = match &delivery {
             Some(_) => Some(self.new_code(pool, &mut user, "signup", SIGNUP_CODE_MS)?),
@@ -139,7 +151,8 @@ impl Services {
             let letter = Letter { source: SIGN_UP, medium, attribute, kind: "code", code, default, caller, sealed };
             self.deliver(pool, &user, letter)?;
         }
-        Ok(SignedUp { user, delivery })
+        let session = self.session_for(&ctx, &user.key, "SIGN_UP")?;
+        Ok(SignedUp { user, delivery, session })
     }
 
     /// Load the user a code operation names, after the client's checks.
@@ -171,9 +184,10 @@ impl Services {
         verdict.map(|()| u)
     }
 
-    /// ConfirmSignUp. With PreventUserExistenceErrors an unknown user, and one already
-    /// confirmed (where Cognito itself still says so), are answered as a wrong code.
-    pub fn confirm_sign_up(&self, input: CodeInput) -> Result<()> {
+    /// ConfirmSignUp; returns the Session that signs the user in once (USER_AUTH). With
+    /// PreventUserExistenceErrors an unknown user, and one already confirmed (where Cognito
+    /// itself still says so), are answered as a wrong code.
+    pub fn confirm_sign_up(&self, input: CodeInput) -> Result<String> {
         let started = Instant::now();
         let (ctx, user) = self.code_ctx(&input)?;
         let revealing = user.as_ref().filter(|u| u.status != UserStatus::Unconfirmed).map(|u| {
@@ -201,9 +215,11 @@ impl Services {
         self.timed(&ctx.pool, "ConfirmSignUp", started, &result);
         let client = Some(ctx.client.id.as_str());
         let result = result.and_then(|u| {
-            self.post_confirmation(&ctx.pool, "PostConfirmation_ConfirmSignUp", &u, client, &input.client_metadata)
+            self.post_confirmation(&ctx.pool, "PostConfirmation_ConfirmSignUp", &u, client, &input.client_metadata)?;
+            Ok(u)
         });
-        existence::hide_expired(password::prevents_existence_errors(&ctx), result)
+        let user = existence::hide_expired(password::prevents_existence_errors(&ctx), result)?;
+        self.session_for(&ctx, &user.key, crate::auth::choice::SIGNED_UP)
     }
 
     /// ResendConfirmationCode. With PreventUserExistenceErrors an unknown user, one already

@@ -63,6 +63,7 @@ impl World {
         let params =
             BTreeMap::from([("USERNAME".to_owned(), name.to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
         let input = Initiate {
+            session: None,
             client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,
@@ -142,7 +143,9 @@ fn codes_expire_are_single_use_and_limited() {
                 username: name.into(),
                 confirmation_code: Some(code.into()),
                 password: None,
+                session: None,
             })
+            .map(drop)
             .map_err(|e| e.code())
         };
         let done = signup("bob");
@@ -182,6 +185,7 @@ fn resends_do_not_buy_guesses_in_any_window() {
             username: "gina".into(),
             confirmation_code: code.map(str::to_owned),
             password: None,
+            session: None,
         };
         w.s.sign_up(SignUp {
             validation_data: Vec::new(),

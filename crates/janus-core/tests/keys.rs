@@ -52,6 +52,7 @@ fn sign_in(s: &Services, client: &ClientId, name: &str) -> Result<(), String> {
     let mut params = params;
     params.insert("SECRET_HASH".into(), secret_hash(&secret, name, client.as_str()));
     let input = Initiate {
+        session: None,
         client_metadata: Default::default(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params,

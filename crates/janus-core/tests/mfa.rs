@@ -84,6 +84,7 @@ impl World {
     fn sign_in_on(&self, s: &Services, name: &str) -> Result<Outcome, String> {
         let params = BTreeMap::from([("USERNAME".into(), name.into()), ("PASSWORD".into(), PASSWORD.into())]);
         let input = Initiate {
+            session: None,
             client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,
@@ -263,6 +264,7 @@ fn sessions_expire_after_three_minutes_or_the_clients_validity() {
         let long = w.r.s.create_client(&w.pool, "long".into(), false, None, cfg).unwrap();
         let params = BTreeMap::from([("USERNAME".into(), "carol".into()), ("PASSWORD".into(), PASSWORD.into())]);
         let initiate = Initiate {
+            session: None,
             client_metadata: Default::default(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params,

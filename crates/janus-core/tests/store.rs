@@ -208,6 +208,7 @@ fn sign_in(s: &Services, client: &ClientId, password: &str) -> Result<Outcome, S
     let params =
         BTreeMap::from([("USERNAME".to_owned(), "alice".to_owned()), ("PASSWORD".to_owned(), password.to_owned())]);
     let input = Initiate {
+        session: None,
         client_metadata: Default::default(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params,

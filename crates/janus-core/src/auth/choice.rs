@@ -20,6 +20,8 @@ use crate::Services;
 
 /// The challenge that lists the first factors.
 pub const SELECT: &str = "SELECT_CHALLENGE";
+/// The Session ConfirmSignUp hands back: USER_AUTH with it signs the new user in, once.
+pub const SIGNED_UP: &str = "SIGN_UP_CONFIRMED";
 /// The parameter that carries SELECT_CHALLENGE's list; the API lifts it to the response's
 /// top-level `AvailableChallenges`.
 pub const AVAILABLE: &str = "AvailableChallenges";
@@ -102,9 +104,37 @@ impl Services {
         Ok((user, factors))
     }
 
-    /// InitiateAuth with USER_AUTH.
-    pub(crate) fn user_auth_start(&self, ctx: &Ctx, p: &BTreeMap<String, String>) -> Result<Outcome> {
+    /// The Session of challenge `name` for `user` (SignUp's, ConfirmSignUp's).
+    pub(crate) fn session_for(&self, ctx: &Ctx, user: &UserKey, name: &str) -> Result<String> {
+        let s = Session::new(name, ctx, user, self.now_ms(), sealed::session_validity_ms(&ctx.client));
+        sealed::seal_session(&ctx.keys, &s, &*self.rng)
+    }
+
+    /// USER_AUTH with ConfirmSignUp's Session: the user just confirmed signs in without a
+    /// factor, once, while the session lasts.
+    fn sign_in_after_sign_up(&self, ctx: &Ctx, username: &str, session: &str) -> Result<Outcome> {
+        let s = self.open_challenge(ctx, Some(session), SIGNED_UP)?;
+        let user = users::find(&*self.store.read()?, &ctx.pool, username)?
+            .filter(|u| u.key == s.user && u.status == UserStatus::Confirmed)
+            .ok_or_else(crate::mfa::token::invalid_session)?;
+        if !self.use_code(&ctx.pool, &user, crate::security::CodeKind::Otp, s.issued_ms)? {
+            return Err(crate::mfa::token::invalid_session());
+        }
+        self.usable(ctx, username, &user)?;
+        self.finish_sign_in(ctx, &user)
+    }
+
+    /// InitiateAuth with USER_AUTH (`session`: ConfirmSignUp's, for a passwordless sign-up).
+    pub(crate) fn user_auth_start(
+        &self,
+        ctx: &Ctx,
+        p: &BTreeMap<String, String>,
+        session: Option<&str>,
+    ) -> Result<Outcome> {
         let username = param(p, "USERNAME")?;
+        if let Some(s) = session {
+            return self.sign_in_after_sign_up(ctx, username, s);
+        }
         let preferred = p.get("PREFERRED_CHALLENGE").map(String::as_str);
         let user = users::find(&*self.store.read()?, &ctx.pool, username)?;
         let Some(user) = user else {

@@ -43,6 +43,9 @@ pub struct Initiate {
     pub user_pool_id: Option<PoolId>,
     #[serde(default, deserialize_with = "janus_types::wire::null_as_default")]
     pub client_metadata: BTreeMap<String, String>,
+    /// USER_AUTH after a passwordless ConfirmSignUp: its Session.
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 /// RespondToAuthChallenge / AdminRespondToAuthChallenge input.
@@ -185,7 +188,7 @@ impl Services {
             "USER_AUTH" => {
                 let username = param(p, "USERNAME")?;
                 client::check_secret_hash(&ctx.client, &[username], p.get("SECRET_HASH"))?;
-                self.user_auth_start(&ctx, p)
+                self.user_auth_start(&ctx, p, input.session.as_deref())
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 let refreshed = self.refresh(&ctx, param(p, "REFRESH_TOKEN")?, Some(p.get("SECRET_HASH")), false)?;

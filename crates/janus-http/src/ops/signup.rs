@@ -27,6 +27,7 @@ fn sign_up(s: &Services, v: Value) -> Result<Value, Error> {
     let mut out = json!({
         "UserConfirmed": done.user.status == UserStatus::Confirmed,
         "UserSub": done.user.sub,
+        "Session": done.session,
     });
     if let Some(d) = &done.delivery {
         out["CodeDeliveryDetails"] = render::delivery(d);
@@ -35,8 +36,7 @@ fn sign_up(s: &Services, v: Value) -> Result<Value, Error> {
 }
 
 fn confirm_sign_up(s: &Services, v: Value) -> Result<Value, Error> {
-    s.confirm_sign_up(input::<CodeInput>(v)?)?;
-    empty()
+    Ok(json!({ "Session": s.confirm_sign_up(input::<CodeInput>(v)?)? }))
 }
 
 fn resend_confirmation_code(s: &Services, v: Value) -> Result<Value, Error> {

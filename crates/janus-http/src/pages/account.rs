@@ -185,9 +185,10 @@ pub async fn confirm_submit(State(st): State<St>, params: RawPathParams, headers
             confirmation_code: field(form, "code").map(|c| c.trim().to_owned()),
             password: None,
             client_metadata: Default::default(),
+            session: None,
         };
         match s.confirm_sign_up(input) {
-            Ok(()) => sign_in_with_notice(flow, "Your account is confirmed. Sign in."),
+            Ok(_) => sign_in_with_notice(flow, "Your account is confirmed. Sign in."),
             Err(e) if e.is_internal() => super::error_page(&e.into()),
             Err(e) => confirm_form(flow, &username, Some(&user_message(&e)), None),
         }
@@ -214,6 +215,7 @@ pub async fn forgot_submit(State(st): State<St>, params: RawPathParams, headers:
             confirmation_code: None,
             password: None,
             client_metadata: Default::default(),
+            session: None,
         };
         match s.forgot_password(input) {
             Ok(d) => reset_form(flow, &username, None, Some(&format!("We sent a code to {}.", d.destination))),
@@ -234,6 +236,7 @@ pub async fn reset_submit(State(st): State<St>, params: RawPathParams, headers: 
             confirmation_code: field(form, "code").map(|c| c.trim().to_owned()),
             password: field(form, "password").map(str::to_owned),
             client_metadata: Default::default(),
+            session: None,
         };
         match s.confirm_forgot_password(input) {
             Ok(()) => sign_in_with_notice(flow, "Your password was changed. Sign in with the new one."),
