@@ -222,3 +222,34 @@ def test_amplify_signs_up_without_a_password_and_signs_in_automatically(cognito,
                        outbox=str(outbox.path), scenario="sign-up")
     assert out.get("signedIn") is True, out
     assert out["steps"] == ["CONFIRM_SIGN_UP", "COMPLETE_AUTO_SIGN_IN", "DONE"] and out["username"] == name
+
+
+def test_the_hosted_sign_in_page_sends_a_code(cognito, janus, outbox, choice):
+    """The hosted sign-in page offers "Email me a sign-in code" when the pool allows it; the
+    code page signs the user in and the application redeems the authorization code."""
+    from urllib.parse import parse_qs, urlparse
+
+    import requests
+
+    from oauth_support import REDIRECT, authorize_url, hidden_fields, oauth_client, pkce, redeem
+
+    pool, _, user = choice()
+    client = oauth_client(cognito, pool, scopes=("openid", "email"))["ClientId"]
+    base = f"{janus.endpoint}/oauth/{pool}"
+    verifier, challenge = pkce()
+    s = requests.Session()
+    page = s.get(authorize_url(base, client, challenge), timeout=10)
+    assert "Email me a sign-in code" in page.text and "Text me a sign-in code" in page.text
+    r = s.post(f"{base}/login", data=hidden_fields(page.text) | {"username": user, "method": "EMAIL_OTP"}, timeout=10)
+    assert r.status_code == 200 and "Enter the code we sent by email." in r.text, r.text[:600]
+    form = hidden_fields(r.text) | {"r.EMAIL_OTP_CODE": outbox.code(pool, user)}
+    r = s.post(f"{base}/login/challenge", data=form, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text[:600]
+    loc = urlparse(r.headers["Location"])
+    assert f"{loc.scheme}://{loc.netloc}{loc.path}" == REDIRECT
+    tokens = redeem(base, client, parse_qs(loc.query)["code"][0], verifier)
+    assert tokens.status_code == 200 and claims(tokens.json()["id_token"])["cognito:username"] == user
+    only_password = choice(["PASSWORD"])
+    other = oauth_client(cognito, only_password[0])["ClientId"]
+    assert "sign-in code" not in s.get(authorize_url(f"{janus.endpoint}/oauth/{only_password[0]}", other,
+                                                     challenge), timeout=10).text

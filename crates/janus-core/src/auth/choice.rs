@@ -161,6 +161,16 @@ impl Services {
         }
     }
 
+    /// The hosted sign-in's "send me a code": EMAIL_OTP or SMS_OTP as the first factor of
+    /// `username`, when the pool allows it and the user can receive it.
+    pub fn code_sign_in(&self, ctx: &Ctx, username: &str, factor: &str) -> Result<Outcome> {
+        let user = users::find(&*self.store.read()?, &ctx.pool, username)?.ok_or_else(|| password::unknown_user(ctx))?;
+        if !available(ctx, &user).contains(&factor) {
+            return Err(Error::invalid("A sign-in code cannot be sent to this account: sign in with the password."));
+        }
+        self.first_factor_code(ctx, username, &user, factor)
+    }
+
     /// PreAuthentication, then the state checks a sign-in of `user` starts with.
     fn usable(&self, ctx: &Ctx, username: &str, user: &User) -> Result<()> {
         self.pre_authentication(ctx, username, Some(user))?;

@@ -168,9 +168,20 @@ pub(super) fn user_message(e: &Error) -> String {
     }
 }
 
+/// The buttons that sign in with a one-time code instead of the password, for the factors
+/// the pool allows (AllowedFirstAuthFactors).
+fn code_buttons(flow: &Flow) -> String {
+    let allowed = janus_core::auth::choice::allowed_first_factors(&flow.ctx.pool);
+    [("EMAIL_OTP", "Email me a sign-in code"), ("SMS_OTP", "Text me a sign-in code")]
+        .iter()
+        .filter(|(f, _)| allowed.iter().any(|a| a == f))
+        .map(|(f, label)| format!("<button type=\"submit\" name=\"method\" value=\"{f}\" formnovalidate>{label}</button>"))
+        .collect()
+}
+
 fn sign_in_page(flow: &Flow, username: &str, error: Option<&str>, info: Option<&str>) -> Response {
     let body = format!(
-        "<form method=\"post\" action=\"{}/login\" novalidate>{}{}<button type=\"submit\">Sign in</button></form>\
+        "<form method=\"post\" action=\"{}/login\" novalidate>{}{}<button type=\"submit\">Sign in</button>{}</form>\
          <p class=\"links\"><a href=\"{}\">Forgot your password?</a></p>\
          <p class=\"links\">Need an account? <a href=\"{}\">Sign up</a></p>",
         html::esc(&flow.site.base),
@@ -196,6 +207,7 @@ fn sign_in_page(flow: &Flow, username: &str, error: Option<&str>, info: Option<&
             ],
             error.is_some()
         ),
+        code_buttons(flow),
         html::esc(&flow.link("forgotPassword")),
         html::esc(&flow.link("signup")),
     );
@@ -258,6 +270,13 @@ pub async fn submit(State(st): State<St>, params: RawPathParams, headers: Header
         };
         let username = field(&form, "username").unwrap_or_default().trim().to_owned();
         let password = field(&form, "password").unwrap_or_default();
+        if let Some(factor) = field(&form, "method").filter(|m| matches!(*m, "EMAIL_OTP" | "SMS_OTP")) {
+            if username.is_empty() {
+                return sign_in_page(&flow, &username, Some("Enter your username."), None);
+            }
+            let step = services.code_sign_in(&flow.ctx, &username, factor);
+            return finish(&services, &flow, step, |msg| sign_in_page(&flow, &username, Some(msg), None));
+        }
         if username.is_empty() || password.is_empty() {
             return sign_in_page(&flow, &username, Some("Enter your username and password."), None);
         }
