@@ -164,7 +164,8 @@ impl Services {
     /// The hosted sign-in's "send me a code": EMAIL_OTP or SMS_OTP as the first factor of
     /// `username`, when the pool allows it and the user can receive it.
     pub fn code_sign_in(&self, ctx: &Ctx, username: &str, factor: &str) -> Result<Outcome> {
-        let user = users::find(&*self.store.read()?, &ctx.pool, username)?.ok_or_else(|| password::unknown_user(ctx))?;
+        let user =
+            users::find(&*self.store.read()?, &ctx.pool, username)?.ok_or_else(|| password::unknown_user(ctx))?;
         if !available(ctx, &user).contains(&factor) {
             return Err(Error::invalid("A sign-in code cannot be sent to this account: sign in with the password."));
         }
@@ -218,13 +219,14 @@ impl Services {
         match answer {
             "PASSWORD" => self.password_sign_in(ctx, &username, param(r, "PASSWORD")?),
             "PASSWORD_SRP" => self.srp_start(ctx, &username, param(r, "SRP_A")?),
-            code => self.code_challenge(
-                ctx,
-                &user,
-                if code == "EMAIL_OTP" { MfaFactor::Email } else { MfaFactor::Sms },
-                code,
-                true,
-            ),
+            code => {
+                if !user.enabled {
+                    return Err(Error::NotAuthorizedException("User is disabled.".into()));
+                }
+                lockout::check(&user, self.now_ms())?;
+                let factor = if code == "EMAIL_OTP" { MfaFactor::Email } else { MfaFactor::Sms };
+                self.code_challenge(ctx, &user, factor, code, true)
+            }
         }
     }
 

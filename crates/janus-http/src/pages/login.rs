@@ -175,7 +175,9 @@ fn code_buttons(flow: &Flow) -> String {
     [("EMAIL_OTP", "Email me a sign-in code"), ("SMS_OTP", "Text me a sign-in code")]
         .iter()
         .filter(|(f, _)| allowed.iter().any(|a| a == f))
-        .map(|(f, label)| format!("<button type=\"submit\" name=\"method\" value=\"{f}\" formnovalidate>{label}</button>"))
+        .map(|(f, label)| {
+            format!("<button type=\"submit\" name=\"method\" value=\"{f}\" formnovalidate>{label}</button>")
+        })
         .collect()
 }
 
