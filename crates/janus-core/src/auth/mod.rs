@@ -254,6 +254,9 @@ impl Services {
     /// The device a challenge answer continues with: the one an earlier step was presented
     /// (sealed in its Session), else the `DEVICE_KEY` the client sends.
     fn device_of_step(&self, ctx: &Ctx, session: Option<&str>, r: &BTreeMap<String, String>) -> DeviceStep {
+        if crate::devices::config(&ctx.pool).is_none() {
+            return DeviceStep::None; // no session opened twice where no device counts
+        }
         let earlier = session
             .and_then(|s| sealed::open_session(&ctx.keys, s))
             .filter(|s| s.pool == ctx.pool.id && s.client == ctx.client.id)
